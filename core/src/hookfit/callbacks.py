@@ -1,0 +1,45 @@
+"""Keras's ``keras.callbacks`` module, resolved from installed plugins.
+
+``from hookfit.callbacks import EarlyStopping`` imports the class from the
+installed plugin that provides it. When none does, the ImportError says
+which distribution to install.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .callback import Callback
+from .plugins import BUILTINS, PluginInfo, catalogue, load
+
+__all__ = ["Callback"]
+
+
+def _find(name: str) -> PluginInfo | None:
+    for info in catalogue().plugins.values():
+        if info.attr == name:
+            return info
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    info = _find(name)
+    if info is not None:
+        return load(info)
+    for plugin, (class_name, dist) in BUILTINS.items():
+        if class_name == name:
+            raise ImportError(
+                f"cannot import name {name!r} from 'hookfit.callbacks': the {plugin} plugin "
+                f"is not installed. Install it with: pip install {dist}",
+                name=__name__,
+            )
+    raise AttributeError(
+        f"module 'hookfit.callbacks' has no attribute {name!r}: no installed plugin "
+        f"provides a class of that name."
+    )
+
+
+def __dir__() -> list[str]:
+    return sorted({"Callback", *(info.attr for info in catalogue().plugins.values() if info.attr)})

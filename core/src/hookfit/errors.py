@@ -1,0 +1,77 @@
+"""The exceptions hookfit raises, all under one `HookfitError`.
+
+Each also derives from the builtin a Keras user would catch (`ValueError`
+for bad arguments, `ImportError` for a plugin that cannot be imported), so
+code written against Keras keeps working.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "ConfigError",
+    "HookfitError",
+    "HookfitWarning",
+    "ModelError",
+    "PluginError",
+    "PluginLoadError",
+    "PluginNotFoundError",
+    "PluginValidationError",
+    "nearest",
+]
+
+
+class HookfitError(Exception):
+    """Base class of every error hookfit raises on purpose."""
+
+
+class ConfigError(HookfitError, ValueError):
+    """An argument, config key or config value is not valid.
+
+    Raised before any training starts. The message says what was received,
+    what is valid and how to fix it.
+    """
+
+
+class ModelError(HookfitError, RuntimeError):
+    """The model is not in a state that allows the call (e.g. not compiled)."""
+
+
+class PluginError(HookfitError):
+    """Base class of plugin discovery, loading and validation errors."""
+
+
+class PluginNotFoundError(PluginError, LookupError):
+    """A plugin name that no installed distribution provides."""
+
+
+class PluginLoadError(PluginError, ImportError):
+    """An installed plugin could not be imported or built.
+
+    Attributes:
+        plugin: The entry-point name of the plugin.
+        dist: The distribution that provides it, with its version.
+    """
+
+    def __init__(self, message: str, *, plugin: str, dist: str) -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.dist = dist
+
+
+class PluginValidationError(PluginError, TypeError):
+    """A plugin implements a hook that does not exist or asks for an argument
+    that the hook does not offer."""
+
+
+class HookfitWarning(UserWarning):
+    """Runtime trouble that does not stop training (a default-on plugin that
+    fails to load, a monitored metric that is missing, ...)."""
+
+
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """Return a `' (did you mean X?)'` suffix for the closest choice, or `''`."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""

@@ -1,0 +1,253 @@
+"""The hook specifications: the contract between the trainer and plugins.
+
+Each hook mirrors a Keras callback method and keeps its argument names. Every
+hook also offers ``model`` (the model being trained, evaluated or used for
+prediction) and ``params`` (the run's parameters: ``batch_size``, ``epochs``,
+``steps``, ``samples``, ``verbose``, ``do_validation``, ``metrics``). A hook
+implementation asks for any subset of the arguments, in any order, by naming
+them::
+
+    @hookfit.hookimpl
+    def on_epoch_end(epoch, logs):
+        ...
+
+The ``logs`` dict is a fresh dict for each call, shared by all plugins of that
+call in plugin order: BaseLogger first, the plugins you named in the order
+given, then History, ProgbarLogger last. A plugin may add keys that later
+plugins see (BaseLogger adds the epoch averages; ReduceLROnPlateau adds
+``lr``). Return values are ignored.
+
+``on_batch_begin``/``on_batch_end`` and ``on_train_batch_begin``/
+``on_train_batch_end`` fire at the same moment with the same ``logs`` dict:
+the first pair is the Keras 2 spelling, the second the Keras 3 one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("hookfit")
+hookimpl = pluggy.HookimplMarker("hookfit")
+"""Marks a function or method as a hook implementation (``tryfirst``,
+``trylast`` and ``specname`` are honoured)."""
+
+Logs = dict[str, Any]
+"""The type of the ``logs`` argument."""
+
+# Hook names grouped by the positional arguments the trainer passes: these
+# tuples are what the dispatcher and the Callback adapter are built from.
+TRAIN_HOOKS = ("on_train_begin", "on_train_end")
+EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
+BATCH_HOOKS = (
+    "on_batch_begin",
+    "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+RUN_HOOKS = (*TRAIN_HOOKS, "on_test_begin", "on_test_end", "on_predict_begin", "on_predict_end")
+ALL_HOOKS = RUN_HOOKS + EPOCH_HOOKS + BATCH_HOOKS
+
+
+@hookspec
+def on_train_begin(logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called once at the start of `fit`, before the first epoch.
+
+    ``model.stop_training`` has just been reset to False; a plugin may set it
+    here to train no epoch at all.
+
+    Args:
+        logs: An empty dict.
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_train_end(logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called once at the end of `fit`, also when training stopped early or a
+    plugin raised.
+
+    Args:
+        logs: The logs of the last finished epoch, or an empty dict.
+        model: The model that was trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_epoch_begin(epoch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called at the start of every epoch.
+
+    Args:
+        epoch: The 0-based index of the epoch.
+        logs: An empty dict.
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_epoch_end(epoch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called at the end of every epoch, after validation.
+
+    Args:
+        epoch: The 0-based index of the epoch.
+        logs: ``val_loss`` (and ``val_acc`` when the model was compiled with
+            ``metrics=['accuracy']``) when validating. BaseLogger, which runs
+            first, adds the epoch's sample-weighted means of ``loss`` and
+            ``acc``. Plugins may add keys (``lr``) for the ones after them.
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_batch_begin(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called before each training batch (Keras 2 name).
+
+    Args:
+        batch: The 0-based index of the batch within the epoch.
+        logs: ``batch`` and ``size`` (the number of samples in the batch).
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_batch_end(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called after each training batch (Keras 2 name).
+
+    ``model.stop_training`` is checked after this hook: setting it stops the
+    epoch after this batch (validation still runs).
+
+    Args:
+        batch: The 0-based index of the batch within the epoch.
+        logs: ``batch``, ``size``, the batch's ``loss`` and, when compiled
+            with ``metrics=['accuracy']``, its ``acc``.
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_train_batch_begin(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Keras 3 name of `on_batch_begin`; fires with it, with the same logs.
+
+    Args:
+        batch: The 0-based index of the batch within the epoch.
+        logs: ``batch`` and ``size``.
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_train_batch_end(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Keras 3 name of `on_batch_end`; fires with it, with the same logs.
+
+    Args:
+        batch: The 0-based index of the batch within the epoch.
+        logs: ``batch``, ``size``, ``loss`` and, when compiled with
+            accuracy, ``acc``.
+        model: The model being trained.
+        params: The run's parameters.
+    """
+
+
+@hookspec
+def on_test_begin(logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called at the start of `evaluate`, and of the validation inside `fit`.
+
+    Args:
+        logs: An empty dict.
+        model: The model being evaluated.
+        params: The parameters of the run (fit's, during validation).
+    """
+
+
+@hookspec
+def on_test_end(logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called at the end of `evaluate`, and of the validation inside `fit`.
+
+    Args:
+        logs: The results: ``loss`` and, with accuracy, ``acc``.
+        model: The model being evaluated.
+        params: The parameters of the run.
+    """
+
+
+@hookspec
+def on_test_batch_begin(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called before each evaluation batch.
+
+    Args:
+        batch: The 0-based index of the batch.
+        logs: ``batch`` and ``size``.
+        model: The model being evaluated.
+        params: The parameters of the run.
+    """
+
+
+@hookspec
+def on_test_batch_end(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called after each evaluation batch.
+
+    Args:
+        batch: The 0-based index of the batch.
+        logs: ``batch``, ``size``, the batch's ``loss`` and, with accuracy,
+            ``acc``.
+        model: The model being evaluated.
+        params: The parameters of the run.
+    """
+
+
+@hookspec
+def on_predict_begin(logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called at the start of `predict`.
+
+    Args:
+        logs: An empty dict.
+        model: The model predicting.
+        params: The parameters of the run.
+    """
+
+
+@hookspec
+def on_predict_end(logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called at the end of `predict`.
+
+    Args:
+        logs: An empty dict.
+        model: The model predicting.
+        params: The parameters of the run.
+    """
+
+
+@hookspec
+def on_predict_batch_begin(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called before each prediction batch.
+
+    Args:
+        batch: The 0-based index of the batch.
+        logs: ``batch`` and ``size``.
+        model: The model predicting.
+        params: The parameters of the run.
+    """
+
+
+@hookspec
+def on_predict_batch_end(batch: int, logs: Logs, model: Any, params: dict[str, Any]) -> None:
+    """Called after each prediction batch.
+
+    Args:
+        batch: The 0-based index of the batch.
+        logs: ``batch``, ``size`` and ``outputs`` (the batch's predictions).
+        model: The model predicting.
+        params: The parameters of the run.
+    """

@@ -1,0 +1,199 @@
+"""Plugin discovery and loading through the ``hookfit.callbacks`` entry points.
+
+Discovery reads distribution metadata only: no plugin module is imported
+until the plugin is enabled. A plugin that fails to import is reported with
+its entry-point name, distribution and cause, and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import importlib_metadata
+
+from .errors import PluginLoadError, PluginNotFoundError, nearest
+
+GROUP = "hookfit.callbacks"
+"""The entry-point group that lists plugins: ``name = "module:Class"``."""
+
+DEFAULTS_GROUP = "hookfit.defaults"
+"""The entry-point group where a plugin declares itself on by default.
+
+The name is the plugin's name; the value is when: ``always``, or ``verbose``
+(only when the run's ``verbose`` is not 0, like Keras's ProgbarLogger).
+"""
+
+DEFAULT_WHEN = ("always", "verbose")
+
+# The seed's callbacks, so that a name or class that is not installed can be
+# answered with the distribution that provides it.
+BUILTINS: dict[str, tuple[str, str]] = {
+    "history": ("History", "hookfit-history"),
+    "base_logger": ("BaseLogger", "hookfit-base-logger"),
+    "progbar_logger": ("ProgbarLogger", "hookfit-progbar-logger"),
+    "lambda_callback": ("LambdaCallback", "hookfit-lambda-callback"),
+    "terminate_on_nan": ("TerminateOnNaN", "hookfit-terminate-on-nan"),
+    "early_stopping": ("EarlyStopping", "hookfit-early-stopping"),
+    "reduce_lr_on_plateau": ("ReduceLROnPlateau", "hookfit-reduce-lr-on-plateau"),
+    "learning_rate_scheduler": ("LearningRateScheduler", "hookfit-learning-rate-scheduler"),
+    "csv_logger": ("CSVLogger", "hookfit-csv-logger"),
+    "model_checkpoint": ("ModelCheckpoint", "hookfit-model-checkpoint"),
+    "remote_monitor": ("RemoteMonitor", "hookfit-remote-monitor"),
+    "tensorboard": ("TensorBoard", "hookfit-tensorboard"),
+    "backup_and_restore": ("BackupAndRestore", "hookfit-backup-and-restore"),
+}
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What the metadata says about one installed plugin (nothing imported).
+
+    Attributes:
+        name: The entry-point name, which is also the config key.
+        dist: The distribution's name.
+        version: The distribution's version.
+        value: The entry point's target, ``"module:attr"``.
+        default: ``"always"`` or ``"verbose"`` when on by default, else None.
+    """
+
+    name: str
+    dist: str
+    version: str
+    value: str
+    default: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``"name (dist version)"``, for messages."""
+        return f"{self.name} ({self.dist} {self.version})"
+
+    @property
+    def module(self) -> str:
+        """The module part of the entry point's target."""
+        return self.value.partition(":")[0].strip()
+
+    @property
+    def attr(self) -> str:
+        """The attribute part of the target (the class name), or ``""``."""
+        return self.value.partition(":")[2].strip()
+
+
+@dataclass
+class Catalogue:
+    """Every installed plugin, read from metadata.
+
+    Attributes:
+        plugins: Plugins by entry-point name, sorted by name.
+        conflicts: Names that two or more distributions claim, with the
+            infos of all claimants (the first one is in ``plugins``).
+        bad_defaults: Problems with ``hookfit.defaults`` entries, as text.
+    """
+
+    plugins: dict[str, PluginInfo] = field(default_factory=dict)
+    conflicts: dict[str, list[PluginInfo]] = field(default_factory=dict)
+    bad_defaults: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> PluginInfo:
+        """Return the plugin called ``name`` or raise `PluginNotFoundError`."""
+        try:
+            return self.plugins[name]
+        except KeyError:
+            raise PluginNotFoundError(not_found_message(name, self)) from None
+
+    def by_class(self, cls: type) -> PluginInfo | None:
+        """Return the plugin whose entry point names ``cls``, if any."""
+        value = f"{cls.__module__}:{cls.__qualname__}"
+        for info in self.plugins.values():
+            if info.value.replace(" ", "") == value:
+                return info
+        return None
+
+
+def not_found_message(name: str, catalogue: Catalogue) -> str:
+    """Say that ``name`` is not installed, and what is, and how to fix it."""
+    installed = ", ".join(catalogue.plugins) or "none"
+    msg = f"No installed plugin is called {name!r}{nearest(name, catalogue.plugins)}."
+    if name in BUILTINS:
+        dist = BUILTINS[name][1]
+        msg += f" It is provided by the distribution {dist}: pip install {dist}."
+    return msg + f" Installed plugins: {installed}."
+
+
+_cache: tuple[tuple[str, ...], Catalogue] | None = None
+
+
+def catalogue(*, refresh: bool = False) -> Catalogue:
+    """Return the installed plugins, read from entry-point metadata.
+
+    The result is cached for as long as ``sys.path`` is unchanged.
+
+    Args:
+        refresh: Read the metadata again even if cached.
+    """
+    global _cache
+    key = tuple(sys.path)
+    if not refresh and _cache is not None and _cache[0] == key:
+        return _cache[1]
+    cat = Catalogue()
+    # One metadata scan for both groups; entry_points() already drops a
+    # distribution that is found twice on sys.path (a lib64 -> lib link).
+    everything = importlib_metadata.entry_points()
+    # Keyed by distribution too: only a plugin's own distribution may switch
+    # it on by default.
+    defaults: dict[tuple[str, str], str] = {}
+    for ep in everything.select(group=DEFAULTS_GROUP):
+        when = ep.value.strip()
+        if when in DEFAULT_WHEN:
+            defaults[(_dist_name(ep), ep.name)] = when
+        else:
+            cat.bad_defaults.append(
+                f"{_dist_name(ep)} declares {ep.name} = {when!r} in [{DEFAULTS_GROUP}]; "
+                f"expected one of {', '.join(DEFAULT_WHEN)}. The plugin stays off by default."
+            )
+    seen: dict[str, list[PluginInfo]] = {}
+    for ep in everything.select(group=GROUP):
+        dist = _dist_name(ep)
+        version = ep.dist.version if ep.dist else "?"
+        info = PluginInfo(ep.name, dist, version, ep.value, defaults.get((dist, ep.name)))
+        seen.setdefault(ep.name, []).append(info)
+    for name in sorted(seen):
+        cat.plugins[name] = seen[name][0]
+        if len(seen[name]) > 1:
+            cat.conflicts[name] = seen[name]
+    _cache = (key, cat)
+    return cat
+
+
+def _dist_name(ep: importlib_metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist else "?"
+
+
+def load(info: PluginInfo) -> Any:
+    """Import the object an entry point names (a class, module or instance).
+
+    Raises:
+        PluginLoadError: The import failed; the message names the plugin,
+            its distribution and the cause. The cause is chained.
+    """
+    try:
+        module = __import__(info.module, fromlist=["_"])
+        obj: Any = module
+        for part in info.attr.split(".") if info.attr else ():
+            obj = getattr(obj, part)
+    except Exception as exc:
+        raise PluginLoadError(
+            f"Plugin {info.name!r} from {info.dist} {info.version} failed to load "
+            f"({info.value}): {type(exc).__name__}: {exc}. Fix or reinstall {info.dist}, "
+            f"or switch the plugin off (-p no:{info.name}).",
+            plugin=info.name,
+            dist=f"{info.dist} {info.version}",
+        ) from exc
+    return obj
+
+
+def is_module(obj: object) -> bool:
+    """True for a module plugin (registered as is, takes no arguments)."""
+    return isinstance(obj, ModuleType)

@@ -1,0 +1,171 @@
+"""Test helpers for hookfit and for plugin authors, also a pytest plugin.
+
+Installing hookfit makes these fixtures available in every pytest session
+(entry point ``pytest11``): ``hookfit_rng``, ``hookfit_data`` and
+``hookfit_model``. The module imports numpy only when a fixture is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .hookspecs import ALL_HOOKS, hookimpl
+
+
+class Recorder:
+    """A plugin that records every hook call as ``(hook, positional args)``.
+
+    The ``logs`` argument is recorded as a copy, so later changes by other
+    plugins do not show.
+
+    Attributes:
+        calls: The calls, in order.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def count(self, hook: str) -> int:
+        """How many times ``hook`` was called."""
+        return sum(1 for name, _ in self.calls if name == hook)
+
+    def hooks(self) -> list[str]:
+        """The hook names, in call order."""
+        return [name for name, _ in self.calls]
+
+
+def _recording(hook: str) -> Callable[..., None]:
+    if hook in ("on_epoch_begin", "on_epoch_end"):
+
+        def impl(self: Recorder, epoch: int, logs: dict[str, Any]) -> None:
+            self.calls.append((hook, (epoch, dict(logs))))
+
+    elif "batch" in hook:
+
+        def impl(self: Recorder, batch: int, logs: dict[str, Any]) -> None:  # type: ignore[misc]
+            self.calls.append((hook, (batch, dict(logs))))
+
+    else:
+
+        def impl(self: Recorder, logs: dict[str, Any]) -> None:  # type: ignore[misc]
+            self.calls.append((hook, (dict(logs),)))
+
+    impl.__name__ = hook
+    return hookimpl(impl)
+
+
+for _hook in ALL_HOOKS:
+    setattr(Recorder, _hook, _recording(_hook))
+
+
+@pytest.fixture
+def hookfit_rng() -> Any:
+    """A ``numpy.random.Generator`` seeded with 0."""
+    import numpy as np
+
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def hookfit_data(hookfit_rng: Any) -> tuple[Any, Any]:
+    """A small learnable classification set: 64 samples, 8 features, 3
+    classes, ``(x float32, y one-hot float32)``."""
+    import numpy as np
+
+    x = hookfit_rng.normal(size=(64, 8)).astype(np.float32)
+    labels = (x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5).astype(int)
+    y = np.eye(3, dtype=np.float32)[labels]
+    return x, y
+
+
+@pytest.fixture
+def hookfit_model() -> Callable[..., Any]:
+    """A factory for a small compiled model matching ``hookfit_data``.
+
+    Call it as ``hookfit_model(optimizer="sgd", metrics=["accuracy"])``.
+    """
+
+    def make(optimizer: Any = "sgd", metrics: Any = ("accuracy",), seed: int = 0) -> Any:
+        from .layers import Dense
+        from .models import Sequential
+        from .utils import set_random_seed
+
+        set_random_seed(seed)
+        model = Sequential(
+            [Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")]
+        )
+        model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=list(metrics))
+        return model
+
+    return make
+
+
+class PluginSite:
+    """A folder on ``sys.path`` holding installed-looking distributions.
+
+    Lets a test "install" plugins (metadata with entry points, plus their
+    modules) without pip, and remove them again when the test ends.
+
+    Args:
+        root: An empty folder; it is put first on ``sys.path`` by the
+            ``hookfit_site`` fixture.
+    """
+
+    def __init__(self, root: Any) -> None:
+        from pathlib import Path
+
+        self.root = Path(root)
+
+    def add(
+        self,
+        dist: str,
+        plugins: dict[str, str],
+        modules: dict[str, str] | None = None,
+        defaults: dict[str, str] | None = None,
+        version: str = "1.0",
+    ) -> None:
+        """Install a distribution.
+
+        Args:
+            dist: The distribution name, e.g. ``"hookfit-fancy"``.
+            plugins: ``hookfit.callbacks`` entry points, name to target.
+            modules: Files to create, relative path to source text.
+            defaults: ``hookfit.defaults`` entry points, name to when.
+            version: The distribution's version.
+        """
+        import textwrap
+
+        info = self.root / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        lines = ["[hookfit.callbacks]", *(f"{k} = {v}" for k, v in plugins.items())]
+        if defaults:
+            lines += ["[hookfit.defaults]", *(f"{k} = {v}" for k, v in defaults.items())]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        for path, source in (modules or {}).items():
+            target = self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(source))
+
+
+@pytest.fixture
+def hookfit_site(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A `PluginSite` on ``sys.path`` for this test only.
+
+    Modules a test imports from it are removed from ``sys.modules``
+    afterwards, so tests do not see each other's plugins.
+    """
+    import sys
+
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    before = set(sys.modules)
+    yield PluginSite(root)
+    for name in set(sys.modules) - before:
+        module = sys.modules.get(name)
+        if str(root) in str(getattr(module, "__file__", "") or ""):
+            del sys.modules[name]

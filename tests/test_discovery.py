@@ -1,0 +1,203 @@
+"""Plugin discovery through entry points: nothing imported until enabled."""
+
+import re
+import sys
+
+import pytest
+
+import hookfit.callbacks
+from hookfit import HookfitWarning, PluginLoadError, PluginNotFoundError
+from hookfit.plugins import Catalogue, PluginInfo, catalogue, load
+from hookfit.selection import Settings, build, select
+
+BROKEN = {"broken_plugin.py": "raise RuntimeError('boom at import')\n"}
+GOOD = {
+    "good_plugin.py": """
+    from hookfit import Callback
+
+    class Good(Callback):
+        def __init__(self, label="good"):
+            super().__init__()
+            self.label = label
+            self.epochs = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs += 1
+    """
+}
+
+
+def test_the_default_plugins_are_catalogued_with_their_distributions():
+    plugins = catalogue(refresh=True).plugins
+    assert plugins["history"].dist == "hookfit-history"
+    assert plugins["history"].default == "always"
+    assert plugins["base_logger"].default == "always"
+    assert plugins["progbar_logger"].default == "verbose"
+    assert plugins["progbar_logger"].value == "hookfit_progbar_logger:ProgbarLogger"
+
+
+def test_cataloguing_imports_no_plugin(hookfit_site):
+    hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
+    info = catalogue().plugins["good"]
+    assert (info.dist, info.version, info.default) == ("hookfit-good", "1.0", None)
+    assert "good_plugin" not in sys.modules
+
+
+def test_a_plugin_whose_import_raises_is_harmless_while_not_enabled(
+    hookfit_site, hookfit_model, hookfit_data
+):
+    hookfit_site.add("hookfit-broken", {"broken": "broken_plugin:Broken"}, BROKEN)
+    x, y = hookfit_data
+    history = hookfit_model().fit(x, y, epochs=2, verbose=0)
+    assert history.epoch == [0, 1]
+    assert "broken_plugin" not in sys.modules
+
+
+def test_an_enabled_plugin_that_fails_to_import_is_named_with_its_cause(
+    hookfit_site, hookfit_model, hookfit_data
+):
+    hookfit_site.add("hookfit-broken", {"broken": "broken_plugin:Broken"}, BROKEN, version="2.5")
+    x, y = hookfit_data
+    with pytest.raises(PluginLoadError) as info:
+        hookfit_model().fit(x, y, verbose=0, callbacks=["broken"])
+    message = str(info.value)
+    assert message.startswith(
+        "Plugin 'broken' from hookfit-broken 2.5 failed to load (broken_plugin:Broken): "
+        "RuntimeError: boom at import."
+    )
+    assert "-p no:broken" in message
+    assert (info.value.plugin, info.value.dist) == ("broken", "hookfit-broken 2.5")
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_a_broken_default_plugin_warns_and_training_goes_on(
+    hookfit_site, hookfit_model, hookfit_data
+):
+    hookfit_site.add(
+        "hookfit-broken", {"broken": "broken_plugin:Broken"}, BROKEN, defaults={"broken": "always"}
+    )
+    x, y = hookfit_data
+    with pytest.warns(HookfitWarning, match=r"hookfit-broken 1.0 failed to load .* goes on"):
+        history = hookfit_model().fit(x, y, epochs=1, verbose=0)
+    assert history.epoch == [0]
+
+
+def test_a_missing_attribute_is_a_load_error(hookfit_site):
+    hookfit_site.add("hookfit-good", {"typo": "good_plugin:Goood"}, GOOD)
+    with pytest.raises(PluginLoadError, match=r"AttributeError: .*Goood"):
+        load(catalogue().get("typo"))
+
+
+def test_plugins_named_in_code_are_built_from_entry_points(
+    hookfit_site, hookfit_model, hookfit_data
+):
+    hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
+    x, y = hookfit_data
+    model = hookfit_model()
+    model.fit(x, y, epochs=3, verbose=0, callbacks=["good"])
+    members = select(["good"], verbose=0, settings=Settings(args={"good": {"label": "x"}}))
+    assert members[0].obj.label == "x" and members[0].why == "code"
+
+
+def test_default_on_is_declared_in_metadata_by_the_plugins_own_distribution(hookfit_site):
+    hookfit_site.add(
+        "hookfit-good", {"good": "good_plugin:Good"}, GOOD, defaults={"good": "always"}
+    )
+    hookfit_site.add("hookfit-meddler", {}, defaults={"history": "verbose", "stray": "always"})
+    cat = catalogue()
+    assert cat.plugins["good"].default == "always"
+    assert cat.plugins["history"].default == "always"  # not the meddler's "verbose"
+    names = [m.name for m in select([], verbose=0)]
+    assert "good" in names
+
+
+def test_a_bad_default_declaration_is_reported_and_ignored(hookfit_site):
+    hookfit_site.add(
+        "hookfit-good", {"good": "good_plugin:Good"}, GOOD, defaults={"good": "sometimes"}
+    )
+    cat = catalogue()
+    assert cat.plugins["good"].default is None
+    assert cat.bad_defaults == [
+        "hookfit-good declares good = 'sometimes' in [hookfit.defaults]; expected one of "
+        "always, verbose. The plugin stays off by default."
+    ]
+
+
+def test_two_distributions_claiming_one_name_are_recorded(hookfit_site):
+    hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
+    hookfit_site.add("hookfit-copycat", {"good": "good_plugin:Good"})
+    conflicts = catalogue().conflicts["good"]
+    assert sorted(info.dist for info in conflicts) == ["hookfit-copycat", "hookfit-good"]
+
+
+def test_an_unknown_name_lists_the_installed_plugins():
+    with pytest.raises(PluginNotFoundError) as info:
+        select(["histroy"], verbose=0)
+    message = str(info.value)
+    assert message.startswith("No installed plugin is called 'histroy' (did you mean 'history'?).")
+    assert re.search(r"Installed plugins: .*base_logger, history, progbar_logger", message)
+
+
+def test_an_uninstalled_builtin_names_its_distribution():
+    with pytest.raises(PluginNotFoundError, match=r"pip install hookfit-remote-monitor"):
+        Catalogue().get("remote_monitor")
+
+
+def test_from_hookfit_callbacks_imports_installed_plugins():
+    from hookfit.callbacks import BaseLogger, History, ProgbarLogger
+    from hookfit_history import History as Direct
+
+    assert History is Direct
+    assert {BaseLogger.__name__, ProgbarLogger.__name__} == {"BaseLogger", "ProgbarLogger"}
+    assert {"Callback", "History"} <= set(dir(hookfit.callbacks))
+
+
+def test_from_hookfit_callbacks_says_which_distribution_to_install(monkeypatch):
+    monkeypatch.setattr(hookfit.callbacks, "catalogue", lambda: Catalogue())
+    with pytest.raises(
+        ImportError,
+        match=r"the tensorboard plugin is not installed\. "
+        r"Install it with: pip install hookfit-tensorboard",
+    ):
+        from hookfit.callbacks import TensorBoard  # noqa: F401
+    with pytest.raises(AttributeError, match="no installed plugin provides a class of that name"):
+        hookfit.callbacks.NoSuchCallback  # noqa: B018
+
+
+def test_module_entry_points_and_arguments(hookfit_site):
+    hookfit_site.add(
+        "hookfit-mod",
+        {"mod": "mod_plugin"},
+        {
+            "mod_plugin.py": """
+        import hookfit
+
+        @hookfit.hookimpl
+        def on_train_begin():
+            pass
+        """
+        },
+    )
+    info = catalogue().get("mod")
+    assert build(info, {}, "code").__name__ == "mod_plugin"
+    with pytest.raises(
+        Exception,
+        match=r"is a module and takes no arguments, but the config "
+        r"file gives it \['patience'\]\. Remove them\.",
+    ):
+        build(info, {"patience": 3}, "the config file")
+
+
+def test_constructor_errors_name_the_plugin(hookfit_site):
+    hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
+    with pytest.raises(
+        Exception,
+        match=r"Plugin good \(hookfit-good 1\.0\) refused its "
+        r"arguments \{'colour': 1\} \(from code\)",
+    ):
+        build(catalogue().get("good"), {"colour": 1}, "code")
+
+
+def test_plugin_info_label():
+    info = PluginInfo("x", "dist-x", "0.3", "mod:Cls")
+    assert (info.label, info.module, info.attr) == ("x (dist-x 0.3)", "mod", "Cls")

@@ -1,0 +1,98 @@
+"""Build wheels of hookfit distributions and install them (not editable).
+
+Used by tox: every test environment installs the real wheels, so a missing
+entry point, package file or dependency fails there as it would for users.
+
+    python tools/install_wheels.py --wheelhouse DIR [--extras test] core plugins/history ...
+    python tools/install_wheels.py --wheelhouse DIR --all
+
+A wheel is rebuilt only when its distribution's files changed (the folder's
+content hash is part of the wheelhouse path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP = {"__pycache__", ".pytest_cache", "tests", "build", "dist"}
+
+
+def all_packages() -> list[Path]:
+    """The core, then every plugin folder (``plugins/_*`` are not plugins)."""
+    plugins = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+    return [ROOT / "core", *(p for p in plugins if not p.name.startswith("_"))]
+
+
+def content_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not SKIP.intersection(rel.parts) and path.suffix != ".pyc":
+            digest.update(str(rel).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build(folder: Path, wheelhouse: Path) -> Path:
+    target = wheelhouse / f"{folder.name}-{content_hash(folder)}"
+    wheels = list(target.glob("*.whl"))
+    if len(wheels) == 1:
+        return wheels[0]
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(target),
+            str(folder),
+        ],
+        check=True,
+    )
+    (wheel,) = target.glob("*.whl")
+    return wheel
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheelhouse", type=Path, required=True)
+    parser.add_argument("--extras", default="", help="extras to install with each, e.g. test")
+    parser.add_argument("--all", action="store_true", help="the core and every plugin")
+    parser.add_argument("folders", nargs="*", type=Path)
+    args = parser.parse_args()
+    folders = all_packages() if args.all else [ROOT / f for f in args.folders]
+    if not folders:
+        parser.error("name folders to install, or --all")
+    suffix = f"[{args.extras}]" if args.extras else ""
+    wheels = [f"{build(folder, args.wheelhouse)}{suffix}" for folder in folders]
+    # Installing the files by path makes pip use exactly these wheels for
+    # the hookfit distributions and the index only for third-party ones.
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+            *wheels,
+        ],
+        check=True,
+    )
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *wheels], check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
