@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import hookfit.callbacks
-from hookfit import HookfitWarning, PluginLoadError, PluginNotFoundError
+from hookfit import ConfigError, HookfitWarning, PluginLoadError, PluginNotFoundError
 from hookfit.plugins import Catalogue, PluginInfo, catalogue, load
 from hookfit.selection import Settings, build, select
 
@@ -96,6 +96,7 @@ def test_plugins_named_in_code_are_built_from_entry_points(
     model = hookfit_model()
     model.fit(x, y, epochs=3, verbose=0, callbacks=["good"])
     members = select(["good"], verbose=0, settings=Settings(args={"good": {"label": "x"}}))
+    assert members[0].obj.label == "x"
     assert members[0].obj.label == "x" and members[0].why == "code"
 
 
@@ -179,23 +180,25 @@ def test_module_entry_points_and_arguments(hookfit_site):
         },
     )
     info = catalogue().get("mod")
-    assert build(info, {}, "code").__name__ == "mod_plugin"
+    assert build(info, Settings(), "code").__name__ == "mod_plugin"
+    settings = Settings(args={"mod": {"patience": 3}}, origins={"mod": {"patience": "x.toml: p"}})
     with pytest.raises(
-        Exception,
-        match=r"is a module and takes no arguments, but the config "
-        r"file gives it \['patience'\]\. Remove them\.",
+        ConfigError,
+        match=r"is a module and takes no arguments, but x\.toml: p gives it \['patience'\]\. "
+        r"Remove them\.",
     ):
-        build(info, {"patience": 3}, "the config file")
+        build(info, settings, "code")
 
 
-def test_constructor_errors_name_the_plugin(hookfit_site):
+def test_unknown_arguments_name_the_plugin(hookfit_site):
     hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
+    settings = Settings(args={"good": {"lable": 1}})
     with pytest.raises(
-        Exception,
-        match=r"Plugin good \(hookfit-good 1\.0\) refused its "
-        r"arguments \{'colour': 1\} \(from code\)",
+        ConfigError,
+        match=r"callbacks\.good\.lable: unknown key \(did you mean 'label'\?\)\. Good takes: "
+        r"label\.",
     ):
-        build(catalogue().get("good"), {"colour": 1}, "code")
+        build(catalogue().get("good"), settings, "code")
 
 
 def test_plugin_info_label():

@@ -10,7 +10,7 @@ from hookfit.callback_list import CallbackList
 from hookfit.selection import Settings, select
 from hookfit.testing import Recorder
 
-NO_DEFAULTS = Settings(autoload=False)
+NO_DEFAULTS = {"hookfit": {"autoload": False}}
 
 
 def test_hook_counts_for_a_small_fit(hookfit_model, hookfit_rng):
@@ -26,7 +26,7 @@ def test_hook_counts_for_a_small_fit(hookfit_model, hookfit_rng):
         verbose=0,
         callbacks=[recorder],
         validation_data=(x_val, y_val),
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     counts = {hook: recorder.count(hook) for hook in set(recorder.hooks())}
     assert counts == {
@@ -115,7 +115,7 @@ def test_tryfirst_and_trylast_move_single_hooks(hookfit_model):
             calls.append("late")
 
     cbl = CallbackList(
-        select([Late(), Plain(), Early()], verbose=0, settings=NO_DEFAULTS), None, {}
+        select([Late(), Plain(), Early()], verbose=0, settings=Settings(autoload=False)), None, {}
     )
     cbl.fire(cbl.on_epoch_end, 0, {})
     assert calls == ["early", "plain", "late"]
@@ -145,7 +145,7 @@ def test_one_fresh_logs_dict_per_call_shared_within_the_call(hookfit_model, hook
         epochs=1,
         verbose=0,
         callbacks=[Writer(), Reader()],
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     begin, end, reader = seen[0], seen[1], seen[2]
     assert begin[2] == {"batch": 0, "size": 2}
@@ -175,7 +175,7 @@ def test_logs_carry_exactly_the_seed_keys(hookfit_model, hookfit_data):
     assert keys["on_test_end"] == ["acc", "loss"]
     assert keys["on_train_begin"] == []
     predict = Recorder()
-    model.predict(x[:5], batch_size=4, callbacks=[predict], settings=NO_DEFAULTS)
+    model.predict(x[:5], batch_size=4, callbacks=[predict], config=NO_DEFAULTS)
     assert predict.hooks() == [
         "on_predict_begin",
         "on_predict_batch_begin",
@@ -200,7 +200,7 @@ def test_batch_logs_hold_the_real_batch_values(hookfit_model, hookfit_data):
         verbose=0,
         shuffle=False,
         callbacks=[recorder],
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     sizes = [args[1]["size"] for hook, args in recorder.calls if hook == "on_batch_end"]
     assert sizes == [10, 6]
@@ -253,7 +253,7 @@ def test_on_train_end_failure_is_noted_on_the_first_error(hookfit_model, hookfit
 
     x, y = hookfit_data
     with pytest.raises(ValueError, match="first") as info:
-        hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=[Twice()], settings=NO_DEFAULTS)
+        hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=[Twice()], config=NO_DEFAULTS)
     assert any("on_train_end then failed too: OSError('second')" in n for n in info.value.__notes__)
 
 
@@ -265,7 +265,7 @@ def test_callback_defaults_receive_the_real_arguments(hookfit_model, hookfit_dat
     plugin = Defaults()
     x, y = hookfit_data
     hookfit_model().fit(
-        x, y, epochs=2, verbose=0, callbacks=[plugin], validation_split=0.25, settings=NO_DEFAULTS
+        x, y, epochs=2, verbose=0, callbacks=[plugin], validation_split=0.25, config=NO_DEFAULTS
     )
     assert plugin.got[0] == 1 and "val_loss" in plugin.got[1]
 
@@ -288,7 +288,7 @@ def test_hookimpl_functions_take_any_subset_by_name(hookfit_model, hookfit_data)
 
     model = hookfit_model()
     x, y = hookfit_data
-    model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[Picky()], settings=NO_DEFAULTS)
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[Picky()], config=NO_DEFAULTS)
     assert got["epoch_end"] == (1, 2, model)
     assert len(got["losses"]) == 4 and got["train_begin"]
 
@@ -311,7 +311,7 @@ def test_module_plugins_work(hookfit_model, hookfit_data, hookfit_site):
     import modplug_hooks
 
     x, y = hookfit_data
-    hookfit_model().fit(x, y, epochs=3, verbose=0, callbacks=[modplug_hooks], settings=NO_DEFAULTS)
+    hookfit_model().fit(x, y, epochs=3, verbose=0, callbacks=[modplug_hooks], config=NO_DEFAULTS)
     assert modplug_hooks.calls == [0, 1, 2]
 
 
@@ -394,7 +394,7 @@ def test_wrong_plugins_are_refused_before_training(plugin, message, hookfit_mode
     recorder = Recorder()
     x, y = hookfit_data
     with pytest.raises(PluginValidationError, match=message):
-        hookfit_model().fit(x, y, verbose=0, callbacks=[recorder, plugin], settings=NO_DEFAULTS)
+        hookfit_model().fit(x, y, verbose=0, callbacks=[recorder, plugin], config=NO_DEFAULTS)
     assert recorder.calls == []
 
 
@@ -420,7 +420,7 @@ def test_unimplemented_batch_hooks_cost_no_loss_computation(plugins, expected, h
     model = Sequential([Dense(3, activation="softmax", input_dim=8)])
     model.compile("sgd", loss)
     x, y = hookfit_data
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=plugins, settings=NO_DEFAULTS)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=plugins, config=NO_DEFAULTS)
     assert loss.calls == expected
 
 
@@ -429,7 +429,9 @@ def test_empty_hook_lists_for_unimplemented_hooks(hookfit_model):
         def on_epoch_end(self, epoch, logs=None):
             pass
 
-    cbl = CallbackList(select([OnlyEpochs()], verbose=0, settings=NO_DEFAULTS), None, {})
+    cbl = CallbackList(
+        select([OnlyEpochs()], verbose=0, settings=Settings(autoload=False)), None, {}
+    )
     assert len(cbl.on_epoch_end) == 1
     assert cbl.on_batch_begin == cbl.on_batch_end == cbl.on_train_begin == []
 
@@ -451,7 +453,7 @@ def test_stop_training_mid_epoch_still_validates_then_stops(hookfit_model, hookf
         verbose=0,
         validation_split=0.25,
         callbacks=[StopAtBatchOne(), recorder],
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     assert recorder.count("on_batch_end") == 2
     assert recorder.count("on_epoch_end") == 1
@@ -470,7 +472,7 @@ def test_stop_training_is_reset_before_on_train_begin(hookfit_model, hookfit_dat
     model = hookfit_model()
     model.stop_training = True  # left over from an earlier run
     x, y = hookfit_data
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[recorder], settings=NO_DEFAULTS)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[recorder], config=NO_DEFAULTS)
     assert recorder.count("on_epoch_end") == 2
     model.fit(
         x,
@@ -478,7 +480,7 @@ def test_stop_training_is_reset_before_on_train_begin(hookfit_model, hookfit_dat
         epochs=2,
         verbose=0,
         callbacks=[StopAtStart(), recorder := Recorder()],
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     assert recorder.hooks() == ["on_train_begin", "on_train_end"]
 
@@ -499,7 +501,7 @@ def test_callbacks_get_model_params_and_validation_data(hookfit_model, hookfit_d
         verbose=0,
         validation_split=0.25,
         callbacks=[plugin],
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     got_model, params, validation = plugin.snapshot
     assert got_model is model

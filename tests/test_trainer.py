@@ -8,11 +8,10 @@ from hookfit.datasets import digits
 from hookfit.layers import Activation, Dense, Dropout, Flatten
 from hookfit.losses import mean_squared_error
 from hookfit.models import Sequential
-from hookfit.selection import Settings
 from hookfit.testing import Recorder
 from hookfit.utils import set_random_seed, to_categorical
 
-NO_DEFAULTS = Settings(autoload=False)
+NO_DEFAULTS = {"hookfit": {"autoload": False}}
 
 
 def digits_arrays():
@@ -49,7 +48,7 @@ def test_images_train_through_flatten():
     set_random_seed(2)
     model = Sequential([Flatten(input_shape=(8, 8)), Dense(10, activation="softmax")])
     model.compile(optimizers.Adam(lr=0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x[:500] / 16.0, y[:500], epochs=10, verbose=0, settings=NO_DEFAULTS)
+    history = model.fit(x[:500] / 16.0, y[:500], epochs=10, verbose=0, config=NO_DEFAULTS)
     assert history is None  # History is off with autoload off
     assert model.evaluate(x[:500] / 16.0, y[:500], verbose=0)[1] > 0.8
 
@@ -90,7 +89,7 @@ def test_every_optimizer_learns(optimizer, hookfit_model, hookfit_data):
     x, y = hookfit_data
     model = hookfit_model(optimizer=optimizer)
     before = model.evaluate(x, y, verbose=0)[0]
-    model.fit(x, y, batch_size=16, epochs=20, verbose=0, settings=NO_DEFAULTS)
+    model.fit(x, y, batch_size=16, epochs=20, verbose=0, config=NO_DEFAULTS)
     assert model.evaluate(x, y, verbose=0)[0] < before * 0.7
     assert all(w.dtype == np.float32 for w in model.get_weights())
 
@@ -159,7 +158,7 @@ def test_validation_split_takes_the_last_samples(hookfit_model, hookfit_data):
         verbose=0,
         validation_split=0.25,
         callbacks=[recorder],
-        settings=NO_DEFAULTS,
+        config=NO_DEFAULTS,
     )
     logs = next(args[1] for hook, args in recorder.calls if hook == "on_epoch_end")
     assert [logs["val_loss"], logs["val_acc"]] == pytest.approx(
@@ -171,7 +170,7 @@ def test_initial_epoch_resumes_the_count(hookfit_model, hookfit_data):
     recorder = Recorder()
     x, y = hookfit_data
     hookfit_model().fit(
-        x, y, epochs=5, initial_epoch=3, verbose=0, callbacks=[recorder], settings=NO_DEFAULTS
+        x, y, epochs=5, initial_epoch=3, verbose=0, callbacks=[recorder], config=NO_DEFAULTS
     )
     assert [args[0] for hook, args in recorder.calls if hook == "on_epoch_begin"] == [3, 4]
 
@@ -195,7 +194,7 @@ def test_mse_without_fusion_and_activation_layers_learn(hookfit_data):
     model = Sequential([Dense(8, input_dim=8), Activation("tanh"), Dense(3), Activation("sigmoid")])
     model.compile(optimizers.SGD(lr=0.5), mean_squared_error)
     before = model.evaluate(x, y, verbose=0)
-    model.fit(x, y, epochs=30, verbose=0, settings=NO_DEFAULTS)
+    model.fit(x, y, epochs=30, verbose=0, config=NO_DEFAULTS)
     assert model.evaluate(x, y, verbose=0) < before * 0.8
     model.pop()
     assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Activation", "Dense"]

@@ -157,6 +157,18 @@ class CallbackList:
             raise
 
 
+def hooks_of(obj: Any) -> list[str]:
+    """The hooks a plugin object implements (what `CallbackList` registers)."""
+    if isinstance(obj, Callback):
+        return sorted(overridden_hooks(obj))
+    found = set()
+    for attr in dir(obj):
+        opts = getattr(getattr(obj, attr, None), "hookfit_impl", None)
+        if isinstance(opts, dict):
+            found.add(opts.get("specname") or attr)
+    return sorted(found)
+
+
 def _first(item: tuple[tuple[int, int, int], Entry]) -> tuple[int, int, int]:
     return item[0]
 

@@ -15,11 +15,12 @@ from typing import Any, cast
 import numpy as np
 
 from . import activations, losses, optimizers, utils
+from . import config as configuration
 from .callback import Callback
 from .callback_list import CallbackList
 from .errors import ConfigError, ModelError
 from .layers import Layer
-from .selection import Settings, select
+from .selection import select
 
 Array = np.ndarray
 _ACCURACY = ("accuracy", "acc")
@@ -304,7 +305,7 @@ class Model:
         validation_data: tuple[Any, Any] | None = None,
         shuffle: bool = True,
         initial_epoch: int = 0,
-        settings: Settings | None = None,
+        config: Any = None,
     ) -> Any:
         """Train the model, calling the plugins' hooks.
 
@@ -320,8 +321,10 @@ class Model:
             validation_data: ``(x_val, y_val)``; overrides the split.
             shuffle: Shuffle the training samples every epoch.
             initial_epoch: The epoch to start from (to resume).
-            settings: Plugin choices from config, command line and
-                environment (see `hookfit.config`).
+            config: Plugin settings: a path to a config file, a dict in the
+                config file's form, False for none, or None to use the
+                ``hookfit.toml`` found from the working directory upward.
+                The environment (``HOOKFIT_PLUGINS``, ...) applies too.
 
         Returns:
             The History plugin of this run when it is enabled, else None.
@@ -374,7 +377,7 @@ class Model:
             "do_validation": do_validation,
             "metrics": names + [f"val_{m}" for m in names] if do_validation else names,
         }
-        cbl = CallbackList(select(callbacks, verbose=verbose, settings=settings), self, params)
+        cbl = self._callback_list(callbacks, verbose, config, params)
         if do_validation:
             for member in cbl.members:
                 if isinstance(member.obj, Callback):
@@ -382,6 +385,12 @@ class Model:
         self.history = cbl.get("history")
         self._train(cbl, x, y, x_val, y_val, batch_size, epochs, initial_epoch, shuffle)
         return self.history
+
+    def _callback_list(
+        self, callbacks: Iterable[Any] | None, verbose: int, config: Any, params: dict[str, Any]
+    ) -> CallbackList:
+        settings = configuration.load(config).settings()
+        return CallbackList(select(callbacks, verbose=verbose, settings=settings), self, params)
 
     def _train(
         self,
@@ -479,7 +488,7 @@ class Model:
         batch_size: int | None = None,
         verbose: int = 1,
         callbacks: Iterable[Any] | None = None,
-        settings: Settings | None = None,
+        config: Any = None,
     ) -> float | list[float]:
         """Return the loss (and accuracy) on ``x``/``y``, calling the test hooks.
 
@@ -498,7 +507,7 @@ class Model:
             "verbose": verbose,
             "metrics": self.metrics_names,
         }
-        cbl = CallbackList(select(callbacks, verbose=verbose, settings=settings), self, params)
+        cbl = self._callback_list(callbacks, verbose, config, params)
         results = self._test(cbl, x, y, batch_size)
         return results["loss"] if len(results) == 1 else [results[m] for m in self.metrics_names]
 
@@ -508,7 +517,7 @@ class Model:
         batch_size: int | None = None,
         verbose: int = 0,
         callbacks: Iterable[Any] | None = None,
-        settings: Settings | None = None,
+        config: Any = None,
     ) -> Array:
         """Return the model's outputs for ``x``, calling the predict hooks."""
         batch_size = _batch_size(batch_size)
@@ -520,7 +529,7 @@ class Model:
             "samples": len(x),
             "verbose": verbose,
         }
-        cbl = CallbackList(select(callbacks, verbose=verbose, settings=settings), self, params)
+        cbl = self._callback_list(callbacks, verbose, config, params)
         fire = cbl.fire
         out = np.empty((len(x), self.output_dim or 0), dtype=np.float32)
         if cbl.on_predict_begin:

@@ -7,8 +7,11 @@ its entry-point name, distribution and cause, and does not stop the others.
 
 from __future__ import annotations
 
+import ast
+import importlib.machinery
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -192,6 +195,60 @@ def load(info: PluginInfo) -> Any:
             dist=f"{info.dist} {info.version}",
         ) from exc
     return obj
+
+
+def hooks_in_source(info: PluginInfo) -> list[str] | None:
+    """The hooks a plugin defines, read from its source without importing it.
+
+    Looks at the entry point's class (and its base classes in the same
+    module) or, for a module plugin, its top-level functions. Returns None
+    when the source cannot be found or read.
+    """
+    from .hookspecs import ALL_HOOKS
+
+    path = _module_file(info.module)
+    if path is None:
+        return None
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    if not info.attr:
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        return sorted(names & set(ALL_HOOKS))
+    found: set[str] = set()
+    todo, seen = [info.attr.split(".")[-1]], set()
+    while todo:
+        node = classes.get(todo.pop())
+        if node is None or node.name in seen:
+            continue
+        seen.add(node.name)
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in ALL_HOOKS:
+                found.add(item.name)
+            elif isinstance(item, ast.Assign):
+                found.update(
+                    t.id for t in item.targets if isinstance(t, ast.Name) and t.id in ALL_HOOKS
+                )
+        todo += [b.id for b in node.bases if isinstance(b, ast.Name)]
+    return sorted(found)
+
+
+def _module_file(module: str) -> Path | None:
+    # PathFinder locates a module without executing it (or its parents).
+    parts = module.split(".")
+    locations: list[str] | None = None
+    spec = None
+    for depth, part in enumerate(parts):
+        spec = importlib.machinery.PathFinder.find_spec(part, locations)
+        if spec is None:
+            return None
+        if depth < len(parts) - 1:
+            locations = list(spec.submodule_search_locations or [])
+    if spec is None or not spec.origin or not spec.has_location:
+        return None
+    return Path(spec.origin)
 
 
 def is_module(obj: object) -> bool:

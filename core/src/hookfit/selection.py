@@ -20,6 +20,7 @@ from typing import Any
 from .callback_list import Member
 from .errors import ConfigError, HookfitWarning, PluginLoadError
 from .plugins import Catalogue, PluginInfo, catalogue, is_module, load
+from .typecheck import check_arguments
 
 
 @dataclass
@@ -32,17 +33,16 @@ class Settings:
         disabled: Plugins switched off, each with where that came from.
             Code still wins: an object passed to ``fit`` always runs.
         args: Constructor arguments per plugin name.
+        origins: Where each argument came from (for messages).
         autoload: False when nothing is on by default
             (``HOOKFIT_DISABLE_PLUGIN_AUTOLOAD=1``).
-        only: When set, no plugin outside it is on unless passed in code
-            (``HOOKFIT_PLUGINS=a,b``).
     """
 
     enabled: list[tuple[str, str]] = field(default_factory=list)
     disabled: dict[str, str] = field(default_factory=dict)
     args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origins: dict[str, dict[str, str]] = field(default_factory=dict)
     autoload: bool = True
-    only: frozenset[str] | None = None
 
 
 def select(
@@ -75,7 +75,7 @@ def select(
         # monitors) are fine: the second is named "early_stopping#2".
         if isinstance(item, str):
             info = cat.get(item)
-            obj = build(info, settings.args.get(item, {}), "code")
+            obj = build(info, settings, "code")
         else:
             info, obj = _identify(item, cat), item
         if info is not None:
@@ -86,20 +86,19 @@ def select(
         taken.add(member.name)
         members.append(member)
 
-    def allowed(name: str) -> bool:
-        return name not in settings.disabled and (settings.only is None or name in settings.only)
-
     for name, why in settings.enabled:
-        if name not in taken and allowed(name):
+        if name not in taken and name not in settings.disabled:
             info = cat.get(name)
-            members.append(Member(name, build(info, settings.args.get(name, {}), why), info, why))
+            members.append(Member(name, build(info, settings, why), info, why))
             taken.add(name)
     if settings.autoload:
         for info in cat.plugins.values():
-            if info.name in taken or not allowed(info.name) or not default_on(info, verbose):
+            if info.name in taken or info.name in settings.disabled:
+                continue
+            if not default_on(info, verbose):
                 continue
             try:
-                obj = build(info, settings.args.get(info.name, {}), "default")
+                obj = build(info, settings, "default")
             except PluginLoadError as exc:
                 # Nobody asked for this one by name: train without it.
                 warnings.warn(f"{exc} Training goes on without it.", HookfitWarning, stacklevel=2)
@@ -114,27 +113,35 @@ def default_on(info: PluginInfo, verbose: int) -> bool:
     return info.default == "always" or (info.default == "verbose" and bool(verbose))
 
 
-def build(info: PluginInfo, args: dict[str, Any], why: str) -> Any:
+def build(info: PluginInfo, settings: Settings, why: str) -> Any:
     """Import a plugin and make the object that takes part in the run.
 
-    A class is instantiated with ``args``; a module or an instance is used
-    as it is and takes no arguments.
+    A class is instantiated with the settings' arguments for it, checked
+    against its signature first; a module or an instance is used as it is
+    and takes no arguments.
+
+    Raises:
+        PluginLoadError: The import failed.
+        ConfigError: Arguments the plugin does not take, of the wrong type,
+            missing, or refused by the plugin itself.
     """
     target = load(info)
+    args = settings.args.get(info.name, {})
+    origins = settings.origins.get(info.name, {})
     if isinstance(target, type):
+        args = check_arguments(
+            target, args, origins, f"Plugin {info.label}", f"callbacks.{info.name}"
+        )
         try:
             return target(**args)
         except ConfigError as exc:
-            exc.add_note(f"hookfit: while building plugin {info.label} (arguments from {why})")
+            exc.add_note(f"hookfit: while building plugin {info.label} (switched on by {why})")
             raise
-        except TypeError as exc:
-            raise ConfigError(
-                f"Plugin {info.label} refused its arguments {args!r} (from {why}): {exc}."
-            ) from exc
     if args:
         kind = "module" if is_module(target) else "ready-made object"
+        where = ", ".join(sorted(set(origins.values()))) or why
         raise ConfigError(
-            f"Plugin {info.label} is a {kind} and takes no arguments, but {why} gives it "
+            f"Plugin {info.label} is a {kind} and takes no arguments, but {where} gives it "
             f"{sorted(args)}. Remove them."
         )
     return target

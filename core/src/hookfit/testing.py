@@ -1,8 +1,9 @@
 """Test helpers for hookfit and for plugin authors, also a pytest plugin.
 
 Installing hookfit makes these fixtures available in every pytest session
-(entry point ``pytest11``): ``hookfit_rng``, ``hookfit_data`` and
-``hookfit_model``. The module imports numpy only when a fixture is used.
+(entry point ``pytest11``): ``hookfit_rng``, ``hookfit_data``,
+``hookfit_model``, ``hookfit_site`` and ``hookfit_cli``. The module imports
+numpy only when a fixture is used.
 """
 
 from __future__ import annotations
@@ -169,3 +170,34 @@ def hookfit_site(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         module = sys.modules.get(name)
         if str(root) in str(getattr(module, "__file__", "") or ""):
             del sys.modules[name]
+
+
+@pytest.fixture
+def hookfit_cli(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Run ``python -m hookfit ARGS`` in a subprocess, in ``tmp_path``.
+
+    Call it as ``hookfit_cli("train", "--set", "fit.epochs=1", env={...})``;
+    ``env`` entries are added to a copy of the environment, where the
+    ``HOOKFIT_*`` variables of the calling shell are removed first. It
+    returns the ``subprocess.CompletedProcess`` (text output captured).
+    """
+    import os
+    import subprocess
+    import sys
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, cwd: Any = None, timeout: float | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+        full.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "hookfit", *args],
+            cwd=cwd or tmp_path,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run

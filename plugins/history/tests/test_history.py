@@ -3,7 +3,6 @@
 import pytest
 
 from hookfit import Callback
-from hookfit.selection import Settings
 from hookfit_history import History
 
 
@@ -43,5 +42,5 @@ def test_state_is_reset_for_every_fit(hookfit_model, hookfit_data):
 
 def test_switched_off_fit_returns_none(hookfit_model, hookfit_data):
     x, y = hookfit_data
-    off = Settings(disabled={"history": "test"})
-    assert hookfit_model().fit(x, y, epochs=1, verbose=0, settings=off) is None
+    off = {"hookfit": {"disable": ["history"]}}
+    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=off) is None

@@ -1,0 +1,294 @@
+"""The ``hookfit`` command (also ``python -m hookfit``).
+
+- ``hookfit train [CONFIG]``: train the model a config describes, or the
+  bundled example, and say where its files went.
+- ``hookfit plugins [--json]``: every installed plugin, on or off and why.
+- ``hookfit config [CONFIG]``: every effective setting and where it came from.
+
+Exit status: 0 done, 1 an error while training, 2 a refused config or
+command line (nothing written), 130 stopped with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from . import config as configuration
+from .errors import ConfigError, PluginError, PluginLoadError
+from .hookspecs import hookimpl
+from .plugins import hooks_in_source
+
+EXIT_REFUSED = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return EXIT_REFUSED
+    try:
+        return int(args.run(args))
+    except (ConfigError, PluginError) as exc:
+        print(f"hookfit: error: {exc}", file=sys.stderr)
+        for note in getattr(exc, "__notes__", ()):
+            print(f"  {note}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hookfit", description="Keras-style training callbacks as plugins."
+    )
+    parser.add_argument("--version", action="version", version=f"hookfit {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: Any, config_arg: bool = True) -> Any:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=run)
+        if config_arg:
+            sub.add_argument(
+                "config_file",
+                nargs="?",
+                metavar="CONFIG",
+                help="config file (default: hookfit.toml or pyproject.toml found from here upward)",
+            )
+        sub.add_argument(
+            "--config", dest="config_option", metavar="PATH", help="config file (same as CONFIG)"
+        )
+        sub.add_argument(
+            "-p",
+            dest="plugins",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="switch a plugin on; -p no:NAME switches it off",
+        )
+        sub.add_argument(
+            "--set",
+            dest="sets",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="set a config key, e.g. --set callbacks.early_stopping.patience=5",
+        )
+        return sub
+
+    command("train", "Train the model the config describes (or the bundled example).", _train)
+    plugins = command(
+        "plugins", "List every installed plugin, on or off and why.", _plugins, config_arg=False
+    )
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+    show = command("config", "Show every effective setting and where it came from.", _config)
+    show.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _load(args: argparse.Namespace, bundled: bool = False) -> configuration.Config:
+    path = getattr(args, "config_file", None) or args.config_option
+    if path is not None or not bundled or configuration.find_file() is not None:
+        return configuration.load(path, plugins=args.plugins, sets=args.sets)
+    from .job import example_layer
+
+    config = configuration.load(False, plugins=args.plugins, sets=args.sets)
+    return configuration.Config([*config.layers, example_layer(config.catalogue)], config.catalogue)
+
+
+# -- train ----------------------------------------------------------------------
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .job import prepare, substitute
+
+    config = _load(args, bundled=True)
+    run_dir = _run_dir()
+    substitute(config, str(run_dir))
+    job = prepare(config)
+    source = config.file or "no config file"
+    print(f"hookfit {__version__}: training with {source}; run directory {run_dir}", flush=True)
+    with _ctrl_c(job.model) as interrupted:
+        validation = {"validation_data": job.validation} if job.validation else {}
+        history = job.model.fit(
+            job.x,
+            job.y,
+            **job.fit_args,
+            **validation,
+            config=config,
+            callbacks=[RunDirectory(run_dir)],
+        )
+    _report(config, run_dir, history)
+    if interrupted():
+        print(
+            "hookfit: stopped by Ctrl-C after the current batch; files are complete.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    return 0
+
+
+class RunDirectory:
+    """Creates the run directory when training starts, once every check has
+    passed, so that a refused run leaves nothing behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @hookimpl(tryfirst=True)
+    def on_train_begin(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+
+
+def _run_dir() -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / stamp
+    candidate, n = base, 1
+    while candidate.exists():
+        candidate = base.with_name(f"{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+@contextmanager
+def _ctrl_c(model: Any) -> Iterator[Any]:
+    """First Ctrl-C: stop after the current batch (on_train_end runs, files
+    are closed). A second one interrupts at once."""
+    hits = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal hits
+        hits += 1
+        if hits > 1:
+            raise KeyboardInterrupt
+        model.stop_training = True
+        print(
+            "\nhookfit: Ctrl-C: stopping after this batch (again to abort).",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: hits > 0
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report(config: configuration.Config, run_dir: Path, history: Any) -> None:
+    if history is not None and history.history:
+        # training metrics first, then validation, as the progress bar shows them
+        keys = sorted(history.history, key=lambda k: k.startswith("val_"))
+        last = {k: history.history[k][-1] for k in keys}
+        shown = " - ".join(
+            f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in last.items()
+        )
+        print(f"Last epoch ({history.epoch[-1] + 1}): {shown}")
+    settings = config.settings()
+    outputs = []
+    for name, args in settings.args.items():
+        if name in settings.disabled:
+            continue
+        for key, value in args.items():
+            if isinstance(value, str) and ("/" in value or "." in value):
+                # a filename pattern such as weights.{epoch:02d}.h5: its folder
+                path = Path(value).parent if "{" in value else Path(value)
+                if path.exists():
+                    outputs.append(f"  {name}.{key}: {path}")
+    if outputs:
+        print("Files written:")
+        print("\n".join(outputs))
+    if run_dir.exists():
+        print(f"Run directory: {run_dir}")
+
+
+# -- plugins --------------------------------------------------------------------
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from .callback_list import hooks_of
+    from .selection import build
+
+    config = _load(args)
+    cat = config.catalogue
+    settings = config.settings()
+    rows = []
+    for decision in config.decisions():
+        info = cat.plugins[decision.name]
+        row: dict[str, Any] = {
+            "name": info.name,
+            "distribution": info.dist,
+            "version": info.version,
+            "target": info.value,
+            "status": "on" if decision.on else "off",
+            "why": decision.why,
+            "hooks": None,
+            "hooks_from": None,
+            "error": None,
+        }
+        if decision.on:
+            try:
+                row["hooks"] = hooks_of(build(info, settings, decision.why))
+                row["hooks_from"] = "imported"
+            except (PluginLoadError, ConfigError) as exc:
+                row["status"], row["error"] = "error", str(exc)
+        if row["hooks"] is None:
+            row["hooks"] = hooks_in_source(info)
+            row["hooks_from"] = "source" if row["hooks"] is not None else None
+        rows.append(row)
+    conflicts = {
+        name: [f"{i.dist} {i.version}" for i in infos] for name, infos in cat.conflicts.items()
+    }
+    if args.json:
+        print(
+            json.dumps(
+                {"plugins": rows, "conflicts": conflicts, "problems": cat.bad_defaults}, indent=2
+            )
+        )
+        return 0
+    if not rows:
+        print("No hookfit plugins are installed.")
+    for row in rows:
+        status = row["status"].upper() if row["status"] == "error" else row["status"]
+        print(f"{row['name']} ({row['distribution']} {row['version']}): {status} - {row['why']}")
+        if row["hooks"]:
+            suffix = "" if row["hooks_from"] == "imported" else " (read from source)"
+            print(f"    hooks: {', '.join(row['hooks'])}{suffix}")
+        if row["error"]:
+            print(f"    error: {row['error']}")
+    for name, dists in conflicts.items():
+        print(f"conflict: {name!r} is claimed by {' and '.join(dists)}; only the first loads.")
+    for problem in cat.bad_defaults:
+        print(f"problem: {problem}")
+    return 0
+
+
+# -- config ---------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> int:
+    from .typecheck import shown
+
+    config = _load(args, bundled=True)
+    rows = config.report()
+    if args.json:
+        print(
+            json.dumps(
+                [{"key": k, "value": v, "from": w} for k, v, w in rows], indent=2, default=str
+            )
+        )
+        return 0
+    print(f"# config file: {config.file or 'none'}")
+    for key, value, where in rows:
+        text = value if key.startswith("plugins.") else shown(value)
+        print(f"{key} = {text}  # {where}")
+    return 0

@@ -1,0 +1,246 @@
+"""The job ``hookfit train`` runs: data, model and fit arguments from a config.
+
+Everything is checked before training starts, and every refusal names the
+key path and where it came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+
+from . import losses, optimizers
+from .config import Config, from_mapping
+from .errors import ConfigError, nearest
+from .layers import LAYER_CLASSES, Layer
+from .models import Sequential
+from .plugins import Catalogue
+from .typecheck import check_arguments, shown
+from .utils import set_random_seed, to_categorical
+
+RUN_DIR = "{run_dir}"
+FIT_KEYS = ("batch_size", "epochs", "verbose", "validation_split", "shuffle", "initial_epoch")
+
+
+@dataclass
+class Job:
+    """A model and its data, ready for `fit`.
+
+    Attributes:
+        model: The compiled model.
+        x: Training inputs.
+        y: Training targets.
+        validation: ``(x_val, y_val)`` or None.
+        fit_args: Keyword arguments for `fit` (``epochs``, ...).
+    """
+
+    model: Sequential
+    x: np.ndarray
+    y: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    fit_args: dict[str, Any] = field(default_factory=dict)
+
+
+def example_layer(cat: Catalogue) -> Any:
+    """The bundled example config, without the plugins that are not installed."""
+    text = resources.files(__package__).joinpath("example.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    data["callbacks"] = {k: v for k, v in data["callbacks"].items() if k in cat.plugins}
+    return from_mapping(data, "file", "bundled example", cat)
+
+
+def substitute(config: Config, run_dir: str) -> None:
+    """Replace ``{run_dir}`` in every string setting by ``run_dir``."""
+    for layer in config.layers:
+        for path, (value, where) in layer.values.items():
+            layer.values[path] = (_replace(value, run_dir), where)
+
+
+def _replace(value: Any, run_dir: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(RUN_DIR, run_dir)
+    if isinstance(value, list):
+        return [_replace(v, run_dir) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace(v, run_dir) for k, v in value.items()}
+    return value
+
+
+def prepare(config: Config) -> Job:
+    """Load the data and build the model the config describes.
+
+    Raises:
+        ConfigError: A missing or unreadable data file, an unknown layer,
+            loss or optimizer, or arguments they do not take.
+    """
+    fit = config.section("fit")
+    if "seed" in fit:
+        set_random_seed(fit["seed"])
+    x, y, validation = load_data(config)
+    model_cfg = config.section("model")
+    model = Sequential([_layer(config, i, spec) for i, spec in enumerate(_layers(model_cfg, y))])
+    model.compile(
+        optimizer=_optimizer(config, model_cfg.get("optimizer", "rmsprop")),
+        loss=_named(
+            config,
+            ("model", "loss"),
+            model_cfg.get("loss", "sparse_categorical_crossentropy"),
+            losses.get,
+        ),
+        metrics=model_cfg.get("metrics", ["accuracy"]),
+    )
+    loss = cast(losses.Loss, model.loss)
+    if loss.fuses_with == "softmax" and not loss.sparse and y.ndim == 1:
+        # class labels for a one-hot loss: encode them for the model's outputs
+        classes = model.output_dim or int(y.max()) + 1
+        y = to_categorical(y, classes)
+        if validation is not None:
+            validation = (validation[0], to_categorical(validation[1], classes))
+    return Job(model, x, y, validation, {k: fit[k] for k in FIT_KEYS if k in fit})
+
+
+def _layers(model_cfg: dict[str, Any], y: np.ndarray) -> list[dict[str, Any]]:
+    if "layers" in model_cfg:
+        return model_cfg["layers"]
+    classes = int(y.max()) + 1 if y.ndim == 1 else y.shape[1]
+    return [
+        {"type": "Dense", "units": 64, "activation": "relu"},
+        {"type": "Dense", "units": classes, "activation": "softmax"},
+    ]
+
+
+def _where(config: Config, *path: str) -> str:
+    found = config.value(*path)
+    return found[1] if found else ".".join(path)
+
+
+def _layer(config: Config, index: int, spec: dict[str, Any]) -> Layer:
+    where = f"{_where(config, 'model', 'layers')}[{index}]"
+    kind = spec.get("type")
+    if kind not in LAYER_CLASSES:
+        raise ConfigError(
+            f"{where}.type: expected a layer type{nearest(str(kind), LAYER_CLASSES)}, got "
+            f"{shown(kind)}. Valid types: {', '.join(LAYER_CLASSES)}."
+        )
+    args = {k: v for k, v in spec.items() if k != "type"}
+    origins = {k: f"{where}.{k}" for k in args}
+    args = check_arguments(LAYER_CLASSES[kind], args, origins, where, where)
+    try:
+        return LAYER_CLASSES[kind](**args)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _named(config: Config, path: tuple[str, ...], value: Any, get: Any) -> Any:
+    try:
+        return get(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{_where(config, *path)}: {exc}") from None
+
+
+def _optimizer(config: Config, spec: Any) -> optimizers.Optimizer:
+    if isinstance(spec, str):
+        return _named(config, ("model", "optimizer"), spec, optimizers.get)
+    where = _where(config, "model", "optimizer")
+    name = spec.get("name")
+    cls = type(_named(config, ("model", "optimizer"), name, optimizers.get))
+    args = {k: v for k, v in spec.items() if k != "name"}
+    args = check_arguments(cls, args, {k: f"{where}.{k}" for k in args}, where, where)
+    try:
+        return cls(**args)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def load_data(config: Config) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Return ``(x, y, (x_val, y_val) or None)`` as the ``[data]`` section says.
+
+    ``dataset = "digits"`` is the bundled set (its test split validates);
+    ``path`` names an ``.npz`` file with arrays ``x``, ``y`` (and optionally
+    ``x_val``, ``y_val``), or a ``.csv`` file with a header and a label
+    column (``label``, default ``"label"``). ``scale`` multiplies the inputs.
+    """
+    data = config.section("data")
+    if "dataset" in data and "path" in data:
+        raise ConfigError(
+            f"{_where(config, 'data', 'path')}: give data.dataset or data.path, not both."
+        )
+    if "path" in data:
+        path = Path(data["path"])
+        where = _where(config, "data", "path")
+        if not path.is_file():
+            raise ConfigError(f"{where}: no such file: {path}.")
+        if path.suffix == ".npz":
+            x, y, validation = _npz(path, data.get("x", "x"), data.get("y", "y"), where)
+        elif path.suffix == ".csv":
+            x, y = _csv(path, data.get("label", "label"), where)
+            validation = None
+        else:
+            raise ConfigError(f"{where}: expected a .npz or .csv file, got {path.name}.")
+    else:
+        name = data.get("dataset", "digits")
+        if name != "digits":
+            raise ConfigError(
+                f"{_where(config, 'data', 'dataset')}: unknown data set {name!r}"
+                f"{nearest(name, ['digits'])}; the bundled one is 'digits'."
+            )
+        from .datasets import digits
+
+        (x, y), (x_test, y_test) = digits.load_data()
+        x = x.reshape(len(x), -1) / np.float32(16)
+        validation = (x_test.reshape(len(x_test), -1) / np.float32(16), y_test)
+    scale = data.get("scale")
+    if scale is not None:
+        x = x * np.float32(scale)
+        validation = (validation[0] * np.float32(scale), validation[1]) if validation else None
+    return x, y, validation
+
+
+def _npz(path: Path, x_key: str, y_key: str, where: str) -> tuple[Any, Any, Any]:
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{where}: cannot read {path.name} as .npz: {exc}.") from None
+    with arrays:
+        names = list(arrays.files)
+        for key in (x_key, y_key):
+            if key not in names:
+                raise ConfigError(
+                    f"{where}: {path.name} has no array {key!r}{nearest(key, names)}; it has "
+                    f"{', '.join(names) or 'none'}. Name them with data.x and data.y."
+                )
+        x, y = arrays[x_key], arrays[y_key]
+        validation = None
+        if f"{x_key}_val" in names and f"{y_key}_val" in names:
+            validation = (arrays[f"{x_key}_val"], arrays[f"{y_key}_val"])
+    return x, y, validation
+
+
+def _csv(path: Path, label: str, where: str) -> tuple[np.ndarray, np.ndarray]:
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise ConfigError(f"{where}: {path.name} is empty.")
+    header, body = rows[0], rows[1:]
+    if label not in header:
+        raise ConfigError(
+            f"{where}: {path.name} has no column {label!r}{nearest(label, header)}; its columns "
+            f"are {', '.join(header)}. Name the label column with data.label."
+        )
+    column = header.index(label)
+    try:
+        table = np.array([[float(v) for v in row] for row in body], dtype=np.float64)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}: {path.name} holds a value that is not a number: {exc}."
+        ) from None
+    if table.ndim != 2 or table.shape[1] != len(header):
+        raise ConfigError(f"{where}: every row of {path.name} needs {len(header)} values.")
+    features = np.delete(table, column, axis=1).astype(np.float32)
+    return features, table[:, column]

@@ -1,0 +1,421 @@
+"""The hookfit command, run as a subprocess: train, plugins, config."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+SPY = {
+    "spy_plugin.py": """
+    import os
+    from pathlib import Path
+
+    from hookfit import Callback
+
+    Path(os.environ["SPY_MARKER"]).write_text("imported")
+
+    class Spy(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+    """
+}
+WRITER = {
+    "writer_plugin.py": """
+    from hookfit import Callback
+
+    class Writer(Callback):
+        def __init__(self, filename: str):
+            super().__init__()
+            self.filename = filename
+
+        def on_train_begin(self, logs=None):
+            self.file = open(self.filename, "w")
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.file.write(f"epoch {epoch}\\n")
+
+        def on_train_end(self, logs=None):
+            self.file.write("closed\\n")
+            self.file.close()
+    """
+}
+BROKEN = {"broken_plugin.py": "import not_a_module_anywhere\n"}
+
+
+@pytest.fixture
+def site(hookfit_site, tmp_path):
+    """Fake plugins for subprocesses: a spy that leaves a marker when
+    imported (on by default), a file writer, and one that cannot import."""
+    hookfit_site.add("hookfit-spy", {"spy": "spy_plugin:Spy"}, SPY, defaults={"spy": "always"})
+    hookfit_site.add("hookfit-writer", {"writer": "writer_plugin:Writer"}, WRITER)
+    hookfit_site.add("hookfit-broken", {"broken": "broken_plugin:Broken"}, BROKEN, version="0.9")
+    marker = tmp_path / "spy-was-imported"
+    return {"PYTHONPATH": str(hookfit_site.root), "SPY_MARKER": str(marker)}, marker
+
+
+def plugins_json(hookfit_cli, *args, env=None):
+    result = hookfit_cli("plugins", "--json", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return {row["name"]: row for row in json.loads(result.stdout)["plugins"]}
+
+
+def test_train_runs_the_bundled_example(hookfit_cli, tmp_path):
+    result = hookfit_cli("train", "--set", "fit.epochs=2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"training with bundled example; run directory runs/\d{8}-\d{6}", out)
+    assert out.count("1437/1437 [") == 2
+    assert re.search(r"Last epoch \(2\): loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: ", out)
+
+
+def test_python_m_hookfit_is_the_same_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "hookfit", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.stdout.strip() == "hookfit 0.1.0"
+    result = subprocess.run(
+        [sys.executable, "-m", "hookfit"], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert result.returncode == 2 and "train" in result.stdout
+
+
+def test_train_with_a_config_file_and_where_files_went(hookfit_cli, tmp_path, site):
+    env, _ = site
+    (tmp_path / "job.toml").write_text(
+        '[fit]\nepochs = 3\nverbose = 2\n\n[callbacks.writer]\nfilename = "{run_dir}/epochs.txt"\n'
+    )
+    result = hookfit_cli("train", "job.toml", "-p", "no:spy", env=env)
+    assert result.returncode == 0, result.stderr
+    run_dir = re.search(r"run directory (runs/\S+)", result.stdout).group(1)
+    assert (tmp_path / run_dir / "epochs.txt").read_text() == "epoch 0\nepoch 1\nepoch 2\nclosed\n"
+    assert f"writer.filename: {run_dir}/epochs.txt" in result.stdout
+    assert f"Run directory: {run_dir}" in result.stdout
+    assert result.stdout.count(" - loss: ") == 3  # verbose 2: one line per epoch
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (
+            ["train", "bad.toml"],
+            {"bad.toml": "[fit]\nepochs = 3\nepochs = 4\n"},
+            r"hookfit: error: bad\.toml: invalid TOML: .*line 3",
+        ),
+        (
+            ["train", "bad.toml"],
+            {"bad.toml": "[callbacks.writer]\nfilname = 'x'\n"},
+            r"bad\.toml: callbacks\.writer\.filname: unknown key \(did you mean 'filename'\?\)",
+        ),
+        (
+            ["train", "bad.toml"],
+            {"bad.toml": "[callbacks.writer]\nfilename = 3\n"},
+            r"bad\.toml: callbacks\.writer\.filename: expected a string, got 3",
+        ),
+        (
+            ["train"],
+            {"hookfit.toml": "[hookfit]\nenable = ['writter']\n"},
+            r"hookfit\.toml: hookfit\.enable\[0\]: no installed plugin is called 'writter' "
+            r"\(did you mean 'writer'\?\)\. Installed plugins: .*broken.*writer",
+        ),
+        (
+            ["train", "-p", "broken"],
+            {},
+            r"Plugin 'broken' from hookfit-broken 0\.9 failed to load .*ModuleNotFoundError",
+        ),
+        (["train", "--set", "fit.epochs=-2"], {}, r"fit: epochs must be an integer >= 0, got -2"),
+        (["train", "missing.toml"], {}, r"missing\.toml: no such config file"),
+        (["config", "--set", "model.layers=3"], {}, r"model\.layers: expected a list of values"),
+    ],
+    ids=[
+        "malformed-toml",
+        "unknown-key",
+        "wrong-type",
+        "unknown-plugin",
+        "broken-plugin",
+        "bad-fit-value",
+        "missing-file",
+        "config-command",
+    ],
+)
+def test_refusals_exit_2_and_write_nothing(args, files, message, hookfit_cli, tmp_path, site):
+    env, _ = site
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = hookfit_cli(*args, env=env)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert re.search(message, result.stderr), result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_environment_errors_exit_2(hookfit_cli):
+    result = hookfit_cli("plugins", env={"HOOKFIT_PLUGINS": "histroy"})
+    assert result.returncode == 2
+    assert "environment: HOOKFIT_PLUGINS: no installed plugin is called 'histroy'" in result.stderr
+
+
+def test_plugins_lists_every_plugin_and_survives_a_broken_one(hookfit_cli, site):
+    env, marker = site
+    rows = plugins_json(hookfit_cli, "-p", "broken", "-p", "no:spy", env=env)
+    assert rows["history"] == {
+        "name": "history",
+        "distribution": "hookfit-history",
+        "version": "0.1.0",
+        "target": "hookfit_history:History",
+        "status": "on",
+        "why": "on by default (always)",
+        "hooks": ["on_epoch_end", "on_train_begin"],
+        "hooks_from": "imported",
+        "error": None,
+    }
+    assert rows["broken"]["status"] == "error"
+    assert "ModuleNotFoundError: No module named 'not_a_module_anywhere'" in rows["broken"]["error"]
+    assert rows["spy"]["status"] == "off" and rows["spy"]["why"] == "command line: -p no:spy"
+    assert rows["spy"]["hooks"] == ["on_epoch_end"] and rows["spy"]["hooks_from"] == "source"
+    assert rows["writer"]["why"] == "installed, not named"
+    assert not marker.exists()
+    text = hookfit_cli("plugins", "-p", "broken", env=env)
+    assert text.returncode == 0
+    assert re.search(
+        r"^broken \(hookfit-broken 0\.9\): ERROR - command line: -p broken$", text.stdout, re.M
+    )
+    assert "    hooks: on_epoch_end, on_train_begin" in text.stdout
+
+
+def test_config_shows_each_setting_and_where_it_came_from(hookfit_cli, tmp_path, site):
+    env, _ = site
+    (tmp_path / "hookfit.toml").write_text(
+        "[hookfit]\ndisable = ['progbar_logger']\n\n[callbacks.writer]\nfilename = 'a.txt'\n"
+        "\n[fit]\nepochs = 4\n"
+    )
+    result = hookfit_cli("config", "--json", "--set", "fit.epochs=5", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {row["key"]: (row["value"], row["from"]) for row in json.loads(result.stdout)}
+    assert rows["plugins.progbar_logger"] == ("off", "hookfit.toml: hookfit.disable")
+    assert rows["plugins.writer"] == ("on", "hookfit.toml: callbacks.writer")
+    assert rows["callbacks.writer.filename"] == ("a.txt", "hookfit.toml: callbacks.writer.filename")
+    assert rows["fit.epochs"] == (5, "command line: --set fit.epochs=5")
+    assert rows["plugins.spy"] == ("on", "on by default (always)")
+    text = hookfit_cli("config", env=env).stdout
+    assert "fit.epochs = 4  # hookfit.toml: fit.epochs" in text
+    assert text.startswith("# config file: hookfit.toml")
+
+
+PRECEDENCE = [
+    # (file, environment, command line, plugin, expected status, expected why)
+    (
+        "[hookfit]\ndisable = ['history']\n",
+        {},
+        [],
+        "history",
+        "off",
+        "hookfit.toml: hookfit.disable",
+    ),
+    (
+        "[hookfit]\nenable = ['writer']\n[callbacks.writer]\nfilename='x'\n",
+        {"HOOKFIT_PLUGINS": "history"},
+        [],
+        "writer",
+        "off",
+        "environment: HOOKFIT_PLUGINS=history does not list it",
+    ),
+    (
+        "[hookfit]\ndisable = ['history']\n",
+        {"HOOKFIT_PLUGINS": "history"},
+        [],
+        "history",
+        "on",
+        "environment: HOOKFIT_PLUGINS=history",
+    ),
+    (
+        "",
+        {"HOOKFIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        [],
+        "history",
+        "off",
+        "defaults off: environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD=1",
+    ),
+    (
+        "[hookfit]\nautoload = false\nenable = ['history']\n",
+        {},
+        [],
+        "history",
+        "on",
+        "hookfit.toml: hookfit.enable",
+    ),
+    (
+        "",
+        {"HOOKFIT_PLUGINS": "history"},
+        ["-p", "base_logger"],
+        "base_logger",
+        "on",
+        "command line: -p base_logger",
+    ),
+    (
+        "[hookfit]\nenable = ['history']\n",
+        {"HOOKFIT_PLUGINS": "history"},
+        ["-p", "no:history"],
+        "history",
+        "off",
+        "command line: -p no:history",
+    ),
+    (
+        "[callbacks.history]\nenabled = false\n",
+        {},
+        [],
+        "history",
+        "off",
+        "hookfit.toml: callbacks.history.enabled = false",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("file", "environ", "cli", "plugin", "status", "why"),
+    PRECEDENCE,
+    ids=[
+        "file-over-defaults",
+        "env-over-file",
+        "env-enables-over-file",
+        "env-no-autoload",
+        "file-names-despite-no-autoload",
+        "cli-over-env",
+        "cli-off-over-env-and-file",
+        "enabled-false",
+    ],
+)
+def test_precedence(file, environ, cli, plugin, status, why, hookfit_cli, tmp_path, site):
+    env, _ = site
+    (tmp_path / "hookfit.toml").write_text(file)
+    row = plugins_json(hookfit_cli, *cli, env={**env, **environ})[plugin]
+    assert (row["status"], row["why"]) == (status, why)
+
+
+SCRIPT = """
+import sys
+import numpy as np
+from hookfit.layers import Dense
+from hookfit.models import Sequential
+
+model = Sequential([Dense(2, activation="softmax", input_dim=3)])
+model.compile("sgd", "categorical_crossentropy")
+x = np.zeros((4, 3), "float32")
+y = np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+history = model.fit(x, y, verbose=0, callbacks=CALLBACKS, config=CONFIG)
+print("history", history is not None)
+"""
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "config", "environ", "expected"),
+    [
+        ('["history"]', "None", {"HOOKFIT_PLUGINS": "base_logger"}, "history True"),
+        (
+            "[]",
+            '{"callbacks": {"history": {}}}',
+            {"HOOKFIT_PLUGINS": "base_logger"},
+            "history True",
+        ),
+        (
+            "[]",
+            '{"hookfit": {"disable": ["history"]}}',
+            {"HOOKFIT_PLUGINS": "history"},
+            "history False",
+        ),
+    ],
+    ids=["code-callbacks-over-env", "code-config-enables-over-env", "code-config-disables"],
+)
+def test_code_wins_over_everything(callbacks, config, environ, expected, tmp_path, site):
+    env, _ = site
+    (tmp_path / "hookfit.toml").write_text("[hookfit]\ndisable = ['history']\n")
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT.replace("CALLBACKS", callbacks).replace("CONFIG", config))
+    full = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")},
+        **env,
+        **environ,
+    }
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("how", "args", "environ", "file"),
+    [
+        ("config file", [], {}, "[hookfit]\ndisable = ['spy']\n"),
+        ("environment", [], {"HOOKFIT_PLUGINS": "history"}, ""),
+        ("environment autoload", [], {"HOOKFIT_DISABLE_PLUGIN_AUTOLOAD": "1"}, ""),
+        ("command line", ["-p", "no:spy"], {}, ""),
+        ("code", [], {}, None),
+    ],
+    ids=["file", "env-plugins", "env-autoload", "command-line", "code"],
+)
+def test_a_disabled_plugin_is_never_imported(how, args, environ, file, hookfit_cli, tmp_path, site):
+    env, marker = site
+    if file is None:  # code: fit(config=...) in a script
+        script = tmp_path / "script.py"
+        script.write_text(
+            SCRIPT.replace("CALLBACKS", "[]").replace("CONFIG", '{"hookfit": {"disable": ["spy"]}}')
+        )
+        full = {**{k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}, **env}
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            env=full,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    else:
+        (tmp_path / "hookfit.toml").write_text(file)
+        result = hookfit_cli("train", "--set", "fit.epochs=1", *args, env={**env, **environ})
+        assert hookfit_cli("plugins", *args, env={**env, **environ}).returncode == 0
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists(), f"disabled by {how}, but imported"
+
+
+def test_the_spy_is_imported_when_on(hookfit_cli, site):
+    env, marker = site
+    assert hookfit_cli("train", "--set", "fit.epochs=1", env=env).returncode == 0
+    assert marker.read_text() == "imported"
+
+
+def test_ctrl_c_stops_after_the_batch_closes_files_and_exits_130(tmp_path, site):
+    env, _ = site
+    (tmp_path / "hookfit.toml").write_text(
+        "[fit]\nepochs = 100000\n\n[callbacks.writer]\nfilename = 'epochs.txt'\n"
+    )
+    full = {**{k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}, **env}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hookfit", "train", "-p", "no:spy"],
+        cwd=tmp_path,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in child.stdout:  # blocks until training is under way
+        if line.startswith("Epoch 3/"):
+            break
+    child.send_signal(signal.SIGINT)
+    _out, err = child.communicate()
+    assert child.returncode == 130, err
+    assert "stopping after this batch" in err
+    assert "stopped by Ctrl-C after the current batch" in err
+    lines = (tmp_path / "epochs.txt").read_text().splitlines()
+    assert lines[-1] == "closed" and lines[0] == "epoch 0"
+    assert lines[:-1] == [f"epoch {i}" for i in range(len(lines) - 1)]
