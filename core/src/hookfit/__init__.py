@@ -19,6 +19,7 @@ from .errors import (
     PluginLoadError,
     PluginNotFoundError,
     PluginValidationError,
+    TrainingError,
 )
 from .hookspecs import Logs, hookimpl
 
@@ -35,6 +36,7 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "PluginValidationError",
+    "TrainingError",
     "__version__",
     "hookimpl",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "PluginLoadError",
     "PluginNotFoundError",
     "PluginValidationError",
+    "TrainingError",
     "nearest",
 ]
 
@@ -37,6 +38,11 @@ class ConfigError(HookfitError, ValueError):
 
 class ModelError(HookfitError, RuntimeError):
     """The model is not in a state that allows the call (e.g. not compiled)."""
+
+
+class TrainingError(HookfitError, RuntimeError):
+    """A plugin stopped training with an error (TerminateOnNaN's
+    ``raise_error=True``, for one). ``on_train_end`` still runs."""
 
 
 class PluginError(HookfitError):

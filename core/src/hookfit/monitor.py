@@ -1,0 +1,139 @@
+"""Watching one logged quantity for improvement: the logic EarlyStopping,
+ReduceLROnPlateau and ModelCheckpoint share (``monitor``, ``mode``,
+``min_delta``, ``baseline``), written once.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from .errors import ConfigError, HookfitWarning
+
+MODES = ("auto", "min", "max")
+
+
+def auto_mode(monitor: str) -> str:
+    """``"max"`` for accuracy-like quantities, else ``"min"`` (tf.keras 2.15).
+
+    Max when the name contains ``acc`` or ends in ``accuracy`` or ``auc``
+    (``val_acc``, ``val_auc``), min otherwise (``loss``, ``val_loss``).
+    """
+    name = monitor.lower()
+    return "max" if "acc" in name or name.endswith(("accuracy", "auc")) else "min"
+
+
+class Monitor:
+    """The best value so far of one log key, and whether a new one improves.
+
+    Args:
+        owner: The plugin's class name, for messages (``"EarlyStopping"``).
+        monitor: The log key to watch, e.g. ``"val_loss"``.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (see `auto_mode`).
+        min_delta: How much a value must beat the reference by to count as
+            an improvement (>= 0).
+        baseline: A value to beat before anything counts as an improvement,
+            or None.
+
+    Raises:
+        ConfigError: An empty monitor, an unknown mode, a negative or
+            non-finite min_delta, or a baseline that is not a number.
+    """
+
+    def __init__(
+        self,
+        owner: str,
+        monitor: str,
+        mode: str = "auto",
+        min_delta: float = 0.0,
+        baseline: float | None = None,
+    ) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise ConfigError(
+                f"{owner}: monitor must be a log key such as 'val_loss', got {monitor!r}."
+            )
+        if mode not in MODES:
+            raise ConfigError(
+                f"{owner}: mode must be one of {', '.join(MODES)}, got {mode!r}. 'auto' picks "
+                f"{auto_mode(monitor)!r} for {monitor!r}."
+            )
+        if not _number(min_delta) or min_delta < 0:
+            raise ConfigError(
+                f"{owner}: min_delta must be a finite number >= 0, got {min_delta!r}."
+            )
+        if baseline is not None and not _number(baseline):
+            raise ConfigError(
+                f"{owner}: baseline must be a finite number or None, got {baseline!r}."
+            )
+        self.owner = owner
+        self.monitor = monitor
+        self.mode = auto_mode(monitor) if mode == "auto" else mode
+        self.min_delta = float(min_delta)
+        self.baseline = None if baseline is None else float(baseline)
+        self.best: float | None = None
+        self._warned = False
+
+    def reset(self, best: float | None = None) -> None:
+        """Forget the best value (start of a run) and warn again if needed."""
+        self.best = best
+        self._warned = False
+
+    def get(self, logs: dict[str, Any], purpose: str) -> float | None:
+        """Return the monitored value from ``logs``, or None when it is missing.
+
+        A missing key warns once per run, naming the keys that are there.
+
+        Args:
+            logs: The epoch (or batch) logs.
+            purpose: What depends on it, e.g. ``"Early stopping"``.
+        """
+        value = logs.get(self.monitor)
+        if value is None:
+            if not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"{purpose} conditioned on metric `{self.monitor}` which is not available. "
+                    f"Available metrics are: {','.join(logs) or 'none'}.",
+                    HookfitWarning,
+                    stacklevel=3,
+                )
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{self.owner}: the monitored key {self.monitor!r} holds {value!r}, not a number."
+            ) from None
+
+    def improves(self, current: float, reference: float | None = None) -> bool:
+        """True when ``current`` beats ``reference`` (default: the best so far)
+        by more than ``min_delta`` in the monitor's direction.
+
+        Nothing beats a missing reference except a NaN, which never improves.
+        """
+        if reference is None:
+            reference = self.best
+        if math.isnan(current):
+            return False
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return current < reference - self.min_delta
+        return current > reference + self.min_delta
+
+    def beats_baseline(self, current: float) -> bool:
+        """True when there is no baseline or ``current`` improves on it."""
+        return self.baseline is None or self.improves(current, self.baseline)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state that must survive a restart (JSON-able)."""
+        return {"best": self.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.best = state.get("best")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
