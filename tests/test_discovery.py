@@ -135,8 +135,12 @@ def test_an_unknown_name_lists_the_installed_plugins():
     with pytest.raises(PluginNotFoundError) as info:
         select(["histroy"], verbose=0)
     message = str(info.value)
-    assert message.startswith("No installed plugin is called 'histroy' (did you mean 'history'?).")
-    assert re.search(r"Installed plugins: .*base_logger, history, progbar_logger", message)
+    assert message.startswith(
+        "callbacks=[...]: no installed plugin is called 'histroy' (did you mean 'history'?)."
+    )
+    installed = re.search(r"Installed plugins: (.*)\.$", message).group(1).split(", ")
+    assert {"base_logger", "history", "progbar_logger"} <= set(installed)
+    assert installed == sorted(installed)
 
 
 def test_an_uninstalled_builtin_names_its_distribution():

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import ConfigError, nearest
+from .errors import unknown_name
 
 Array = np.ndarray
 
@@ -203,8 +203,4 @@ def get(identifier: str | ActivationFunction | None) -> ActivationFunction:
         return identifier
     if isinstance(identifier, str) and identifier in _REGISTRY:
         return _REGISTRY[identifier]
-    shown = identifier if isinstance(identifier, str) else type(identifier).__name__
-    raise ConfigError(
-        f"Unknown activation {shown!r}{nearest(str(shown), _REGISTRY)}. "
-        f"Valid activations: {', '.join(_REGISTRY)}."
-    )
+    raise unknown_name("activation", "activations", identifier, _REGISTRY)

@@ -115,6 +115,7 @@ def _train(args: argparse.Namespace) -> int:
     run_dir = _run_dir()
     substitute(config, str(run_dir))
     job = prepare(config)
+    _note_unused(config)
     source = config.file or "no config file"
     print(f"hookfit {__version__}: training with {source}; run directory {run_dir}", flush=True)
     with _ctrl_c(job.model) as interrupted:
@@ -147,6 +148,17 @@ class RunDirectory:
     @hookimpl(tryfirst=True)
     def on_train_begin(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
+
+
+def _note_unused(config: configuration.Config) -> None:
+    settings = config.settings()
+    for decision in config.decisions():
+        if not decision.on and decision.name in settings.args:
+            print(
+                f"hookfit: note: callbacks.{decision.name} is set but the plugin is off "
+                f"({decision.why}).",
+                file=sys.stderr,
+            )
 
 
 def _run_dir() -> Path:

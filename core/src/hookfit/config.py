@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, nearest
-from .plugins import BUILTINS, Catalogue, catalogue
+from .plugins import Catalogue, catalogue, unknown_plugin
 from .selection import Settings
 from .typecheck import check, describe, shown
 
@@ -398,15 +398,6 @@ def _check_plugin(name: Any, path: str, cat: Catalogue, fail: Any) -> None:
         raise fail(path, f"expected a plugin name, got {shown(name)}.")
     if name not in cat.plugins:
         raise fail(path, unknown_plugin(name, cat))
-
-
-def unknown_plugin(name: str, cat: Catalogue) -> str:
-    """Say that no installed plugin is called ``name``, and what to do."""
-    msg = f"no installed plugin is called {name!r}{nearest(name, cat.plugins)}."
-    if name in BUILTINS:
-        dist = BUILTINS[name][1]
-        msg += f" It is provided by {dist}: pip install {dist}."
-    return msg + f" Installed plugins: {', '.join(cat.plugins) or 'none'}."
 
 
 def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -> Layer:

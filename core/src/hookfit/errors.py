@@ -21,6 +21,7 @@ __all__ = [
     "PluginValidationError",
     "TrainingError",
     "nearest",
+    "unknown_name",
 ]
 
 
@@ -75,6 +76,23 @@ class PluginValidationError(PluginError, TypeError):
 class HookfitWarning(UserWarning):
     """Runtime trouble that does not stop training (a default-on plugin that
     fails to load, a monitored metric that is missing, ...)."""
+
+
+def unknown_name(kind: str, plural: str, identifier: object, valid: Iterable[str]) -> ConfigError:
+    """The error for a name no registry knows (a loss, an optimizer, ...).
+
+    Args:
+        kind: What was looked up, e.g. ``"loss"``.
+        plural: Its plural, e.g. ``"losses"``.
+        identifier: What was given (a name, or an object of the wrong type).
+        valid: The valid names.
+    """
+    valid = list(valid)
+    shown = identifier if isinstance(identifier, str) else type(identifier).__name__
+    return ConfigError(
+        f"Unknown {kind} {shown!r}{nearest(str(shown).lower(), valid)}. "
+        f"Valid {plural}: {', '.join(valid)}."
+    )
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:

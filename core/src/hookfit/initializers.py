@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, nearest
+from .errors import ConfigError, nearest, unknown_name
 
 
 class Initializer(ABC):
@@ -218,10 +218,7 @@ def get(identifier: str | Initializer) -> Initializer:
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]()
-    raise ConfigError(
-        f"Unknown initializer {identifier!r}{nearest(str(identifier), _BY_NAME)}. "
-        f"Valid initializers: {', '.join(_BY_NAME)}."
-    )
+    raise unknown_name("initializer", "initializers", identifier, _BY_NAME)
 
 
 def from_config(config: dict[str, Any]) -> Initializer:

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .errors import ConfigError, ModelError, nearest
+from .errors import ModelError, unknown_name
 
 Array = np.ndarray
 EPSILON = 1e-7  # Keras's K.epsilon(): probabilities are clipped to [eps, 1 - eps]
@@ -177,11 +177,7 @@ def get(identifier: str | Loss) -> Loss:
         return identifier
     if isinstance(identifier, str) and identifier in _REGISTRY:
         return _REGISTRY[identifier]
-    shown = identifier if isinstance(identifier, str) else type(identifier).__name__
-    raise ConfigError(
-        f"Unknown loss {shown!r}{nearest(str(shown), _REGISTRY)}. "
-        f"Valid losses: {', '.join(_REGISTRY)}."
-    )
+    raise unknown_name("loss", "losses", identifier, _REGISTRY)
 
 
 def accuracy_for(loss: Loss, units: int) -> str:

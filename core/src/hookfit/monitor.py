@@ -96,7 +96,7 @@ class Monitor:
                     f"{purpose} conditioned on metric `{self.monitor}` which is not available. "
                     f"Available metrics are: {','.join(logs) or 'none'}.",
                     HookfitWarning,
-                    stacklevel=3,
+                    stacklevel=2,
                 )
             return None
         try:

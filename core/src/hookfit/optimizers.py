@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, nearest
+from .errors import ConfigError, unknown_name
 
 Array = np.ndarray
 
@@ -323,8 +323,6 @@ def get(identifier: str | Optimizer) -> Optimizer:
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
         return _REGISTRY[identifier.lower()]()
-    shown = identifier if isinstance(identifier, str) else type(identifier).__name__
-    raise ConfigError(
-        f"Unknown optimizer {shown!r}{nearest(str(shown).lower(), _REGISTRY)}. "
-        f"Valid optimizers: {', '.join(_REGISTRY)}, or an instance such as SGD(lr=0.1)."
-    )
+    error = unknown_name("optimizer", "optimizers", identifier, _REGISTRY)
+    error.add_note("Or pass an optimizer object, e.g. SGD(lr=0.1, momentum=0.9).")
+    raise error

@@ -104,7 +104,7 @@ class Catalogue:
         try:
             return self.plugins[name]
         except KeyError:
-            raise PluginNotFoundError(not_found_message(name, self)) from None
+            raise PluginNotFoundError(f"callbacks=[...]: {unknown_plugin(name, self)}") from None
 
     def by_class(self, cls: type) -> PluginInfo | None:
         """Return the plugin whose entry point names ``cls``, if any."""
@@ -115,14 +115,14 @@ class Catalogue:
         return None
 
 
-def not_found_message(name: str, catalogue: Catalogue) -> str:
-    """Say that ``name`` is not installed, and what is, and how to fix it."""
-    installed = ", ".join(catalogue.plugins) or "none"
-    msg = f"No installed plugin is called {name!r}{nearest(name, catalogue.plugins)}."
+def unknown_plugin(name: str, catalogue: Catalogue) -> str:
+    """Say that no installed plugin is called ``name``, what is installed, and
+    which distribution to install when it is one of the built-ins."""
+    msg = f"no installed plugin is called {name!r}{nearest(name, catalogue.plugins)}."
     if name in BUILTINS:
         dist = BUILTINS[name][1]
-        msg += f" It is provided by the distribution {dist}: pip install {dist}."
-    return msg + f" Installed plugins: {installed}."
+        msg += f" It is provided by {dist}: pip install {dist}."
+    return msg + f" Installed plugins: {', '.join(catalogue.plugins) or 'none'}."
 
 
 _cache: tuple[tuple[str, ...], Catalogue] | None = None

@@ -1,0 +1,221 @@
+"""Keras's CSVLogger callback: stream every epoch's logs to a CSV file."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from typing import IO, Any
+
+import numpy as np
+
+from hookfit import Callback, ConfigError, HookfitError
+
+
+class CSVLogger(Callback):
+    """Stream epoch results to a CSV file, one row per epoch.
+
+    The header is ``epoch`` (0-based) followed by the sorted log keys; a
+    value missing in some epoch is written ``NA``. Every row is flushed and
+    fsync'ed. A key that first appears after the first epoch gets a column:
+    the file is rewritten with the wider header (earlier rows get ``NA``),
+    through a temporary file and ``os.replace``, so a crash leaves either the
+    old or the new complete file.
+
+    Args:
+        filename: Path of the CSV file, e.g. ``"run/log.csv"``; missing parent
+            folders are created when training begins.
+        separator: The one character that separates the fields.
+        append: True: append to the file if it exists (to continue
+            training); rows of the epochs this run redoes (from its first
+            epoch on) are dropped, so every epoch is in the file once. False:
+            overwrite the file.
+
+    Attributes:
+        filename: The path, as a string.
+        sep: The separator.
+        append: Whether to append.
+        keys: The log keys of the columns after ``epoch``, or None before the
+            first row of a run.
+
+    Raises:
+        ConfigError: ``filename`` is empty or an existing directory,
+            ``separator`` is not one character, or ``append`` is not a bool.
+
+    Example:
+        >>> csv_logger = CSVLogger("training.log")
+        >>> model.fit(X_train, Y_train, callbacks=[csv_logger])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+    ) -> None:
+        super().__init__()
+        path = os.fspath(filename) if isinstance(filename, (str, os.PathLike)) else None
+        if not isinstance(path, str) or not path:
+            raise ConfigError(
+                f"CSVLogger: filename must be a non-empty path such as 'run/log.csv', "
+                f"got {filename!r}."
+            )
+        if os.path.isdir(path):
+            raise ConfigError(
+                f"CSVLogger: filename must name a file, got {path!r}, which is a directory."
+            )
+        if not isinstance(separator, str) or len(separator) != 1 or separator in '"\r\n':
+            raise ConfigError(
+                "CSVLogger: separator must be exactly one character other than a quote or a "
+                f"line break, such as ',' or ';', got {separator!r}."
+            )
+        if not isinstance(append, bool):
+            raise ConfigError(f"CSVLogger: append must be True or False, got {append!r}.")
+        self.filename = path
+        self.sep = separator
+        self.append = append
+        self.keys: list[str] | None = None
+        self.writer: csv.DictWriter[str] | None = None
+        self.csv_file: IO[str] | None = None
+        self._header: list[str] | None = None  # the header in the file, exactly
+        self._started = False
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._close()
+        folder = os.path.dirname(self.filename)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        self.keys, self._header, self._started = None, None, False
+        if self.append and os.path.exists(self.filename):
+            header = self._read()[0]
+            self._header = header or None
+            self.keys = [key for key in header if key != "epoch"] if header else None
+        self.csv_file = open(  # noqa: SIM115 - open until on_train_end
+            self.filename, "a" if self.append else "w", newline="", encoding="utf-8"
+        )
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._begin(epoch)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.csv_file is None:
+            raise HookfitError(
+                f"CSVLogger: {self.filename!r} is not open; on_epoch_end must come between "
+                "on_train_begin and on_train_end."
+            )
+        logs = logs or {}
+        self._begin(epoch)
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self._header = ["epoch", *self.keys]
+            self._writer().writeheader()
+        elif {"epoch", *logs} - set(self._header or ()):
+            # Keras drops a late key; here it gets its column.
+            keys = sorted({*self.keys, *logs})
+            self._rewrite(["epoch", *keys], self._read()[1])
+            self.keys = keys
+        row = {key: _value(logs.get(key, "NA")) for key in self.keys}
+        self._writer().writerow({"epoch": epoch, **row})
+        self._sync()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._close()
+
+    def _begin(self, epoch: int) -> None:
+        # The first epoch of a resumed run: rows of epochs it redoes were
+        # left by an interrupted run and would appear twice.
+        if self._started:
+            return
+        self._started = True
+        if self._header is None:
+            return
+        header, rows, text = self._read()
+        kept = [row for row in rows if not _at_or_after(row.get("epoch"), epoch)]
+        if len(kept) < len(rows) or not text.endswith("\n"):
+            self._rewrite(header, kept)
+
+    def _read(self) -> tuple[list[str], list[dict[str, Any]], str]:
+        with open(self.filename, newline="", encoding="utf-8") as f:
+            text = f.read()
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=self.sep)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows, text
+
+    def _rewrite(self, header: list[str], rows: list[dict[str, Any]]) -> None:
+        self._close()
+        folder = os.path.dirname(os.path.abspath(self.filename))
+        name = os.path.basename(self.filename)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        try:
+            with open(fd, "w", newline="", encoding="utf-8") as f:
+                writer = self._dict_writer(f, header)
+                writer.writeheader()
+                writer.writerows(rows)
+                f.flush()
+                os.fsync(f.fileno())
+            shutil.copymode(self.filename, tmp)
+            os.replace(tmp, self.filename)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            exc.add_note(
+                f"CSVLogger: rewriting {self.filename!r} failed; it still holds the rows "
+                "written before."
+            )
+            raise
+        _sync_dir(folder)
+        self._header = header
+        self.csv_file = open(self.filename, "a", newline="", encoding="utf-8")  # noqa: SIM115
+
+    def _writer(self) -> csv.DictWriter[str]:
+        if self.writer is None:
+            self.writer = self._dict_writer(self.csv_file, self._header)  # type: ignore[arg-type]
+        return self.writer
+
+    def _dict_writer(self, f: IO[str], header: list[str]) -> csv.DictWriter[str]:
+        return csv.DictWriter(
+            f,
+            fieldnames=header,
+            restval="NA",
+            extrasaction="ignore",
+            delimiter=self.sep,
+            lineterminator="\n",
+        )
+
+    def _sync(self) -> None:
+        # fsync, not just flush: a row that was written survives a crash.
+        if self.csv_file is not None:
+            self.csv_file.flush()
+            os.fsync(self.csv_file.fileno())
+
+    def _close(self) -> None:
+        if self.csv_file is not None:
+            self.csv_file.close()
+        self.csv_file = None
+        self.writer = None
+
+
+def _value(value: Any) -> Any:
+    # Keras's conversion; csv writes numpy scalars as plain numbers.
+    zero_dim = isinstance(value, np.ndarray) and value.ndim == 0
+    if isinstance(value, Iterable) and not isinstance(value, str) and not zero_dim:
+        return f'"[{", ".join(map(str, value))}]"'
+    return value
+
+
+def _at_or_after(cell: Any, epoch: int) -> bool:
+    try:
+        return int(cell) >= epoch
+    except (TypeError, ValueError):
+        return False
+
+
+def _sync_dir(folder: str) -> None:
+    # Makes the rename itself durable; POSIX only (Windows has no O_DIRECTORY).
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

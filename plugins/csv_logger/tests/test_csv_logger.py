@@ -1,0 +1,411 @@
+"""CSVLogger, installed alone with the core."""
+
+import csv
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from hookfit import Callback, ConfigError, HookfitError
+from hookfit.testing import Recorder
+from hookfit_csv_logger import CSVLogger
+
+# Nothing on by default (BaseLogger, History, ...), so the epoch logs hold
+# exactly the val_ keys whichever plugins are installed.
+BARE = {"hookfit": {"autoload": False}}
+
+
+def fit(model, data, callbacks, epochs=3, initial_epoch=0, validation=True):
+    x, y = data
+    model.fit(
+        x[:48],
+        y[:48],
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        verbose=0,
+        callbacks=callbacks,
+        validation_data=(x[48:], y[48:]) if validation else None,
+        config=BARE,
+    )
+
+
+def drive(logger, logs_per_epoch, first_epoch=0):
+    """Run the hooks of a fit with synthetic epoch logs."""
+    logger.on_train_begin({})
+    for epoch, logs in enumerate(logs_per_epoch, start=first_epoch):
+        logger.on_epoch_begin(epoch, {})
+        logger.on_epoch_end(epoch, logs)
+    logger.on_train_end({})
+
+
+def epochs_in(path):
+    with open(path, newline="") as f:
+        return [row[0] for row in csv.reader(f)]
+
+
+class AddKey(Callback):
+    """Adds ``key`` to the epoch logs from epoch ``since`` on."""
+
+    def __init__(self, key, since=0):
+        super().__init__()
+        self.key, self.since = key, since
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch >= self.since:
+            logs[self.key] = epoch / 10
+
+
+def test_fit_writes_epoch_then_sorted_keys(hookfit_model, hookfit_data, tmp_path):
+    path = tmp_path / "log.csv"
+    recorder = Recorder()
+    fit(hookfit_model(), hookfit_data, [CSVLogger(path), recorder])
+    seen = [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
+    assert [sorted(logs) for logs in seen] == [["val_acc", "val_loss"]] * 3
+    expected = "epoch,val_acc,val_loss\n" + "".join(
+        f"{epoch},{logs['val_acc']!r},{logs['val_loss']!r}\n" for epoch, logs in enumerate(seen)
+    )
+    assert path.read_text() == expected
+
+
+def test_exact_text_with_missing_values(tmp_path):
+    path = tmp_path / "log.csv"
+    drive(CSVLogger(path), [{"val_loss": 0.5, "acc": 0.25}, {"val_loss": 0.4}, {"acc": 0.75}])
+    assert path.read_text() == "epoch,acc,val_loss\n0,0.25,0.5\n1,NA,0.4\n2,0.75,NA\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ([1, 2], '"""[1, 2]"""'),
+        ((0.5,), '"""[0.5]"""'),
+        (np.array([0.5, 1.5], dtype=np.float32), '"""[0.5, 1.5]"""'),
+        (np.float32(0.1), "0.1"),
+        (np.float64(0.25), "0.25"),
+        (np.int64(3), "3"),
+        (np.array(0.5), "0.5"),
+        ("text", "text"),
+        ("a,b", '"a,b"'),
+        (math.nan, "nan"),
+        (7, "7"),
+    ],
+    ids=[
+        "list",
+        "tuple",
+        "1d-array",
+        "float32",
+        "float64",
+        "int64",
+        "0d-array",
+        "str",
+        "str-with-separator",
+        "nan",
+        "int",
+    ],
+)
+def test_values_are_written_as_keras_writes_them(tmp_path, value, cell):
+    path = tmp_path / "log.csv"
+    drive(CSVLogger(path), [{"v": value}])
+    assert path.read_text() == f"epoch,v\n0,{cell}\n"
+
+
+@pytest.mark.parametrize("separator", [";", "\t", " "], ids=["semicolon", "tab", "space"])
+def test_separator(tmp_path, separator):
+    path = tmp_path / "log.csv"
+    drive(CSVLogger(path, separator=separator), [{"b": 2, "a": 1}, {"a": 3}])
+    s = separator
+    assert path.read_text() == f"epoch{s}a{s}b\n0{s}1{s}2\n1{s}3{s}NA\n"
+
+
+def test_overwrites_without_append(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("old contents\n")
+    drive(CSVLogger(path), [{"a": 1}])
+    assert path.read_text() == "epoch,a\n0,1\n"
+
+
+def test_append_continues_the_file_with_one_header(tmp_path):
+    path = tmp_path / "log.csv"
+    drive(CSVLogger(path), [{"a": 1}, {"a": 2}])
+    drive(CSVLogger(path, append=True), [{"a": 3}, {"a": 4}], first_epoch=2)
+    assert path.read_text() == "epoch,a\n0,1\n1,2\n2,3\n3,4\n"
+
+
+@pytest.mark.parametrize("existing", [None, ""], ids=["missing", "empty"])
+def test_append_writes_the_header_to_a_missing_or_empty_file(tmp_path, existing):
+    path = tmp_path / "log.csv"
+    if existing is not None:
+        path.write_text(existing)
+    drive(CSVLogger(path, append=True), [{"a": 1}])
+    assert path.read_text() == "epoch,a\n0,1\n"
+
+
+def test_append_keeps_a_keras_file_and_its_line_ends(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"epoch,a\r\n0,1\r\n")
+    drive(CSVLogger(path, append=True), [{"a": 2}], first_epoch=1)
+    assert path.read_bytes() == b"epoch,a\r\n0,1\r\n1,2\n"
+
+
+def test_every_row_is_flushed_and_fsynced(hookfit_model, hookfit_data, tmp_path, monkeypatch):
+    path = tmp_path / "log.csv"
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+
+    class Reader(Callback):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.seen.append((epoch, len(synced), epochs_in(path)))
+
+    reader = Reader()
+    fit(hookfit_model(), hookfit_data, [CSVLogger(path), reader])
+    assert reader.seen == [
+        (0, 0, []),
+        (1, 1, ["epoch", "0"]),
+        (2, 2, ["epoch", "0", "1"]),
+    ]
+
+
+def test_parent_folders_are_created(tmp_path):
+    path = tmp_path / "run" / "deep" / "log.csv"
+    drive(CSVLogger(path), [{"a": 1}])
+    assert path.read_text() == "epoch,a\n0,1\n"
+
+
+def test_path_like_filename_is_kept_as_a_string(tmp_path):
+    assert CSVLogger(tmp_path / "log.csv").filename == str(tmp_path / "log.csv")
+
+
+def test_one_instance_serves_two_fits(hookfit_model, hookfit_data, tmp_path):
+    path = tmp_path / "log.csv"
+    logger = CSVLogger(path)
+    model = hookfit_model()
+    fit(model, hookfit_data, [logger], epochs=2, validation=False)
+    assert path.read_text() == "epoch\n0\n1\n"
+    assert logger.csv_file is None
+    fit(model, hookfit_data, [logger], epochs=1)
+    assert epochs_in(path) == ["epoch", "0"]
+    assert path.read_text().startswith("epoch,val_acc,val_loss\n0,")
+
+
+def test_one_appending_instance_continues_over_two_fits(hookfit_model, hookfit_data, tmp_path):
+    path = tmp_path / "log.csv"
+    logger = CSVLogger(path, append=True)
+    model = hookfit_model()
+    fit(model, hookfit_data, [logger], epochs=2)
+    fit(model, hookfit_data, [logger], epochs=4, initial_epoch=2)
+    assert epochs_in(path) == ["epoch", "0", "1", "2", "3"]
+
+
+def test_a_late_key_rewrites_the_file_with_its_column(hookfit_model, hookfit_data, tmp_path):
+    path = tmp_path / "log.csv"
+    recorder = Recorder()
+    fit(hookfit_model(), hookfit_data, [AddKey("lr", since=2), CSVLogger(path), recorder], epochs=4)
+    seen = [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
+    lr = ["NA", "NA", "0.2", "0.3"]
+    assert path.read_text() == "epoch,lr,val_acc,val_loss\n" + "".join(
+        f"{e},{lr[e]},{logs['val_acc']!r},{logs['val_loss']!r}\n" for e, logs in enumerate(seen)
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_the_rewrite_keeps_the_file_mode(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,a\n0,1\n")
+    path.chmod(0o640)
+    drive(CSVLogger(path, append=True), [{"a": 2, "b": 3}], first_epoch=1)
+    assert path.read_text() == "epoch,a,b\n0,1,NA\n1,2,3\n"
+    if os.name == "posix":
+        assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_existing_header_with_other_keys_is_widened(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,lr,val_loss\n0,0.1,0.5\n")
+    drive(CSVLogger(path, append=True), [{"val_acc": 0.75, "val_loss": 0.25}], first_epoch=1)
+    assert path.read_text() == "epoch,lr,val_acc,val_loss\n0,0.1,NA,0.5\n1,NA,0.75,0.25\n"
+
+
+def test_a_header_without_an_epoch_column_gets_one(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("a\n1\n")
+    drive(CSVLogger(path, append=True), [{"a": 2}], first_epoch=1)
+    assert path.read_text() == "epoch,a\nNA,1\n1,2\n"
+
+
+def _fail(*args, **kwargs):
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [(csv.DictWriter, "writerows"), (os, "replace")],
+    ids=["writing-the-temporary-file", "replacing-the-file"],
+)
+def test_a_failed_rewrite_loses_no_row(hookfit_model, hookfit_data, tmp_path, monkeypatch, target):
+    path = tmp_path / "log.csv"
+    logger = CSVLogger(path)
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.text = path.read_text()
+                monkeypatch.setattr(*target, _fail)
+
+    snapshot = Snapshot()
+    with pytest.raises(OSError, match="disk full") as info:
+        fit(hookfit_model(), hookfit_data, [AddKey("lr", since=2), logger, snapshot], epochs=4)
+    assert any("CSVLogger: rewriting" in note for note in info.value.__notes__)
+    assert epochs_in(path) == ["epoch", "0", "1"]
+    assert path.read_text() == snapshot.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+    assert logger.csv_file is None
+
+
+def test_a_failed_fit_keeps_its_rows_and_closes_the_file(hookfit_model, hookfit_data, tmp_path):
+    path = tmp_path / "log.csv"
+    logger = CSVLogger(path)
+
+    class Boom(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(hookfit_model(), hookfit_data, [logger, Boom()], epochs=4)
+    assert epochs_in(path) == ["epoch", "0", "1"]
+    assert logger.csv_file is None
+
+
+def test_resume_drops_the_rows_of_redone_epochs(tmp_path):
+    path = tmp_path / "log.csv"
+    drive(CSVLogger(path), [{"a": e} for e in range(6)])
+    drive(CSVLogger(path, append=True), [{"a": 20}, {"a": 30}], first_epoch=2)
+    assert path.read_text() == "epoch,a\n0,0\n1,1\n2,20\n3,30\n"
+
+
+def test_a_torn_last_row_is_not_glued_to_the_next(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,a\n0,1\n1,")
+    drive(CSVLogger(path, append=True), [{"a": 5}], first_epoch=2)
+    assert path.read_text() == "epoch,a\n0,1\n1,\n2,5\n"
+
+
+SCRIPT = """
+import os, signal, sys
+import numpy as np
+from hookfit import Callback
+from hookfit.layers import Dense
+from hookfit.models import Sequential
+from hookfit_csv_logger import CSVLogger
+
+class Kill(Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 8)).astype(np.float32)
+y = np.eye(3, dtype=np.float32)[(x[:, 0] > 0).astype(int)]
+model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
+model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+# CSVLogger before Kill: epoch 3's row is written before the process dies.
+model.fit(x, y, epochs=6, verbose=0, validation_split=0.25,
+          callbacks=[CSVLogger(sys.argv[1]), Kill()], config={"hookfit": {"autoload": False}})
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="needs SIGKILL")
+@pytest.mark.parametrize("initial_epoch", [3, 4], ids=["redo-epoch-3", "resume-after-3"])
+def test_killed_run_then_append_resume_has_every_epoch_once(
+    hookfit_model, hookfit_data, tmp_path, initial_epoch
+):
+    path = tmp_path / "run" / "log.csv"
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+    done = subprocess.run(
+        [sys.executable, str(script), str(path)], env=env, capture_output=True, check=False
+    )
+    assert done.returncode == -9, done.stderr
+    before = path.read_text().splitlines(keepends=True)
+    # CSVLogger ran before the kill: epoch 3's row was written and synced.
+    assert epochs_in(path) == ["epoch", "0", "1", "2", "3"]
+    fit(
+        hookfit_model(),
+        hookfit_data,
+        [CSVLogger(path, append=True)],
+        epochs=6,
+        initial_epoch=initial_epoch,
+    )
+    after = path.read_text().splitlines(keepends=True)
+    assert epochs_in(path) == ["epoch", "0", "1", "2", "3", "4", "5"]
+    kept = 1 + initial_epoch  # the header and the rows of the epochs not redone
+    assert after[:kept] == before[:kept]
+    assert after[0] == "epoch,val_acc,val_loss\n"
+    assert all(line.count(",") == 2 and "NA" not in line for line in after)
+
+
+def test_epoch_end_outside_a_run_is_refused(tmp_path):
+    with pytest.raises(HookfitError, match=r"CSVLogger: '.*log.csv' is not open"):
+        CSVLogger(tmp_path / "log.csv").on_epoch_end(0, {"a": 1})
+
+
+def test_named_in_config(hookfit_model, hookfit_data, tmp_path):
+    path = tmp_path / "log.csv"
+    x, y = hookfit_data
+    config = {
+        "hookfit": {"autoload": False},
+        "callbacks": {"csv_logger": {"filename": str(path), "separator": ";"}},
+    }
+    recorder = Recorder()
+    model = hookfit_model()
+    model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[recorder], config=config)
+    seen = [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
+    assert path.read_text() == "epoch;val_acc;val_loss\n" + "".join(
+        f"{e};{logs['val_acc']!r};{logs['val_loss']!r}\n" for e, logs in enumerate(seen)
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"filename": ""}, r"CSVLogger: filename must be a non-empty path .*, got ''\."),
+        ({"filename": None}, r"CSVLogger: filename must be a non-empty path .*, got None\."),
+        ({"filename": b"log.csv"}, r"CSVLogger: filename must be .*, got b'log.csv'\."),
+        ({"filename": "DIR"}, r"CSVLogger: filename must name a file, got '.*', which is a dir"),
+        ({"separator": ""}, r"CSVLogger: separator must be exactly one character .*, got ''\."),
+        ({"separator": ";;"}, r"CSVLogger: separator must be exactly one .*, got ';;'\."),
+        ({"separator": 1}, r"CSVLogger: separator must be exactly one .*, got 1\."),
+        ({"separator": '"'}, r"CSVLogger: separator must be .* other than a quote .*, got '\"'"),
+        ({"separator": "\n"}, r"CSVLogger: separator must be .* or a line break.*, got '\\n'"),
+        ({"append": "yes"}, r"CSVLogger: append must be True or False, got 'yes'\."),
+        ({"append": 1}, r"CSVLogger: append must be True or False, got 1\."),
+    ],
+    ids=[
+        "empty-filename",
+        "no-filename",
+        "bytes-filename",
+        "directory",
+        "empty-separator",
+        "two-char-separator",
+        "non-str-separator",
+        "quote-separator",
+        "newline-separator",
+        "append-str",
+        "append-int",
+    ],
+)
+def test_bad_arguments_are_refused(tmp_path, kwargs, message):
+    kwargs = {"filename": str(tmp_path / "log.csv"), **kwargs}
+    if kwargs["filename"] == "DIR":
+        kwargs["filename"] = str(tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        CSVLogger(**kwargs)

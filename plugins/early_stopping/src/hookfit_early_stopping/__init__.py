@@ -1,0 +1,150 @@
+"""Keras's EarlyStopping callback: stop training when a monitored quantity stops improving."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hookfit import Callback, ConfigError
+from hookfit.monitor import Monitor
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored quantity has stopped improving.
+
+    Keras 3's algorithm: every epoch from ``start_from_epoch`` on counts
+    towards ``wait``; an improvement on the best value so far resets it, but
+    only if it also beats ``baseline`` (when given). Training stops at an
+    epoch that does not improve once ``wait >= patience``. All state is reset
+    at ``on_train_begin``, so one instance serves several ``fit`` calls.
+
+    Args:
+        monitor: Quantity to be monitored, e.g. ``"val_loss"``.
+        min_delta: Minimum change in the monitored quantity to qualify as an
+            improvement (>= 0).
+        patience: Number of epochs with no improvement after which training
+            will be stopped.
+        verbose: 0: quiet, 1: say when training stopped and weights were
+            restored.
+        mode: ``"auto"``, ``"min"`` or ``"max"``; ``"auto"`` maximizes
+            accuracy-like quantities and minimizes the rest.
+        baseline: Value the monitored quantity must beat before patience is
+            reset, or None.
+        restore_best_weights: At the end of training, put back the weights
+            of the epoch with the best value (also when this plugin did not
+            stop training).
+        start_from_epoch: Number of warm-up epochs not watched at all.
+
+    Attributes:
+        stopped_epoch: The 0-based epoch at which training was stopped, or 0.
+        best: The best value seen so far, or None.
+        wait: Epochs counted towards patience.
+        best_weights: The weights of the best epoch when restoring, else None.
+        best_epoch: The 0-based epoch of the best value.
+
+    Raises:
+        ConfigError: A bad argument (unknown mode, negative patience, ...).
+
+    Example:
+        >>> early_stopping = EarlyStopping(monitor="val_loss", patience=3)
+        >>> model.fit(x, y, validation_split=0.2, callbacks=[early_stopping])
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
+        super().__init__()
+        self._monitor = Monitor("EarlyStopping", monitor, mode, min_delta, baseline)
+        _count("patience", patience)
+        _count("start_from_epoch", start_from_epoch)
+        if verbose not in (0, 1):
+            raise ConfigError(f"EarlyStopping: verbose must be 0 or 1, got {verbose!r}.")
+        self.monitor = monitor
+        self.min_delta = min_delta
+        self.patience = patience
+        self.verbose = verbose
+        self.mode = mode
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_weights: list[Any] | None = None
+        self.best_epoch = 0
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    @best.setter
+    def best(self, value: float | None) -> None:
+        self._monitor.best = value
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._monitor.reset()
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        current = self._monitor.get(logs or {}, "Early stopping")
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            # Until something improves, the first watched epoch is the best.
+            self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
+        # Keras 3 counts first: an improvement that misses the baseline keeps
+        # the count, yet only a non-improving epoch can stop training.
+        self.wait += 1
+        if self._monitor.improves(current):
+            self.best = current
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self._monitor.beats_baseline(current):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
+            self.model.set_weights(self.best_weights)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters and best value, JSON-able, to resume a run (not the weights)."""
+        return {
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.wait = int(state["wait"])
+        self.stopped_epoch = int(state["stopped_epoch"])
+        self.best = None if state["best"] is None else float(state["best"])
+        self.best_epoch = int(state["best_epoch"])
+
+
+def _count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"EarlyStopping: {name} must be an integer >= 0, got {value!r}.")

@@ -1,0 +1,168 @@
+"""Keras's ReduceLROnPlateau callback: lower the learning rate when a metric stops improving."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from hookfit import Callback, ConfigError
+from hookfit.monitor import Monitor
+
+
+class ReduceLROnPlateau(Callback):
+    """Reduce the learning rate when a metric has stopped improving.
+
+    The fixed patience count of Keras 2.2: after ``patience`` epochs in a row
+    without improvement the learning rate becomes ``max(lr * factor,
+    min_lr)``, then ``cooldown`` epochs pass before counting starts again.
+    The first value of a run always counts as an improvement. The learning
+    rate at the start of each ``on_epoch_end`` is written to ``logs['lr']``.
+
+    Args:
+        monitor: Quantity to be monitored, e.g. ``"val_loss"``.
+        factor: Factor by which the learning rate will be reduced:
+            ``new_lr = lr * factor``, in (0, 1).
+        patience: Number of epochs with no improvement after which the
+            learning rate will be reduced.
+        verbose: 0: quiet, 1: update messages.
+        mode: ``"auto"``, ``"min"`` or ``"max"``; ``"auto"`` maximizes
+            accuracy-like quantities and minimizes the rest.
+        min_delta: Threshold for measuring the new optimum, to only focus on
+            significant changes (>= 0).
+        cooldown: Number of epochs to wait before resuming normal operation
+            after the learning rate has been reduced.
+        min_lr: Lower bound on the learning rate.
+        epsilon: Deprecated name of ``min_delta`` (Keras 2.0).
+
+    Attributes:
+        wait: Non-improving epochs counted towards patience.
+        cooldown_counter: Epochs of cooldown left.
+        best: The best value seen so far, or None.
+
+    Raises:
+        ConfigError: A bad argument (``factor >= 1``, negative patience, ...).
+
+    Example:
+        >>> reduce_lr = ReduceLROnPlateau(monitor="val_loss", factor=0.2,
+        ...                               patience=5, min_lr=0.001)
+        >>> model.fit(X_train, Y_train, callbacks=[reduce_lr])
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0,
+        epsilon: float | None = None,
+    ) -> None:
+        super().__init__()
+        if epsilon is not None:
+            warnings.warn(
+                "ReduceLROnPlateau: `epsilon` is deprecated and will be removed, "
+                "use `min_delta` instead.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if min_delta not in (1e-4, epsilon):
+                raise ConfigError(
+                    f"ReduceLROnPlateau: got min_delta={min_delta!r} and epsilon={epsilon!r}; "
+                    "epsilon is the deprecated name of min_delta, give only min_delta."
+                )
+            min_delta = epsilon
+        self._monitor = Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
+        if not _finite(factor) or factor <= 0:
+            raise ConfigError(
+                f"ReduceLROnPlateau: factor must be a number in (0, 1), got {factor!r}."
+            )
+        if factor >= 1.0:
+            raise ConfigError(
+                "ReduceLROnPlateau does not support a factor >= 1.0. "
+                f"Received factor={factor}. Use a factor in (0, 1), such as 0.1."
+            )
+        for name, value in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(
+                    f"ReduceLROnPlateau: {name} must be an integer >= 0, got {value!r}."
+                )
+        if verbose not in (0, 1):
+            raise ConfigError(f"ReduceLROnPlateau: verbose must be 0 or 1, got {verbose!r}.")
+        if not _finite(min_lr) or min_lr < 0:
+            raise ConfigError(
+                f"ReduceLROnPlateau: min_lr must be a finite number >= 0, got {min_lr!r}."
+            )
+        self.monitor = monitor
+        self.factor = float(factor)
+        self.patience = patience
+        self.verbose = verbose
+        self.mode = mode
+        self.min_delta = float(min_delta)
+        self.cooldown = cooldown
+        self.min_lr = float(min_lr)
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    @best.setter
+    def best(self, value: float | None) -> None:
+        self._monitor.best = value
+
+    def in_cooldown(self) -> bool:
+        """True while epochs of cooldown are left."""
+        return self.cooldown_counter > 0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._monitor.reset()
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = {} if logs is None else logs
+        optimizer = self.model.optimizer
+        # Before any reduction, as Keras 2 does: the rate this epoch trained with.
+        logs["lr"] = float(optimizer.lr)
+        current = self._monitor.get(logs, "Learning rate reduction")
+        if current is None:
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._monitor.improves(current):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = float(optimizer.lr)
+                if old_lr > self.min_lr:
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    optimizer.lr = new_lr
+                    if self.verbose > 0:
+                        print(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {new_lr}."
+                        )
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters and best value, JSON-able, to resume a run."""
+        return {"wait": self.wait, "cooldown_counter": self.cooldown_counter, "best": self.best}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.wait = int(state["wait"])
+        self.cooldown_counter = int(state["cooldown_counter"])
+        self.best = None if state["best"] is None else float(state["best"])
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
