@@ -431,6 +431,14 @@ OTHER_ERRORS = [
         r"Unknown initializer class 'Orthogonal'",
     ),
     (
+        "initializer-unknown-setting",
+        lambda: initializers.from_config(
+            {"class_name": "GlorotUniform", "config": {"input_axes": [0]}}
+        ),
+        ConfigError,
+        r"Initializer GlorotUniform has settings hookfit does not know: \{'input_axes': \[0\]\}",
+    ),
+    (
         "variance-mode",
         lambda: initializers.VarianceScaling(mode="fan"),
         ConfigError,

@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,18 +64,30 @@ def build(folder: Path, wheelhouse: Path) -> Path:
     return wheel
 
 
+def provided_extras(wheel: Path) -> set[str]:
+    """The extras a wheel declares (each extra is asked for only where it exists)."""
+    with zipfile.ZipFile(wheel) as z:
+        name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = z.read(name).decode().splitlines()
+    return {line.split(":", 1)[1].strip() for line in lines if line.startswith("Provides-Extra:")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheelhouse", type=Path, required=True)
-    parser.add_argument("--extras", default="", help="extras to install with each, e.g. test")
+    parser.add_argument("--extras", default="", help="extras to install where provided: h5,test")
     parser.add_argument("--all", action="store_true", help="the core and every plugin")
     parser.add_argument("folders", nargs="*", type=Path)
     args = parser.parse_args()
     folders = all_packages() if args.all else [ROOT / f for f in args.folders]
     if not folders:
         parser.error("name folders to install, or --all")
-    suffix = f"[{args.extras}]" if args.extras else ""
-    wheels = [f"{build(folder, args.wheelhouse)}{suffix}" for folder in folders]
+    wanted = [e for e in args.extras.split(",") if e]
+    wheels = []
+    for folder in folders:
+        wheel = build(folder, args.wheelhouse)
+        extras = [e for e in wanted if e in provided_extras(wheel)]
+        wheels.append(f"{wheel}[{','.join(extras)}]" if extras else str(wheel))
     # Installing the files by path makes pip use exactly these wheels for
     # the hookfit distributions and the index only for third-party ones.
     subprocess.run(

@@ -12,8 +12,10 @@ from typing import Any
 from .callback import Callback
 from .errors import (
     ConfigError,
+    FormatError,
     HookfitError,
     HookfitWarning,
+    MissingDependencyError,
     ModelError,
     PluginError,
     PluginLoadError,
@@ -28,9 +30,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Callback",
     "ConfigError",
+    "FormatError",
     "HookfitError",
     "HookfitWarning",
     "Logs",
+    "MissingDependencyError",
     "ModelError",
     "PluginError",
     "PluginLoadError",
@@ -52,7 +56,9 @@ _SUBMODULES = frozenset(
         "layers",
         "losses",
         "models",
+        "monitor",
         "optimizers",
+        "saving",
         "utils",
     }
 )

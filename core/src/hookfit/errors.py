@@ -12,8 +12,10 @@ from collections.abc import Iterable
 
 __all__ = [
     "ConfigError",
+    "FormatError",
     "HookfitError",
     "HookfitWarning",
+    "MissingDependencyError",
     "ModelError",
     "PluginError",
     "PluginLoadError",
@@ -35,6 +37,16 @@ class ConfigError(HookfitError, ValueError):
     Raised before any training starts. The message says what was received,
     what is valid and how to fix it.
     """
+
+
+class FormatError(HookfitError, ValueError):
+    """A model file that hookfit refuses to load, with the reason (corrupt,
+    truncated, a layer hookfit does not have, data outside the file, ...)."""
+
+
+class MissingDependencyError(HookfitError, ImportError):
+    """An optional dependency is not installed; the message says which
+    extra or distribution to install."""
 
 
 class ModelError(HookfitError, RuntimeError):

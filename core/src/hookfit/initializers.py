@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -233,5 +234,11 @@ def from_config(config: dict[str, Any]) -> Initializer:
             f"Unknown initializer class {name!r}{nearest(str(name), _BY_CLASS)}. "
             f"Known: {', '.join(_BY_CLASS)}."
         )
-    kwargs = {k: v for k, v in (config.get("config") or {}).items() if k != "dtype"}
-    return _BY_CLASS[name](**kwargs)
+    cls = _BY_CLASS[name]
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    given = config.get("config") or {}
+    # Keras 3 adds settings that are off by default (input_axes, ...).
+    unknown = {k: v for k, v in given.items() if k not in accepted | {"dtype"} and v is not None}
+    if unknown:
+        raise ConfigError(f"Initializer {name} has settings hookfit does not know: {unknown}.")
+    return cls(**{k: v for k, v in given.items() if k in accepted})

@@ -9,12 +9,13 @@ loss when nobody reads it.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import numpy as np
 
-from . import activations, losses, optimizers, utils
+from . import activations, losses, optimizers, saving, utils
 from . import config as configuration
 from .callback import Callback
 from .callback_list import CallbackList
@@ -37,6 +38,16 @@ class Model:
         stop_training: Set it (from a plugin) to stop `fit` after the
             current batch or epoch.
         history: The History of the last `fit`, when that plugin ran.
+        initial_epoch: The epoch `fit` starts from; a plugin may raise it in
+            ``on_train_begin`` to resume a run (BackupAndRestore does).
+        interrupted: True while ``on_train_end`` runs after training ended
+            with an error or was stopped from outside (Ctrl-C in ``hookfit
+            train``); False when it ran to its end or a plugin stopped it.
+            Plugins that clean up only after a finished run check it.
+        callback_list: The `CallbackList` of the run in progress (its
+            ``members`` are the plugins taking part), else None.
+        rng: The generator behind weight initialisation, shuffling and
+            dropout (seeded by `hookfit.utils.set_random_seed`).
     """
 
     def __init__(self, name: str | None = None) -> None:
@@ -47,6 +58,9 @@ class Model:
         self.metrics: list[str] = []
         self.stop_training = False
         self.history: Any = None
+        self.initial_epoch = 0
+        self.interrupted = False
+        self.callback_list: CallbackList | None = None
         self.rng = utils.new_generator()
         self._acc_kind: str | None = None
         self._fused = False
@@ -130,6 +144,42 @@ class Model:
         print_fn("=" * 65)
         print_fn(f"Total params: {self.count_params()}")
         print_fn(rule)
+
+    # -- files ---------------------------------------------------------------
+
+    def save(
+        self,
+        filepath: str | os.PathLike[str],
+        overwrite: bool = True,
+        include_optimizer: bool = True,
+    ) -> None:
+        """Save the model to an HDF5 file (tf.keras 2.x layout; Keras 3 loads
+        it), with the optimizer state unless ``include_optimizer`` is False.
+
+        The file is written to a temporary name and renamed into place, so a
+        crash never leaves a half-written file. Needs ``hookfit[h5]``.
+        """
+        saving.save_model(self._built_for("save"), filepath, overwrite, include_optimizer)
+
+    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
+        """Save the weights only, in Keras 2's ``save_weights`` layout."""
+        saving.save_weights(self._built_for("save_weights"), filepath, overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike[str]) -> None:
+        """Load weights saved by `save_weights` or `save` (layers with weights
+        are matched in order, as Keras does).
+
+        Raises:
+            FormatError: The file does not fit the model, or is unreadable.
+        """
+        saving.load_weights(self._built_for("load_weights"), filepath)
+
+    def _built_for(self, what: str) -> Model:
+        if not self.built:
+            raise ModelError(
+                f"{what}() needs a built model: give the first layer input_dim, or fit once."
+            )
+        return self
 
     # -- compile -------------------------------------------------------------
 
@@ -383,7 +433,12 @@ class Model:
                 if isinstance(member.obj, Callback):
                     member.obj.validation_data = [x_val, y_val]
         self.history = cbl.get("history")
-        self._train(cbl, x, y, x_val, y_val, batch_size, epochs, initial_epoch, shuffle)
+        self.initial_epoch = initial_epoch
+        self.callback_list = cbl
+        try:
+            self._train(cbl, x, y, x_val, y_val, batch_size, epochs, shuffle)
+        finally:
+            self.callback_list = None
         return self.history
 
     def _callback_list(
@@ -401,7 +456,6 @@ class Model:
         y_val: Array | None,
         batch_size: int,
         epochs: int,
-        initial_epoch: int,
         shuffle: bool,
     ) -> None:
         fire = cbl.fire
@@ -409,11 +463,12 @@ class Model:
         n = len(x)
         starts = range(0, n, batch_size)
         last_logs: dict[str, Any] = {}
-        self.stop_training = False
+        self.stop_training = self.interrupted = False
         try:
             if cbl.on_train_begin:
                 fire(cbl.on_train_begin, {})
-            for epoch in range(initial_epoch, epochs):
+            # read after on_train_begin: a plugin may resume from a later epoch
+            for epoch in range(self.initial_epoch, epochs):
                 if self.stop_training:
                     break
                 if cbl.on_epoch_begin:
@@ -447,6 +502,7 @@ class Model:
         except BaseException as exc:
             # on_train_end still runs, so plugins close their files; the
             # original exception stays the one the caller sees.
+            self.interrupted = True
             if cbl.on_train_end:
                 try:
                     fire(cbl.on_train_end, {})
@@ -630,3 +686,6 @@ def _verbose(value: Any) -> int:
     if value not in (0, 1, 2) or isinstance(value, bool):
         raise ConfigError(f"verbose must be 0, 1 or 2, got {value!r}.")
     return int(value)
+
+
+load_model = saving.load_model

@@ -1,0 +1,561 @@
+"""Models as HDF5 files in the tf.keras 2.x legacy layout, read and written
+with h5py (the ``hookfit[h5]`` extra), imported only here.
+
+The layout is the one Keras 2 wrote and Keras 3 still loads: ``model_config``
+(JSON, a ``Sequential`` with an explicit ``InputLayer``), ``training_config``,
+``model_weights/<layer>/<layer>/<weight>:0`` with ``layer_names`` and
+``weight_names`` attributes. hookfit's own state (optimizer slots, step
+count, random generators) sits in a ``hookfit`` group that Keras ignores, so
+``load_model`` then ``fit`` continues exactly where the saved model stopped.
+
+Every write goes to a temporary file in the same folder, is flushed to disk
+and renamed into place: a process killed mid-save leaves the previous file.
+Loading reads only arrays and JSON: links, external or virtual datasets,
+unknown layers (``Lambda`` among them) and shape mismatches are refused, and
+no stored code ever runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import initializers, losses, optimizers
+from .errors import ConfigError, FormatError, HookfitWarning, MissingDependencyError, nearest
+from .layers import LAYER_CLASSES, Layer
+from .typecheck import parameters
+
+if TYPE_CHECKING:
+    from .models import Model
+
+KERAS_VERSION = "2.15.0"  # Keras 2 reads a file without a 2.x version as Keras 1's
+TEMP_MARK = ".tmp-"
+_MAX_BYTES = 4 << 30  # Keras 3.15's "shape bomb" rule: declared size vs stored size
+_SHAPE_BOMB_RATIO = 1000
+
+
+def h5py() -> Any:
+    """Import h5py, or say which extra to install."""
+    try:
+        import h5py as module
+    except ImportError:
+        raise MissingDependencyError(
+            "Saving and loading models needs h5py: pip install 'hookfit[h5]'."
+        ) from None
+    return module
+
+
+# -- writing --------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; on success it is flushed
+    to disk and renamed over ``path``, on failure removed.
+
+    The folder is created if missing. A process killed inside leaves at most
+    a ``.<name>.tmp-*`` file and never a half-written ``path``.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        yield temp
+        with open(temp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_TEMP = re.compile(rf"^\..+{re.escape(TEMP_MARK)}(\d+)-[0-9a-f]+$")
+
+
+def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that processes killed mid-save left in
+    ``folder`` (see `atomic_file`) and return them. The temporary file of a
+    process still alive is a save in progress and is kept."""
+    removed = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as entries:
+        for entry in entries:
+            match = _TEMP.match(entry.name)
+            if match and not _alive(int(match.group(1))):
+                with contextlib.suppress(OSError):  # in use (Windows) or already gone
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end it; unlinking an open file fails instead
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to another user
+        pass
+    return True
+
+
+def _check_target(path: str | os.PathLike[str], overwrite: bool) -> Path:
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a directory; give a file path such as {target}/model.h5.")
+    if target.suffix not in (".h5", ".hdf5"):
+        raise ConfigError(f"{target}: hookfit saves HDF5 files; name the file with .h5 or .hdf5.")
+    if target.exists() and not overwrite:
+        raise ConfigError(f"{target} exists and overwrite=False.")
+    if target.name.endswith(".weights.h5"):
+        warnings.warn(
+            f"{target}: Keras 3 reads '*.weights.h5' files in its own format, not this legacy "
+            "layout; name the file '*.h5' if Keras must load it.",
+            HookfitWarning,
+            stacklevel=3,
+        )
+    return target
+
+
+def save_model(
+    model: Model,
+    path: str | os.PathLike[str],
+    overwrite: bool = True,
+    include_optimizer: bool = True,
+    metadata: dict[str, Any] | None = None,
+) -> None:
+    """Write the model, its training config and hookfit's optimizer state.
+
+    Args:
+        model: A built model.
+        path: The ``.h5`` file.
+        overwrite: False refuses an existing file.
+        include_optimizer: Also write the optimizer state and the random
+            generators (what an exact resume needs).
+        metadata: JSON-able data stored in the same file (read it back with
+            `restore`), so that a backup and its bookkeeping are one
+            atomic write.
+    """
+    target = _check_target(path, overwrite)
+    config = json.dumps(model_config(model))
+    training = training_config(model)
+    with atomic_file(target) as temp, h5py().File(temp, "w") as f:
+        f.attrs["keras_version"] = KERAS_VERSION.encode()
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = config.encode()
+        if training is not None:
+            f.attrs["training_config"] = json.dumps(training).encode()
+        _write_weights(f.create_group("model_weights"), model)
+        if include_optimizer or metadata is not None:
+            group = f.create_group("hookfit")
+            if include_optimizer:
+                _write_state(group, model)
+            if metadata is not None:
+                group.attrs["metadata"] = json.dumps(metadata)
+
+
+def save_weights(model: Model, path: str | os.PathLike[str], overwrite: bool = True) -> None:
+    """Write the weights only, at the file's root (Keras 2's save_weights)."""
+    target = _check_target(path, overwrite)
+    with atomic_file(target) as temp, h5py().File(temp, "w") as f:
+        _write_weights(f, model)
+
+
+def _write_weights(group: Any, model: Model) -> None:
+    group.attrs["keras_version"] = KERAS_VERSION.encode()
+    group.attrs["backend"] = b"tensorflow"
+    group.attrs["layer_names"] = _names([layer.name for layer in model.layers])
+    for layer in model.layers:
+        g = group.create_group(layer.name)
+        names = [f"{layer.name}/{w}:0" for w in layer.weight_names] if layer.weights else []
+        g.attrs["weight_names"] = _names(names)
+        for name, value in zip(names, layer.weights, strict=True):
+            g.create_dataset(name, data=value)
+
+
+def _names(items: list[str]) -> np.ndarray:
+    return np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
+
+
+def _write_state(group: Any, model: Model) -> None:
+    opt = model.optimizer
+    rngs = {"model": model.rng.bit_generator.state}
+    rngs.update(
+        {
+            ly.name: ly.rng.bit_generator.state
+            for ly in model.layers
+            if getattr(ly, "rng", None) is not None and ly.rng is not model.rng
+        }
+    )
+    group.attrs["rng_states"] = json.dumps(rngs)
+    if opt is None:
+        return
+    if (
+        len(opt.slots.get(opt.slot_names[0], ())) != len(model._weights)
+        if opt.slot_names
+        else False
+    ):
+        opt.build(model._weights)  # never stepped: save its zero slots all the same
+    group.attrs["optimizer"] = json.dumps(
+        {"class_name": type(opt).__name__, "config": opt.get_config(), "iterations": opt.iterations}
+    )
+    for slot, arrays in opt.slots.items():
+        g = group.create_group(f"slots/{slot}")
+        for i, array in enumerate(arrays):
+            g.create_dataset(str(i), data=array)
+
+
+def model_config(model: Model) -> dict[str, Any]:
+    """The Keras ``model_config``: a Sequential with an explicit InputLayer."""
+    first = model.layers[0]
+    shape = first.batch_input_shape or (None, model.input_dim)
+    input_layer = {
+        "class_name": "InputLayer",
+        "config": {
+            "batch_input_shape": list(shape),
+            "dtype": first.dtype.name,
+            "sparse": False,
+            "ragged": False,
+            "name": f"{first.name}_input",
+        },
+    }
+    layers = [
+        {"class_name": layer.class_name, "config": layer.get_config()} for layer in model.layers
+    ]
+    return {
+        "class_name": "Sequential",
+        "config": {"name": model.name, "layers": [input_layer, *layers]},
+    }
+
+
+def training_config(model: Model) -> dict[str, Any] | None:
+    """The Keras ``training_config`` (Keras 3 compiles the model from it)."""
+    if model.loss is None or model.optimizer is None:
+        return None
+    config = model.optimizer.get_config()
+    # Keras 3's optimizers take no `decay`; hookfit keeps it in its own group.
+    keras_config = {k: v for k, v in config.items() if k != "decay"}
+    return {
+        "loss": model.loss.name,
+        "metrics": ["accuracy"] if model.metrics else [],
+        "weighted_metrics": None,
+        "loss_weights": None,
+        "optimizer_config": {"class_name": type(model.optimizer).__name__, "config": keras_config},
+    }
+
+
+# -- reading --------------------------------------------------------------------
+
+
+@contextmanager
+def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
+    target = Path(path)
+    if not target.is_file():
+        raise FormatError(f"{target}: no such file.")
+    try:
+        with h5py().File(target, "r") as f:
+            yield f
+    except (OSError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(
+            f"{target} is not a readable hookfit/Keras HDF5 model file (truncated, corrupt or "
+            f"another format): {type(exc).__name__}: {exc}."
+        ) from None
+
+
+def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
+    """Rebuild a model saved by `save_model` (or by Keras 2 / tf.keras).
+
+    Raises:
+        FormatError: The file is not a model this loader accepts, with why.
+    """
+    from .models import Sequential
+
+    with _open(path) as f:
+        if "model_config" not in f.attrs:
+            raise FormatError(
+                f"{path} holds no model_config (a weights-only file?); build the model in code "
+                "and call model.load_weights() on it."
+            )
+        config = json.loads(_text(f.attrs["model_config"]))
+        name, layers = _parse_model_config(config, path)
+        model = Sequential(layers, name=name)
+        if not model.built:
+            raise FormatError(f"{path}: the model_config gives no input shape (no InputLayer).")
+        _read_weights(_group(f, "model_weights", path), model, path)
+        if compile and "training_config" in f.attrs:
+            _compile(model, json.loads(_text(f.attrs["training_config"])), path)
+        if "hookfit" in f:
+            _read_state(_group(f, "hookfit", path), model, path)
+    return model
+
+
+def load_weights(model: Model, path: str | os.PathLike[str]) -> None:
+    """Load weights saved by `save_weights` or `save_model` into ``model``,
+    matching the layers that have weights in order (as Keras does)."""
+    with _open(path) as f:
+        group = f if "layer_names" in f.attrs else _group(f, "model_weights", path)
+        _read_weights(group, model, path)
+
+
+def restore(model: Model, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load weights, optimizer state and random generators into ``model``,
+    which must be built and compiled like the saved one (BackupAndRestore).
+
+    Returns:
+        The ``metadata`` given to `save_model`, or an empty dict.
+    """
+    with _open(path) as f:
+        _read_weights(_group(f, "model_weights", path), model, path)
+        state = _group(f, "hookfit", path)
+        _read_state(state, model, path)
+        return dict(json.loads(_text(state.attrs.get("metadata", "{}"))))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes | np.bytes_) else str(value)
+
+
+def _group(parent: Any, name: str, path: Any) -> Any:
+    link = parent.get(name, getlink=True)
+    if link is None:
+        raise FormatError(f"{path}: no {name!r} group.")
+    if not isinstance(link, h5py().HardLink):
+        raise FormatError(
+            f"{path}: {name!r} is a {type(link).__name__}; only plain groups are read."
+        )
+    group = parent[name]
+    if not isinstance(group, h5py().Group):
+        raise FormatError(f"{path}: {name!r} is not a group.")
+    return group
+
+
+def _dataset(parent: Any, name: str, path: Any, shape: tuple[int, ...]) -> np.ndarray:
+    link = parent.get(name, getlink=True)
+    where = f"{path}: {parent.name}/{name}"
+    if link is None:
+        raise FormatError(f"{where}: missing.")
+    if not isinstance(link, h5py().HardLink):
+        raise FormatError(f"{where} is a {type(link).__name__}; only plain datasets are read.")
+    data = parent[name]
+    if not isinstance(data, h5py().Dataset):
+        raise FormatError(f"{where} is not a dataset.")
+    if data.external or data.is_virtual:
+        raise FormatError(f"{where} keeps its data outside the file; refused.")
+    if data.dtype.kind != "f":
+        raise FormatError(f"{where} holds {data.dtype}, not floats.")
+    if tuple(data.shape) != tuple(shape):
+        raise FormatError(f"{where} has shape {tuple(data.shape)}; the model needs {tuple(shape)}.")
+    stored = data.id.get_storage_size()
+    if data.nbytes > _MAX_BYTES and data.nbytes > _SHAPE_BOMB_RATIO * max(stored, 1):
+        raise FormatError(f"{where} declares {data.nbytes} bytes but stores {stored}; refused.")
+    return np.asarray(data[()], dtype=np.float32)
+
+
+def _names_attr(group: Any, name: str) -> list[str]:
+    if name in group.attrs:
+        return [_text(n) for n in group.attrs[name]]
+    out, i = [], 0  # Keras splits long name lists into name0, name1, ...
+    while f"{name}{i}" in group.attrs:
+        out += [_text(n) for n in group.attrs[f"{name}{i}"]]
+        i += 1
+    return out
+
+
+def _read_weights(group: Any, model: Model, path: Any) -> None:
+    weighted = [layer for layer in model.layers if layer.weights]
+    stored = [
+        (name, _names_attr(_group(group, name, path), "weight_names"))
+        for name in _names_attr(group, "layer_names")
+    ]
+    stored = [(name, names) for name, names in stored if names]
+    if len(stored) != len(weighted):
+        raise FormatError(
+            f"{path} holds weights for {len(stored)} layers; the model has {len(weighted)} layers "
+            f"with weights ({', '.join(ly.name for ly in weighted)})."
+        )
+    values = []
+    for layer, (name, weight_names) in zip(weighted, stored, strict=True):
+        if len(weight_names) != len(layer.weights):
+            raise FormatError(
+                f"{path}: layer {name} holds {len(weight_names)} weights; {layer.name} has "
+                f"{len(layer.weights)}."
+            )
+        g = _group(group, name, path)
+        values.append(
+            [
+                _dataset(g, wn, path, w.shape)
+                for wn, w in zip(weight_names, layer.weights, strict=True)
+            ]
+        )
+    for layer, arrays in zip(weighted, values, strict=True):
+        layer.set_weights(arrays)
+
+
+def _read_state(group: Any, model: Model, path: Any) -> None:
+    rngs = json.loads(_text(group.attrs.get("rng_states", "{}")))
+    for layer in [None, *model.layers]:
+        key = "model" if layer is None else layer.name
+        rng = model.rng if layer is None else getattr(layer, "rng", None)
+        if key in rngs and rng is not None and (layer is None or rng is not model.rng):
+            try:
+                rng.bit_generator.state = rngs[key]
+            except (TypeError, ValueError, KeyError) as exc:
+                raise FormatError(f"{path}: bad random generator state for {key}: {exc}.") from None
+    if "optimizer" not in group.attrs or model.optimizer is None:
+        return
+    saved = json.loads(_text(group.attrs["optimizer"]))
+    opt = model.optimizer
+    if saved.get("class_name") != type(opt).__name__:
+        raise FormatError(
+            f"{path} holds {saved.get('class_name')} state; the model is compiled with "
+            f"{type(opt).__name__}."
+        )
+    # hookfit's own copy of the settings is complete (Keras's has no decay),
+    # and it holds the rate a plugin may have changed during training.
+    for key, value in saved.get("config", {}).items():
+        if key != "name" and hasattr(opt, key):
+            setattr(opt, key, value)
+    opt.iterations = int(saved.get("iterations", 0))
+    opt.build(model._weights)
+    if not opt.slots:
+        return
+    slots = _group(group, "slots", path)
+    for slot, arrays in opt.slots.items():
+        for i, array in enumerate(arrays):
+            array[...] = _dataset(_group(slots, slot, path), str(i), path, array.shape)
+
+
+# -- the model config -------------------------------------------------------------
+
+_IGNORED = {"trainable", "dtype", "batch_input_shape", "name"}
+_UNSUPPORTED_NULL = (
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+    "noise_shape",
+)
+_KNOWN = {
+    "Dense": {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"},
+    "Activation": {"activation"},
+    "Dropout": {"rate", "seed"},
+    "Flatten": {"data_format"},
+}
+
+
+def _parse_model_config(config: Any, path: Any) -> tuple[str | None, list[Layer]]:
+    if not isinstance(config, dict) or config.get("class_name") != "Sequential":
+        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise FormatError(f"{path}: hookfit loads Sequential models; this file holds {kind!r}.")
+    body = config.get("config")
+    if not isinstance(body, dict) or not isinstance(body.get("layers"), list):
+        raise FormatError(f"{path}: model_config has no list of layers.")
+    specs = body["layers"]
+    batch_shape = None
+    if specs and isinstance(specs[0], dict) and specs[0].get("class_name") == "InputLayer":
+        inner = specs[0].get("config") or {}
+        batch_shape = inner.get("batch_input_shape") or inner.get("batch_shape")
+        specs = specs[1:]
+    layers = [_layer(spec, i, path) for i, spec in enumerate(specs)]
+    if layers and batch_shape and layers[0].input_dim is None:
+        shape = tuple(batch_shape[1:])
+        if len(shape) > 1 and not layers[0].flattens:
+            raise FormatError(f"{path}: input shape {shape} needs a Flatten layer first.")
+        layers[0].batch_input_shape = (None, *shape)
+        layers[0].input_dim = int(np.prod(shape))
+    return body.get("name"), layers
+
+
+def _layer(spec: Any, index: int, path: Any) -> Layer:
+    where = f"{path}: model_config layer {index}"
+    kind = spec.get("class_name") if isinstance(spec, dict) else None
+    if kind == "Lambda":
+        raise FormatError(
+            f"{where} is a Lambda layer, which holds code; hookfit never runs stored code."
+        )
+    if kind not in _KNOWN:
+        raise FormatError(
+            f"{where} is {kind!r}{nearest(str(kind), _KNOWN)}, a layer hookfit does not have. "
+            f"hookfit loads: {', '.join(_KNOWN)}."
+        )
+    config = dict(spec.get("config") or {})
+    for key in _UNSUPPORTED_NULL:
+        if config.pop(key, None) is not None:
+            raise FormatError(f"{where} ({kind}) sets {key}, which hookfit does not support.")
+    # Keras 3 adds settings that are off by default (quantization_config,
+    # lora_rank, ...): harmless while off, refused when on.
+    unknown = {k: v for k, v in config.items() if k not in _KNOWN[kind] | _IGNORED}
+    used = {k: v for k, v in unknown.items() if v not in (None, False)}
+    if used:
+        raise FormatError(f"{where} ({kind}) has settings hookfit does not know: {used}.")
+    if isinstance(config.get("dtype"), dict):  # Keras 3's dtype policy
+        config["dtype"] = (config["dtype"].get("config") or {}).get("name")
+    kwargs = {k: config[k] for k in _KNOWN[kind] if k in config and k != "data_format"}
+    for key in ("kernel_initializer", "bias_initializer"):
+        if isinstance(kwargs.get(key), dict):
+            kwargs[key] = initializers.from_config(kwargs[key])
+    shape = config.get("batch_input_shape")
+    if shape:
+        kwargs["input_shape"] = tuple(shape[1:])
+    try:
+        return LAYER_CLASSES[kind](name=config.get("name"), dtype=config.get("dtype"), **kwargs)
+    except (ConfigError, TypeError) as exc:
+        raise FormatError(f"{where} ({kind}): {exc}") from None
+
+
+def _compile(model: Model, training: Any, path: Any) -> None:
+    try:
+        opt_config = training["optimizer_config"]
+        cls = type(optimizers.get(str(opt_config["class_name"]).lower()))
+        accepted, _ = parameters(cls)
+        config = opt_config.get("config") or {}
+        settings = {k: v for k, v in config.items() if k in accepted}
+        # Keras 3's extras (weight_decay, clipnorm, centered, ...) are fine
+        # while off; a setting that is on cannot be honoured.
+        extras = {
+            k: v
+            for k, v in config.items()
+            if k not in accepted and k != "name" and v not in (None, False, 0, 0.0)
+        }
+        if extras and set(extras) - {"ema_momentum", "steps_per_execution"}:
+            raise ConfigError(f"the optimizer sets {extras}, which hookfit's {cls.__name__} lacks")
+        loss = losses.get(training["loss"])
+        metrics = [m for m in training.get("metrics") or [] if m in ("accuracy", "acc")]
+        model.compile(cls(**settings), loss, metrics=metrics)
+    except (ConfigError, KeyError, TypeError) as exc:
+        warnings.warn(
+            f"{path}: the training config cannot be used ({exc}); the model is not compiled. "
+            "Compile it yourself.",
+            HookfitWarning,
+            stacklevel=3,
+        )
+
+
+__all__ = [
+    "atomic_file",
+    "load_model",
+    "load_weights",
+    "remove_stale_temp_files",
+    "restore",
+    "save_model",
+    "save_weights",
+]

@@ -1,0 +1,188 @@
+"""Keras's BackupAndRestore callback: resume an interrupted fit after its last finished epoch."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import hookfit
+from hookfit import Callback, ConfigError, FormatError, HookfitWarning, PluginValidationError
+from hookfit.saving import remove_stale_temp_files, restore, save_model
+
+FILENAME = "backup.h5"
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state to a folder, and resume from it after an
+    interruption.
+
+    At the end of every epoch (or every ``save_freq`` batches) it writes one
+    file, ``backup_dir/backup.h5``, atomically: the weights, the optimizer
+    state and learning rate, the random generators (shuffling, dropout), the
+    next epoch to run, and the ``state_dict()`` of every plugin of the run
+    that has ``state_dict``/``load_state_dict``. A `fit` started again with
+    the same ``backup_dir`` (and a model built and compiled the same way)
+    loads it all in ``on_train_begin`` and continues after the last finished
+    epoch, bit-exactly with ``save_freq="epoch"``. When training finishes
+    without error the backup is deleted.
+
+    Args:
+        backup_dir: Folder for the backup, used by this run only.
+        save_freq: ``"epoch"``, or an integer N to back up every N batches
+            (a resumed run then repeats the unfinished epoch from its start,
+            as in Keras).
+        delete_checkpoint: Delete the backup when training finishes.
+
+    Attributes:
+        path: The backup file, ``backup_dir/backup.h5``.
+
+    Raises:
+        ConfigError: An empty ``backup_dir``, one that is a file, or a bad
+            ``save_freq`` or ``delete_checkpoint``.
+        FormatError: At ``on_train_begin``, a backup that cannot be read or
+            belongs to another model.
+
+    Example:
+        >>> backup = BackupAndRestore(backup_dir="/tmp/backup")
+        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # killed, run again
+    """
+
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike[str],
+        save_freq: str | int = "epoch",
+        delete_checkpoint: bool = True,
+    ) -> None:
+        super().__init__()
+        if not isinstance(backup_dir, str | os.PathLike) or not os.fspath(backup_dir):
+            raise ConfigError(
+                f"BackupAndRestore: backup_dir must be a folder path, got {backup_dir!r}."
+            )
+        if Path(backup_dir).is_file():
+            raise ConfigError(
+                f"BackupAndRestore: backup_dir {os.fspath(backup_dir)!r} is a file; "
+                "give a folder (it is created if missing)."
+            )
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
+        ):
+            raise ConfigError(
+                f"BackupAndRestore: save_freq must be 'epoch' or an integer >= 1 (batches), "
+                f"got {save_freq!r}."
+            )
+        if not isinstance(delete_checkpoint, bool):
+            raise ConfigError(
+                f"BackupAndRestore: delete_checkpoint must be True or False, "
+                f"got {delete_checkpoint!r}."
+            )
+        self.backup_dir = backup_dir
+        self.save_freq = save_freq
+        self.delete_checkpoint = delete_checkpoint
+        self.path = Path(backup_dir) / FILENAME
+        self._epoch = self._batches = 0
+        if save_freq != "epoch":
+            # An instance attribute registers the batch hook for this mode only,
+            # so the default mode costs nothing per batch.
+            self.on_batch_end = self._on_batch_end
+
+    def _plugins(self) -> dict[str, Any]:
+        members = getattr(self.model.callback_list, "members", ())
+        return {
+            m.name: m.obj
+            for m in members
+            if m.obj is not self
+            and callable(getattr(m.obj, "state_dict", None))
+            and callable(getattr(m.obj, "load_state_dict", None))
+        }
+
+    @hookfit.hookimpl(trylast=True)  # after the other plugins have reset their state
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._epoch = self._batches = 0
+        if not self.path.is_file():
+            return
+        fix = f"Delete the folder {os.fspath(self.backup_dir)!r} to start over."
+        try:
+            meta = restore(self.model, self.path)
+        except FormatError as exc:
+            raise FormatError(f"BackupAndRestore: cannot resume: {exc} {fix}") from None
+        if not (isinstance(meta.get("epoch"), int) and isinstance(meta.get("plugins"), dict)):
+            raise FormatError(
+                f"BackupAndRestore: {self.path} holds no BackupAndRestore backup. {fix}"
+            )
+        self.model.initial_epoch = self._epoch = meta["epoch"]
+        self.model.stop_training = bool(meta.get("stop_training"))
+        saved, plugins = meta["plugins"], self._plugins()
+        for name in sorted(saved.keys() ^ plugins.keys()):
+            why = (
+                "is not in this run; its saved state is ignored"
+                if name in saved
+                else "of this run has no saved state; it starts afresh"
+            )
+            warnings.warn(
+                f"BackupAndRestore: plugin {name!r} {why} ({self.path}).",
+                HookfitWarning,
+                stacklevel=2,
+            )
+        for name in sorted(plugins.keys() & saved.keys()):
+            try:
+                plugins[name].load_state_dict(saved[name])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise FormatError(
+                    f"BackupAndRestore: plugin {name!r} refused its state from {self.path} "
+                    f"({type(exc).__name__}: {exc}). {fix}"
+                ) from None
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch = epoch
+
+    @hookfit.hookimpl(trylast=True)  # after the other plugins have seen this epoch
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch + 1, None)
+
+    def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batches += 1
+        if self._batches >= self.save_freq:
+            self._batches = 0
+            # The unfinished epoch is run again from its start (Keras 3 does the same).
+            self._save(self._epoch, batch)
+
+    def _save(self, next_epoch: int, batch: int | None) -> None:
+        states = {}
+        for name, plugin in self._plugins().items():
+            states[name] = state = plugin.state_dict()
+            try:
+                json.dumps(state)
+            except (TypeError, ValueError) as exc:
+                raise PluginValidationError(
+                    f"BackupAndRestore: plugin {name!r}'s state_dict() must return JSON-able "
+                    f"data; {exc}."
+                ) from None
+        meta = {
+            "epoch": next_epoch,
+            "batch": batch,
+            "stop_training": bool(self.model.stop_training),
+            "plugins": states,
+        }
+        save_model(self.model, self.path, metadata=meta)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.model.interrupted or not self.delete_checkpoint:
+            return
+        folder = self.path.parent
+        self.path.unlink(missing_ok=True)
+        remove_stale_temp_files(folder)
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            warnings.warn(
+                f"BackupAndRestore: deleted {self.path} but kept the folder {str(folder)!r}, "
+                "which holds other files.",
+                HookfitWarning,
+                stacklevel=2,
+            )

@@ -1,0 +1,548 @@
+"""BackupAndRestore, installed alone with the core (or with every plugin)."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hookfit import Callback, ConfigError, FormatError, HookfitWarning, PluginValidationError
+from hookfit.layers import Dense, Dropout
+from hookfit.models import Sequential
+from hookfit.saving import restore
+from hookfit.testing import Recorder
+from hookfit.utils import set_random_seed
+from hookfit_backup_and_restore import BackupAndRestore
+
+HAS_EARLY_STOPPING = importlib.util.find_spec("hookfit_early_stopping") is not None
+
+# A seeded run: shuffling and dropout draw from the model's generator, Adam
+# has slots, HalveLr changes the learning rate, EpochCounter has state.
+SCRIPT = """
+import json, os, signal, sys
+import numpy as np
+import hookfit
+from hookfit import Callback
+from hookfit.layers import Dense, Dropout
+from hookfit.models import Sequential
+from hookfit.utils import set_random_seed
+from hookfit_backup_and_restore import BackupAndRestore
+
+out, backup_dir, kill, early = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+
+
+class EpochCounter(Callback):
+    def on_train_begin(self, logs=None):
+        self.seen, self.ran = 0, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen += 1
+        self.ran.append(epoch)
+
+    def state_dict(self):
+        return {"seen": self.seen}
+
+    def load_state_dict(self, state):
+        self.seen = state["seen"]
+
+
+class HalveLr(Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.optimizer.lr = self.model.optimizer.lr / 2
+
+
+class KillAfterSave(Callback):
+    # trylast and placed after BackupAndRestore: runs after the epoch's backup
+    @hookfit.hookimpl(trylast=True)
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillBeforeSave(Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillMidEpoch(Callback):
+    # 3 batches per epoch: after batch 1 of epoch 3
+    def on_batch_end(self, batch, logs=None):
+        if self.model.optimizer.iterations == 3 * 3 + 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+KILLERS = {"after-save": KillAfterSave, "before-save": KillBeforeSave, "mid-epoch": KillMidEpoch}
+
+set_random_seed(7)
+rng = np.random.default_rng(1)
+x = rng.normal(size=(64, 8)).astype(np.float32)
+y = np.eye(3, dtype=np.float32)[(x[:, 0] > 0).astype(int) + (x[:, 1] > 0.5).astype(int)]
+model = Sequential(
+    [Dense(16, activation="relu", input_dim=8), Dropout(0.3), Dense(3, activation="softmax")]
+)
+model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+counter = EpochCounter()
+plugins = [counter, HalveLr()]
+if backup_dir != "-":
+    plugins.insert(0, BackupAndRestore(backup_dir))
+if early:
+    from hookfit_early_stopping import EarlyStopping
+
+    # val_loss falls, so in max mode the best stays early and wait grows every
+    # epoch: state lost on resume would show.
+    early_stopping = EarlyStopping(monitor="val_loss", mode="max", patience=100)
+    plugins.append(early_stopping)
+if kill != "none":
+    plugins.append(KILLERS[kill]())
+model.fit(
+    x, y, batch_size=16, epochs=6, verbose=0, validation_split=0.25, shuffle=True,
+    callbacks=plugins, config=False,
+)
+np.savez(out, *model.get_weights())
+state = {"seen": counter.seen, "ran": counter.ran, "lr": model.optimizer.lr}
+if early:
+    state["early_stopping"] = early_stopping.state_dict()
+with open(out + ".json", "w") as f:
+    json.dump(state, f)
+"""
+
+
+def run_script(tmp_path, name, backup_dir, kill="none", early=False):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    out = str(tmp_path / f"{name}.npz")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+    proc = subprocess.run(
+        [sys.executable, str(script), out, str(backup_dir), kill, "1" if early else "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if kill != "none":
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        return None, None
+    assert proc.returncode == 0, proc.stderr
+    with np.load(out) as data:
+        weights = [data[f"arr_{i}"] for i in range(len(data.files))]
+    return weights, json.loads((tmp_path / f"{name}.npz.json").read_text())
+
+
+def build(seed=7, units=16, optimizer="adam"):
+    set_random_seed(seed)
+    model = Sequential(
+        [Dense(units, activation="relu", input_dim=8), Dropout(0.3), Dense(3, activation="softmax")]
+    )
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+    return model
+
+
+def fit(model, data, plugins, epochs=4):
+    x, y = data
+    model.fit(
+        x, y, batch_size=16, epochs=epochs, verbose=0, callbacks=plugins, config=False
+    )  # 4 batches per epoch
+    return model
+
+
+class Counter(Callback):
+    """A stateful plugin: counts epochs, reset at every fit."""
+
+    def on_train_begin(self, logs=None):
+        self.seen = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen += 1
+
+    def state_dict(self):
+        return {"seen": self.seen}
+
+    def load_state_dict(self, state):
+        self.seen = state["seen"]
+
+
+class Raise(Callback):
+    def __init__(self, epoch, batch=None):
+        super().__init__()
+        self.epoch, self.batch = epoch, batch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == self.batch:
+            raise RuntimeError("boom")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch and self.batch is None:
+            raise RuntimeError("boom")
+
+
+def epochs_run(recorder):
+    return [args[0] for hook, args in recorder.calls if hook == "on_epoch_begin"]
+
+
+def saved_metadata(path):
+    return restore(build(), path)
+
+
+# -- (1) killed with SIGKILL, resumed, equal to an uninterrupted run ------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize(
+    ("kill", "first_resumed"),
+    [("after-save", 3), ("before-save", 2), ("mid-epoch", 3)],
+    ids=["epoch-end-after-backup", "epoch-end-before-backup", "mid-epoch"],
+)
+def test_killed_run_resumes_to_the_exact_weights_of_an_uninterrupted_run(
+    tmp_path, kill, first_resumed
+):
+    backup = tmp_path / "backup"
+    reference, ref_state = run_script(tmp_path, "reference", "-")
+    run_script(tmp_path, "killed", backup, kill=kill)
+    assert os.listdir(backup) == ["backup.h5"]
+    assert saved_metadata(backup / "backup.h5")["epoch"] == first_resumed
+    weights, state = run_script(tmp_path, "resumed", backup)
+    for got, want in zip(weights, reference, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert state["ran"] == list(range(first_resumed, 6))
+    assert state["seen"] == ref_state["seen"] == 6
+    assert state["lr"] == ref_state["lr"] == 0.001 / 2**6
+    assert not backup.exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.skipif(not HAS_EARLY_STOPPING, reason="hookfit-early-stopping is not installed")
+def test_early_stopping_wait_and_best_carry_over(tmp_path):
+    backup = tmp_path / "backup"
+    reference, ref_state = run_script(tmp_path, "reference", "-", early=True)
+    run_script(tmp_path, "killed", backup, kill="after-save", early=True)
+    weights, state = run_script(tmp_path, "resumed", backup, early=True)
+    for got, want in zip(weights, reference, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert state["early_stopping"] == ref_state["early_stopping"]
+    # The best epoch came before the kill, so a state lost on resume would show.
+    assert state["early_stopping"]["best_epoch"] < 3 < state["early_stopping"]["wait"]
+
+
+def test_resume_in_process_after_an_error_restores_the_plugin_state(tmp_path, hookfit_data):
+    reference = fit(build(), hookfit_data, [], epochs=5).get_weights()
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), Counter(), Raise(3)], 5)
+    counter, recorder = Counter(), Recorder()
+    model = fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), counter, recorder], 5)
+    assert epochs_run(recorder) == [3, 4]
+    assert counter.seen == 5
+    for got, want in zip(model.get_weights(), reference, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_an_integer_save_freq_backs_up_every_n_batches(tmp_path, hookfit_data):
+    backup = tmp_path / "b"
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(build(), hookfit_data, [BackupAndRestore(backup, save_freq=3), Raise(1, batch=3)])
+    # 8 batches ran: backups after the 3rd (epoch 0, batch 2) and 6th (epoch 1, batch 1)
+    meta = saved_metadata(backup / "backup.h5")
+    assert (meta["epoch"], meta["batch"]) == (1, 1)
+    recorder = Recorder()
+    fit(build(), hookfit_data, [BackupAndRestore(backup, save_freq=3), recorder])
+    assert epochs_run(recorder) == [1, 2, 3]
+
+
+def test_an_integer_save_freq_writes_nothing_at_epoch_end(tmp_path, hookfit_data):
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b", save_freq=100), Raise(2)])
+    assert not (tmp_path / "b").exists()
+
+
+# -- (2) when the backup is deleted --------------------------------------------
+
+
+def test_the_folder_is_removed_after_a_finished_run(tmp_path, hookfit_data):
+    seen = []
+
+    class Look(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(sorted(os.listdir(tmp_path / "b")) if (tmp_path / "b").exists() else [])
+
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), Look()], epochs=3)
+    assert seen == [[], ["backup.h5"], ["backup.h5"]]
+    assert not (tmp_path / "b").exists()
+
+
+def test_the_folder_is_removed_after_a_plugin_stopped_training(tmp_path, hookfit_data):
+    class Stop(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), Stop()])
+    assert not (tmp_path / "b").exists()
+
+
+def test_the_backup_is_kept_after_an_exception(tmp_path, hookfit_data):
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), Raise(2)])
+    assert os.listdir(tmp_path / "b") == ["backup.h5"]
+    assert saved_metadata(tmp_path / "b" / "backup.h5")["epoch"] == 2
+
+
+def test_the_backup_is_kept_with_delete_checkpoint_false(tmp_path, hookfit_data):
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b", delete_checkpoint=False)])
+    meta = saved_metadata(tmp_path / "b" / "backup.h5")
+    assert (meta["epoch"], meta["batch"], meta["stop_training"]) == (4, None, False)
+
+
+def dead_pid():
+    """The pid of a process that has ended (its temporary files are stale)."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+def test_other_files_in_the_folder_are_kept(tmp_path, hookfit_data):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "notes.txt").write_text("mine")
+    (tmp_path / "b" / f".backup.h5.tmp-{dead_pid()}-0bad").write_bytes(b"half")  # a killed save
+    with pytest.warns(HookfitWarning, match=r"kept the folder '.*b', which holds other files"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b")])
+    assert os.listdir(tmp_path / "b") == ["notes.txt"]
+
+
+def test_a_stale_temporary_file_alone_means_no_backup(tmp_path, hookfit_data):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / f".backup.h5.tmp-{dead_pid()}-0bad").write_bytes(b"half")
+    recorder = Recorder()
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), recorder])
+    assert epochs_run(recorder) == [0, 1, 2, 3]
+    assert not (tmp_path / "b").exists()
+
+
+# -- (3) resuming a finished backup --------------------------------------------
+
+
+def test_resuming_a_finished_backup_trains_nothing_more(tmp_path, hookfit_data):
+    done = fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b", delete_checkpoint=False)])
+    recorder = Recorder()
+    model = fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), recorder])
+    assert epochs_run(recorder) == []
+    assert recorder.hooks() == ["on_train_begin", "on_train_end"]
+    for got, want in zip(model.get_weights(), done.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert not (tmp_path / "b").exists()
+
+
+def test_more_epochs_continue_a_finished_backup(tmp_path, hookfit_data):
+    reference = fit(build(), hookfit_data, [], epochs=6).get_weights()
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b", delete_checkpoint=False)])
+    recorder = Recorder()
+    model = fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), recorder], epochs=6)
+    assert epochs_run(recorder) == [4, 5]
+    for got, want in zip(model.get_weights(), reference, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_resuming_a_run_a_plugin_stopped_trains_nothing_more(tmp_path, hookfit_data):
+    class StopAt1(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = epoch == 1
+
+    backup = BackupAndRestore(tmp_path / "b", delete_checkpoint=False)
+    fit(build(), hookfit_data, [backup, StopAt1()], epochs=6)
+    assert saved_metadata(tmp_path / "b" / "backup.h5")["stop_training"] is True
+    recorder = Recorder()
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), recorder], epochs=6)
+    assert epochs_run(recorder) == []
+
+
+# -- (4) refusals -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"backup_dir": ""}, "backup_dir must be a folder path, got ''"),
+        ({"backup_dir": None}, "backup_dir must be a folder path, got None"),
+        ({"backup_dir": 3}, "backup_dir must be a folder path, got 3"),
+        ({"backup_dir": "b", "save_freq": 0}, r"save_freq must be 'epoch' or an integer >= 1"),
+        (
+            {"backup_dir": "b", "save_freq": -2},
+            r"save_freq must .* integer >= 1 \(batches\), got -2",
+        ),
+        (
+            {"backup_dir": "b", "save_freq": "batch"},
+            r"save_freq must .* integer >= 1 \(batches\), got 'batch'",
+        ),
+        (
+            {"backup_dir": "b", "save_freq": True},
+            r"save_freq must .* integer >= 1 \(batches\), got True",
+        ),
+        (
+            {"backup_dir": "b", "save_freq": 1.5},
+            r"save_freq must .* integer >= 1 \(batches\), got 1.5",
+        ),
+        ({"backup_dir": "b", "delete_checkpoint": "yes"}, "delete_checkpoint must be True or"),
+    ],
+    ids=[
+        "empty-dir",
+        "none-dir",
+        "int-dir",
+        "zero-freq",
+        "negative-freq",
+        "word-freq",
+        "bool-freq",
+        "float-freq",
+        "str-delete",
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, message):
+    with pytest.raises(ConfigError, match=f"^BackupAndRestore: {message}"):
+        BackupAndRestore(**kwargs)
+
+
+def test_a_backup_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(ConfigError, match=r"backup_dir '.*taken' is a file; give a folder"):
+        BackupAndRestore(tmp_path / "taken")
+
+
+def make_backup(tmp_path, hookfit_data, plugins=()):
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), *plugins, Raise(2)])
+    return tmp_path / "b" / "backup.h5"
+
+
+def corrupt_truncated(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def corrupt_garbage(path):
+    path.write_bytes(b"not an HDF5 file at all")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (corrupt_truncated, "is not a readable hookfit/Keras HDF5 model file"),
+        (corrupt_garbage, "is not a readable hookfit/Keras HDF5 model file"),
+    ],
+    ids=["truncated", "garbage"],
+)
+def test_an_unreadable_backup_is_refused_and_kept(tmp_path, hookfit_data, spoil, message):
+    path = make_backup(tmp_path, hookfit_data)
+    spoil(path)
+    with pytest.raises(FormatError, match=r"^BackupAndRestore: cannot resume: .*b/backup\.h5") as e:
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b")])
+    assert message in str(e.value)
+    assert str(e.value).endswith(f"Delete the folder {str(tmp_path / 'b')!r} to start over.")
+    assert path.exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"units": 12}, r"has shape \(8, 16\); the model needs \(8, 12\)"),
+        ({"optimizer": "sgd"}, "holds Adam state; the model is compiled with SGD"),
+    ],
+    ids=["other-shapes", "other-optimizer"],
+)
+def test_a_backup_of_another_model_is_refused(tmp_path, hookfit_data, model, message):
+    path = make_backup(tmp_path, hookfit_data)
+    with pytest.raises(FormatError, match=rf"^BackupAndRestore: cannot resume: .*{message}.*"):
+        fit(build(**model), hookfit_data, [BackupAndRestore(tmp_path / "b")])
+    assert path.exists()
+
+
+def test_a_model_file_that_is_not_a_backup_is_refused(tmp_path, hookfit_data):
+    (tmp_path / "b").mkdir()
+    build().save(tmp_path / "b" / "backup.h5")
+    with pytest.raises(FormatError, match=r"backup\.h5 holds no BackupAndRestore backup\. Delete"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b")])
+
+
+def test_a_plugin_that_refuses_its_saved_state_is_named(tmp_path, hookfit_data):
+    make_backup(tmp_path, hookfit_data, [Counter()])
+
+    def load_state_dict(self, state):
+        self.seen = state["count"]
+
+    # Named like the saved plugin, with another state layout.
+    picky = type("Counter", (Counter,), {"load_state_dict": load_state_dict})()
+    with pytest.raises(
+        FormatError,
+        match=r"^BackupAndRestore: plugin 'Counter' refused its state from .*backup\.h5 "
+        r"\(KeyError: 'count'\)\. Delete the folder",
+    ):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), picky])
+
+
+def test_a_state_dict_that_json_cannot_hold_is_refused(tmp_path, hookfit_data):
+    class Arrays(Counter):
+        def state_dict(self):
+            return {"seen": np.zeros(2)}
+
+    with pytest.raises(PluginValidationError, match=r"plugin 'Arrays'.s state_dict\(\) must"):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), Arrays()])
+
+
+# -- (5) plugins that do not match ---------------------------------------------
+
+
+def test_plugins_missing_on_either_side_warn_and_are_skipped(tmp_path, hookfit_data):
+    class Other(Counter):
+        pass
+
+    make_backup(tmp_path, hookfit_data, [Counter()])
+    other = Other()
+    with pytest.warns(HookfitWarning) as caught:
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), other])
+    path = tmp_path / "b" / "backup.h5"
+    assert sorted(str(w.message) for w in caught) == [
+        f"BackupAndRestore: plugin 'Counter' is not in this run; its saved state is ignored "
+        f"({path}).",
+        f"BackupAndRestore: plugin 'Other' of this run has no saved state; it starts afresh "
+        f"({path}).",
+    ]
+    assert other.seen == 2  # started afresh: epochs 2 and 3 only
+
+
+def test_matching_plugins_resume_without_warnings(tmp_path, hookfit_data, recwarn):
+    make_backup(tmp_path, hookfit_data, [Counter()])
+    counter = Counter()
+    fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), counter])
+    assert counter.seen == 4
+    assert not [w for w in recwarn if issubclass(w.category, HookfitWarning)]
+
+
+# -- config file ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "meta"),
+    [({}, (4, None)), ({"save_freq": 3}, (3, 2))],  # the 15th of 16 batches
+    ids=["epoch", "every-3-batches"],
+)
+def test_enabled_from_the_config_file(tmp_path, hookfit_data, settings, meta):
+    x, y = hookfit_data
+    section = {"backup_dir": str(tmp_path / "b"), "delete_checkpoint": False, **settings}
+    config = {"callbacks": {"backup_and_restore": section}}
+    build().fit(x, y, batch_size=16, epochs=4, verbose=0, config=config)
+    saved = saved_metadata(tmp_path / "b" / "backup.h5")
+    assert (saved["epoch"], saved["batch"]) == meta
+
+
+def test_a_bad_config_value_is_refused_before_training(tmp_path, hookfit_data):
+    x, y = hookfit_data
+    config = {"callbacks": {"backup_and_restore": {"backup_dir": "", "save_freq": 2}}}
+    with pytest.raises(ConfigError, match="BackupAndRestore: backup_dir must be a folder path"):
+        build().fit(x, y, epochs=1, verbose=0, config=config)

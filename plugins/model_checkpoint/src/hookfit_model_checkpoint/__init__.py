@@ -1,0 +1,231 @@
+"""Keras's ModelCheckpoint callback: save the model, or the best ones, while training."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from hookfit import Callback, ConfigError
+from hookfit.monitor import Monitor
+
+from ._files import Ledger, check_filepath, check_placeholders, remove_stale_temp_files
+
+
+class ModelCheckpoint(Callback):
+    """Save the model after every epoch (or every ``save_freq`` batches).
+
+    ``filepath`` is formatted with ``epoch`` (1-based) and every log key, and
+    with ``batch`` (1-based) when saving on a batch, e.g.
+    ``"weights.{epoch:02d}-{val_loss:.2f}.h5"``. Every file is written to a
+    temporary name in the same folder and renamed into place, so a process
+    killed mid-save leaves the previous file intact.
+
+    Args:
+        filepath: Path of the ``.h5``/``.hdf5`` file; folders are created.
+        monitor: Log key that ranks the saves, e.g. ``"val_loss"``.
+        verbose: 0: quiet, 1: a message at every save trigger.
+        save_best_only: Save only when ``monitor`` improves on ``best``.
+        save_weights_only: ``model.save_weights`` instead of ``model.save``.
+        mode: ``"auto"``, ``"min"`` or ``"max"``.
+        period: Epochs between checkpoints (with ``save_freq="epoch"``).
+        save_freq: ``"epoch"``, or save every this many batches (counted
+            across epochs).
+        initial_value_threshold: The ``best`` to beat at the start.
+        save_top_k: Keep only the k best files this instance wrote (by
+            ``monitor``) and delete the others; needs a placeholder in
+            ``filepath``.
+        save_last: Also write ``last.h5`` (or ``last.hdf5``) next to the
+            checkpoints at every save trigger.
+
+    Attributes:
+        best: The best monitored value so far, or None; kept between fits.
+        best_model_path: The best file this instance wrote (by ``monitor``;
+            the latest one when no value was seen), or None.
+        best_score: The monitored value of ``best_model_path``, or None.
+
+    Raises:
+        ConfigError: A bad argument, or (at ``on_train_begin``) a
+            placeholder naming a key that will never be in the logs.
+
+    Example:
+        >>> checkpointer = ModelCheckpoint("/tmp/weights.hdf5", verbose=1, save_best_only=True)
+        >>> model.fit(x, y, validation_data=(x_val, y_val), callbacks=[checkpointer])
+    """
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        period: int = 1,
+        save_freq: Literal["epoch"] | int = "epoch",
+        initial_value_threshold: float | None = None,
+        save_top_k: int | None = None,
+        save_last: bool = False,
+    ) -> None:
+        super().__init__()
+        self._monitor = Monitor("ModelCheckpoint", monitor, mode)
+        if verbose not in (0, 1) or isinstance(verbose, bool):
+            raise _error("verbose", "0 or 1", verbose)
+        if not _positive(period):
+            raise _error("period", "an integer >= 1 (epochs between checkpoints)", period)
+        if save_freq != "epoch" and not _positive(save_freq):
+            raise _error("save_freq", "'epoch' or an integer >= 1 (batches)", save_freq)
+        if save_freq != "epoch" and period != 1:
+            raise _error("period", "1 when save_freq counts batches", period)
+        if initial_value_threshold is not None and not _number(initial_value_threshold):
+            raise _error(
+                "initial_value_threshold", "a finite number or None", initial_value_threshold
+            )
+        if save_top_k is not None and not _positive(save_top_k):
+            raise _error("save_top_k", "an integer >= 1 or None (keep every file)", save_top_k)
+        self.filepath, self._fields = check_filepath(filepath, save_top_k, save_last)
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.mode = mode
+        self.period = period
+        self.save_freq = save_freq
+        self.initial_value_threshold = initial_value_threshold
+        self.save_top_k = save_top_k
+        self.save_last = save_last
+        self._monitor.best = initial_value_threshold
+        self.epochs_since_last_save = 0
+        self._batches_seen = 0
+        self._epoch = 0
+        self._ledger = Ledger(self._monitor.mode, save_top_k)
+        self._last_name = "last" + Path(self.filepath).suffix
+        if save_freq != "epoch":
+            # An instance attribute registers the batch hook only when it is
+            # needed, so epoch checkpoints cost nothing per batch.
+            self.on_batch_end = self._batch_end  # type: ignore[method-assign]
+
+    @property
+    def best(self) -> float | None:
+        return self._monitor.best
+
+    @best.setter
+    def best(self, value: float | None) -> None:
+        self._monitor.best = value
+
+    @property
+    def best_model_path(self) -> str | None:
+        return self._ledger.best()[0]
+
+    @property
+    def best_score(self) -> float | None:
+        return self._ledger.best()[1]
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._monitor.reset(self._monitor.best)  # warn again, but keep `best` (as Keras)
+        if "metrics" in self.params:
+            check_placeholders(self.filepath, self.params["metrics"], self.save_freq != "epoch")
+        remove_stale_temp_files(self.filepath)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.save_freq != "epoch":
+            return
+        self.epochs_since_last_save += 1
+        if self.epochs_since_last_save >= self.period:
+            self.epochs_since_last_save = 0
+            self._save(epoch, None, logs or {})
+
+    def _batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batches_seen += 1
+        if self._batches_seen >= self.save_freq:  # type: ignore[operator]
+            self._batches_seen = 0
+            self._save(self._epoch, batch, logs or {})
+
+    def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
+        path = self._format(epoch, batch, logs)
+        ranked = self.save_best_only or self.save_top_k is not None
+        # A plain save only records the value: no reason to warn when it is missing.
+        current = self._monitor.get(logs, "Model checkpointing") if ranked else _float(logs, self)
+        improved = current is not None and self._monitor.improves(current)
+        best = self.best
+        if best is None:  # Keras starts from -inf or +inf
+            best = -math.inf if self._monitor.mode == "max" else math.inf
+        head, write = f"\nEpoch {epoch + 1}: {self.monitor}", not ranked or current is not None
+        if current is None or not ranked:
+            message = f"\nEpoch {epoch + 1}: saving model to {path}" if write else ""
+        elif self.save_best_only and not improved:
+            message, write = f"{head} did not improve from {best:.5f}", False
+        elif self.save_top_k is not None and not self._ledger.admits(current):
+            message, write = f"{head} {current:.5f} is not among the best {self.save_top_k}", False
+        elif improved:
+            message = f"{head} improved from {best:.5f} to {current:.5f}, saving model to {path}"
+        else:
+            message = f"\nEpoch {epoch + 1}: saving model to {path}"
+        if message and self.verbose:
+            print(message, flush=True)
+        if improved:
+            self.best = current
+        if write:
+            self._write(path)
+            self._ledger.add(path, current)
+        if self.save_last:
+            self._write(str(Path(path).with_name(self._last_name)))
+
+    def _format(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> str:
+        values = {**logs, "epoch": epoch + 1}
+        if batch is not None:
+            values["batch"] = batch + 1
+        try:
+            return self.filepath.format(**values)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            raise ConfigError(
+                f"ModelCheckpoint: cannot format filepath {self.filepath!r} at epoch {epoch + 1} "
+                f"with the keys {', '.join(values)}: {type(exc).__name__}: {exc}."
+            ) from None
+
+    def _write(self, path: str) -> None:
+        if self.save_weights_only:
+            self.model.save_weights(path, overwrite=True)
+        else:
+            self.model.save(path, overwrite=True)
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a resumed run needs (JSON-able): best values, files and counters."""
+        return {
+            "best": self.best,
+            "best_model_path": self.best_model_path,
+            "best_score": self.best_score,
+            "files": self._ledger.state(),
+            "epochs_since_last_save": self.epochs_since_last_save,
+            "batches_seen": self._batches_seen,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
+        self.best = None if state["best"] is None else float(state["best"])
+        self._ledger.load(state["files"])
+        self.epochs_since_last_save = int(state["epochs_since_last_save"])
+        self._batches_seen = int(state["batches_seen"])
+
+
+def _error(name: str, valid: str, got: Any) -> ConfigError:
+    return ConfigError(f"ModelCheckpoint: {name} must be {valid}, got {got!r}.")
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _float(logs: dict[str, Any], checkpoint: ModelCheckpoint) -> float | None:
+    try:
+        return float(logs[checkpoint.monitor])
+    except (KeyError, TypeError, ValueError):
+        return None

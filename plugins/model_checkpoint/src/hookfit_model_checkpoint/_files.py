@@ -1,0 +1,145 @@
+"""The files a ModelCheckpoint writes: placeholders in their names, the
+ranking behind ``save_top_k``, and the leftovers of killed runs."""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+from hookfit import ConfigError, saving
+
+
+def check_filepath(filepath: Any, save_top_k: int | None, save_last: bool) -> tuple[str, set[str]]:
+    """Return ``filepath`` as a string and the log keys it names.
+
+    Raises:
+        ConfigError: Not a path, not an ``.h5``/``.hdf5`` name, a bad format
+            string, no placeholder with ``save_top_k``, or a file named like
+            the one ``save_last`` writes.
+    """
+    path = os.fspath(filepath) if isinstance(filepath, str | os.PathLike) else None
+    if not isinstance(path, str) or not path.endswith((".h5", ".hdf5")):
+        raise _bad("a path ending in .h5 or .hdf5 (hookfit writes Keras's HDF5 layout)", filepath)
+    names = placeholders(path)
+    if save_top_k is not None and not names:
+        raise _bad(
+            "a name with a placeholder such as {epoch} when save_top_k is set (each save must "
+            "get its own file)",
+            path,
+        )
+    last = "last" + Path(path).suffix
+    if save_last and Path(path).name == last:
+        raise _bad(f"another name than {last} when save_last writes {last}", path)
+    return path, names
+
+
+def placeholders(filepath: str) -> set[str]:
+    """The log keys ``filepath`` names (``{val_loss:.2f}`` -> ``val_loss``).
+
+    Raises:
+        ConfigError: A malformed format string or a positional ``{}``.
+    """
+    try:
+        parsed = list(string.Formatter().parse(filepath))
+    except ValueError as exc:
+        raise _bad(f"a valid format string ({exc})", filepath) from None
+    names = {re.split(r"[.\[]", field)[0] for _, field, _, _ in parsed if field is not None}
+    if "" in names or any(name.isdigit() for name in names):
+        raise _bad("a format string with named placeholders only, such as {epoch:02d}", filepath)
+    return names
+
+
+def check_placeholders(filepath: str, metrics: list[str], by_batch: bool) -> None:
+    """Refuse a placeholder that names a key the logs will never hold.
+
+    Epoch logs hold the run's metrics (``params["metrics"]``); batch logs
+    hold the training ones (no ``val_``) and ``batch`` and ``size``.
+
+    Raises:
+        ConfigError: Naming the missing keys and the keys that exist.
+    """
+    keys = [m for m in metrics if not (by_batch and m.startswith("val_"))]
+    keys += ["epoch", "batch", "size"] if by_batch else ["epoch"]
+    missing = sorted(placeholders(filepath) - set(keys))
+    if missing:
+        raise ConfigError(
+            f"ModelCheckpoint: filepath {filepath!r} names "
+            f"{', '.join('{' + m + '}' for m in missing)}, which will never be in the "
+            f"{'batch' if by_batch else 'epoch'} logs. Keys that exist: {', '.join(keys)}."
+        )
+
+
+class Ledger:
+    """The files one ModelCheckpoint wrote and has not deleted, with the
+    monitored value of each, in write order.
+
+    Args:
+        mode: ``"min"`` or ``"max"``: which values are better.
+        keep: Keep only this many files, the best ones; None keeps all.
+    """
+
+    def __init__(self, mode: str, keep: int | None) -> None:
+        self.mode = mode
+        self.keep = keep
+        self.files: dict[str, float | None] = {}
+
+    def rank(self, score: float | None) -> tuple[int, float]:
+        """A sort key: better values first, a missing or NaN value last."""
+        if score is None or math.isnan(score):
+            return (1, 0.0)
+        return (0, score if self.mode == "min" else -score)
+
+    def admits(self, score: float) -> bool:
+        """True when a file with this value would be among the ``keep`` best."""
+        if self.keep is None or len(self.files) < self.keep:
+            return True
+        return self.rank(score) < max(self.rank(s) for s in self.files.values())
+
+    def add(self, path: str, score: float | None) -> None:
+        """Record a written file, then delete the files beyond the ``keep``
+        best (the sort is stable: of equal values the earliest stays)."""
+        self.files.pop(path, None)
+        self.files[path] = score
+        if self.keep is None:
+            return
+        for old in sorted(self.files, key=lambda p: self.rank(self.files[p]))[self.keep :]:
+            del self.files[old]
+            Path(old).unlink(missing_ok=True)
+
+    def best(self) -> tuple[str | None, float | None]:
+        """The best file and its value; the latest file when no value was seen."""
+        if not self.files:
+            return None, None
+        path = min(self.files, key=lambda p: self.rank(self.files[p]))
+        if self.rank(self.files[path])[0]:
+            path = next(reversed(self.files))
+        score = self.files[path]
+        return path, None if score is None or math.isnan(score) else score
+
+    def state(self) -> list[list[Any]]:
+        """The files and values as JSON-able pairs (a NaN becomes None)."""
+        return [[p, None if s is None or math.isnan(s) else s] for p, s in self.files.items()]
+
+    def load(self, pairs: list[list[Any]]) -> None:
+        """Restore what `state` returned."""
+        self.files = {str(p): None if s is None else float(s) for p, s in pairs}
+
+
+def remove_stale_temp_files(filepath: str) -> None:
+    """Delete what killed runs left in the folder(s) of ``filepath`` (a
+    placeholder in a folder name matches any folder)."""
+    parsed = string.Formatter().parse(os.path.dirname(filepath))
+    pattern = "".join(
+        glob.escape(text) + ("*" if f is not None else "") for text, f, _, _ in parsed
+    )
+    for folder in glob.glob(pattern or "."):
+        saving.remove_stale_temp_files(folder)
+
+
+def _bad(valid: str, got: Any) -> ConfigError:
+    return ConfigError(f"ModelCheckpoint: filepath must be {valid}, got {got!r}.")

@@ -1,0 +1,84 @@
+"""A run killed with SIGKILL and resumed with BackupAndRestore ends exactly
+like an uninterrupted one, with every plugin's state and files intact."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+SCRIPT = """
+import os, signal, sys
+import numpy as np
+import hookfit
+from hookfit.datasets import digits
+from hookfit.layers import Dense, Dropout
+from hookfit.models import Sequential
+from hookfit.utils import set_random_seed
+from hookfit.callbacks import (BackupAndRestore, CSVLogger, EarlyStopping, ModelCheckpoint,
+                               ReduceLROnPlateau)
+
+out, kill_at = sys.argv[1], int(sys.argv[2])
+
+class Killer:
+    @hookfit.hookimpl(trylast=True)
+    def on_epoch_end(self, epoch):
+        if epoch == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+(x, y), _ = digits.load_data()
+x = x.reshape(len(x), 64)[:600] / 16.0
+set_random_seed(11)
+model = Sequential([Dense(32, activation="relu", input_dim=64), Dropout(0.2),
+                    Dense(10, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+plugins = [
+    ReduceLROnPlateau(monitor="val_loss", patience=1, factor=0.5, min_delta=0.02),
+    EarlyStopping(monitor="val_acc", patience=4),
+    ModelCheckpoint(out + "/ckpt/w.{epoch:02d}.h5", monitor="val_loss", save_top_k=2),
+    CSVLogger(out + "/log.csv", append=True),
+    BackupAndRestore(out + "/backup"),
+    Killer(),
+]
+model.fit(x, y[:600], epochs=12, batch_size=32, validation_split=0.2, verbose=0,
+          callbacks=plugins, config=False)
+np.save(out + "/weights.npy", np.concatenate([w.ravel() for w in model.get_weights()]))
+print(plugins[2].best_model_path, plugins[0].wait, plugins[1].wait, model.optimizer.lr)
+"""
+
+
+def run(script, out, kill_at):
+    return subprocess.run(
+        [sys.executable, str(script), str(out), str(kill_at)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("kill_at", [2, 5], ids=["epoch-2", "epoch-5"])
+def test_killed_and_resumed_equals_uninterrupted(kill_at, tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    reference = run(script, whole, -1)
+    assert reference.returncode == 0, reference.stderr
+    killed = run(script, resumed, kill_at)
+    assert killed.returncode == -9  # SIGKILL
+    assert (resumed / "backup" / "backup.h5").exists()
+    again = run(script, resumed, -1)
+    assert again.returncode == 0, again.stderr
+    np.testing.assert_array_equal(np.load(resumed / "weights.npy"), np.load(whole / "weights.npy"))
+    # the same best checkpoint, plugin counters and learning rate
+    assert again.stdout.replace(str(resumed), "") == reference.stdout.replace(str(whole), "")
+    assert sorted(p.name for p in (resumed / "ckpt").iterdir()) == sorted(
+        p.name for p in (whole / "ckpt").iterdir()
+    )
+    assert rows(resumed / "log.csv") == rows(whole / "log.csv")  # every epoch once
+    assert not (resumed / "backup").exists()  # finished: the backup is gone

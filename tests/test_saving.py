@@ -1,0 +1,396 @@
+"""HDF5 model files: the Keras layout, exact resumption, atomic writes and
+refusal of crafted files."""
+
+import json
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from hookfit import (
+    ConfigError,
+    FormatError,
+    HookfitWarning,
+    MissingDependencyError,
+    ModelError,
+    saving,
+)
+from hookfit.layers import Activation, Dense, Dropout, Flatten
+from hookfit.models import Sequential, load_model
+from hookfit.optimizers import SGD
+from hookfit.utils import set_random_seed
+
+
+@pytest.fixture
+def trained(hookfit_data):
+    """A model with every layer type and an optimizer with state, trained a bit."""
+    x, y = hookfit_data
+    set_random_seed(3)
+    model = Sequential(
+        [
+            Dense(16, activation="tanh", input_dim=8, kernel_initializer="he_uniform"),
+            Dropout(0.2),
+            Dense(3),
+            Activation("softmax"),
+        ]
+    )
+    model.compile(
+        SGD(lr=0.1, momentum=0.9, decay=0.01), "categorical_crossentropy", metrics=["accuracy"]
+    )
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, config=False)
+    return model
+
+
+def test_save_then_load_gives_the_same_model(trained, hookfit_data, tmp_path):
+    x, _ = hookfit_data
+    trained.save(tmp_path / "m.h5")
+    loaded = load_model(tmp_path / "m.h5")
+    assert [type(ly).__name__ for ly in loaded.layers] == [
+        "Dense",
+        "Dropout",
+        "Dense",
+        "Activation",
+    ]
+    assert [ly.name for ly in loaded.layers] == [ly.name for ly in trained.layers]
+    np.testing.assert_array_equal(loaded.predict(x), trained.predict(x))
+    assert loaded.loss.name == "categorical_crossentropy" and loaded.metrics == ["acc"]
+    opt = loaded.optimizer
+    assert (type(opt).__name__, opt.lr, opt.momentum, opt.decay, opt.iterations) == (
+        "SGD",
+        0.1,
+        0.9,
+        0.01,
+        8,
+    )
+
+
+def test_fit_after_load_continues_exactly(trained, hookfit_data, tmp_path):
+    x, y = hookfit_data
+    trained.save(tmp_path / "m.h5")
+    loaded = load_model(tmp_path / "m.h5")
+    for model in (trained, loaded):  # shuffling, dropout and momentum all continue
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0, config=False)
+    for a, b in zip(trained.get_weights(), loaded.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_the_file_has_the_keras_2_layout(trained, tmp_path):
+    trained.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        assert (text(f.attrs["keras_version"]), text(f.attrs["backend"])) == (
+            "2.15.0",
+            "tensorflow",
+        )
+        config = json.loads(f.attrs["model_config"])
+        assert config["class_name"] == "Sequential"
+        first = config["config"]["layers"][0]
+        assert first["class_name"] == "InputLayer"
+        assert first["config"]["batch_input_shape"] == [None, 8]
+        dense = trained.layers[0].name
+        group = f["model_weights"]
+        assert [n.decode() for n in group.attrs["layer_names"]] == [
+            ly.name for ly in trained.layers
+        ]
+        assert [n.decode() for n in group[dense].attrs["weight_names"]] == [
+            f"{dense}/kernel:0",
+            f"{dense}/bias:0",
+        ]
+        np.testing.assert_array_equal(
+            group[dense][f"{dense}/kernel:0"][()], trained.layers[0].weights[0]
+        )
+        training = json.loads(f.attrs["training_config"])
+        assert training["optimizer_config"] == {
+            "class_name": "SGD",
+            "config": {"name": "SGD", "learning_rate": 0.1, "momentum": 0.9, "nesterov": False},
+        }
+        assert "optimizer_weights" not in f  # hookfit's own state is in "hookfit"
+        assert sorted(f["hookfit/slots"]) == ["momentum"]
+
+
+def test_weights_only_files(trained, hookfit_data, tmp_path):
+    x, _ = hookfit_data
+    trained.save_weights(tmp_path / "w.h5")
+    trained.save(tmp_path / "m.h5")
+    for name in ("w.h5", "m.h5"):
+        set_random_seed(9)
+        fresh = Sequential(
+            [
+                Dense(16, activation="tanh", input_dim=8),
+                Dropout(0.2),
+                Dense(3),
+                Activation("softmax"),
+            ]
+        )
+        fresh.load_weights(tmp_path / name)
+        np.testing.assert_array_equal(fresh.predict(x), trained.predict(x))
+    with pytest.raises(
+        FormatError,
+        match=r"w\.h5 holds no model_config \(a weights-only file\?\); "
+        r"build the model in code and call model\.load_weights",
+    ):
+        load_model(tmp_path / "w.h5")
+
+
+def test_restore_returns_the_metadata(trained, tmp_path):
+    saving.save_model(trained, tmp_path / "b.h5", metadata={"epoch": 7, "plugins": {}})
+    assert saving.restore(trained, tmp_path / "b.h5") == {"epoch": 7, "plugins": {}}
+
+
+def test_images_and_flatten_round_trip(hookfit_rng, tmp_path):
+    x = hookfit_rng.normal(size=(4, 2, 3)).astype("float32")
+    model = Sequential([Flatten(input_shape=(2, 3)), Dense(2, activation="softmax")])
+    model.save(tmp_path / "f.h5")  # not compiled: no training config, no optimizer
+    loaded = load_model(tmp_path / "f.h5")
+    assert loaded.optimizer is None
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def test_a_failed_write_leaves_the_previous_file(trained, tmp_path, monkeypatch):
+    path = tmp_path / "m.h5"
+    trained.save(path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(saving, "_write_weights", crash)
+    with pytest.raises(OSError, match="disk full"):
+        trained.save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.h5"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda m, p: m.save(p / "m.keras"),
+            ConfigError,
+            r"m\.keras: hookfit saves HDF5 files; name the file with \.h5 or \.hdf5",
+        ),
+        (lambda m, p: m.save(p), ConfigError, r"is a directory; give a file path such as"),
+        (
+            lambda m, p: (m.save(p / "m.h5"), m.save(p / "m.h5", overwrite=False)),
+            ConfigError,
+            r"m\.h5 exists and overwrite=False",
+        ),
+        (
+            lambda m, p: Sequential([Dense(2)]).save(p / "m.h5"),
+            ModelError,
+            r"save\(\) needs a built model: give the first layer input_dim, or fit once",
+        ),
+        (lambda m, p: load_model(p / "none.h5"), FormatError, r"none\.h5: no such file"),
+    ],
+    ids=["suffix", "directory", "overwrite", "not-built", "missing"],
+)
+def test_bad_save_and_load_calls(call, error, message, trained, tmp_path):
+    with pytest.raises(error, match=message):
+        call(trained, tmp_path)
+
+
+def test_keras_3_weights_name_warns(trained, tmp_path):
+    with pytest.warns(HookfitWarning, match=r"Keras 3 reads '\*\.weights\.h5' files in its own "):
+        trained.save_weights(tmp_path / "m.weights.h5")
+
+
+def test_h5py_missing_says_which_extra(trained, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(MissingDependencyError, match=r"needs h5py: pip install 'hookfit\[h5\]'"):
+        trained.save(tmp_path / "m.h5")
+
+
+# -- crafted files ----------------------------------------------------------------------
+
+
+def craft(tmp_path, trained, edit):
+    """Save the trained model, then damage the file with ``edit(f, dense)``."""
+    path = tmp_path / "bad.h5"
+    trained.save(path)
+    with h5py.File(path, "r+") as f:
+        edit(f, trained.layers[0].name)
+    return path
+
+
+def set_config(f, change):
+    config = json.loads(f.attrs["model_config"])
+    change(config["config"]["layers"])
+    f.attrs["model_config"] = json.dumps(config).encode()
+
+
+def lambda_layer(layers):
+    code = "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMEAAAAfABTACkBTqkAKQHaAXhyAQAAAHIBAAAA"
+    layers.insert(
+        2,
+        {
+            "class_name": "Lambda",
+            "config": {"name": "lambda", "function": [code, None, None], "function_type": "lambda"},
+        },
+    )
+
+
+def replace_kernel(make):
+    def edit(f, dense):
+        group = f["model_weights"][dense][dense]
+        del group["kernel:0"]
+        make(group, f)
+
+    return edit
+
+
+CRAFTED = [
+    (
+        "unknown-layer",
+        lambda f, d: set_config(f, lambda ls: ls[1].update(class_name="Conv2D")),
+        r"model_config layer 0 is 'Conv2D', a layer hookfit does not have\. hookfit loads: Dense, ",
+    ),
+    (
+        "lambda-layer",
+        lambda f, d: set_config(f, lambda_layer),
+        r"model_config layer 1 is a Lambda layer, which holds code; hookfit never runs stored code",
+    ),
+    (
+        "regularizer",
+        lambda f, d: set_config(
+            f, lambda ls: ls[1]["config"].update(kernel_regularizer={"class_name": "L2"})
+        ),
+        r"\(Dense\) sets kernel_regularizer, which hookfit does not support",
+    ),
+    (
+        "functional",
+        lambda f, d: f.attrs.modify("model_config", b'{"class_name": "Functional"}'),
+        r"hookfit loads Sequential models; this file holds 'Functional'",
+    ),
+    (
+        "soft-link",
+        replace_kernel(lambda g, f: g.__setitem__("kernel:0", h5py.SoftLink("/x"))),
+        r"kernel:0 is a SoftLink; only plain datasets are read",
+    ),
+    (
+        "external-link",
+        replace_kernel(
+            lambda g, f: g.__setitem__("kernel:0", h5py.ExternalLink("/etc/passwd", "/x"))
+        ),
+        r"kernel:0 is a ExternalLink; only plain datasets are read",
+    ),
+    (
+        "external-data",
+        replace_kernel(
+            lambda g, f: g.create_dataset(
+                "kernel:0", (8, 16), "f4", external=[("/etc/hostname", 0, 512)]
+            )
+        ),
+        r"kernel:0 keeps its data outside the file; refused",
+    ),
+    (
+        "wrong-shape",
+        replace_kernel(lambda g, f: g.create_dataset("kernel:0", data=np.zeros((8, 15)))),
+        r"kernel:0 has shape \(8, 15\); the model needs \(8, 16\)",
+    ),
+    (
+        "not-floats",
+        replace_kernel(lambda g, f: g.create_dataset("kernel:0", data=np.zeros((8, 16), "i4"))),
+        r"kernel:0 holds int32, not floats",
+    ),
+    ("missing-weights", lambda f, d: f["model_weights"].__delitem__(d), r"no '"),
+    (
+        "linked-group",
+        lambda f, d: (
+            f.__delitem__("model_weights"),
+            f.__setitem__("model_weights", h5py.SoftLink("/hookfit")),
+        ),
+        r"'model_weights' is a SoftLink; only plain groups are read",
+    ),
+    (
+        "bad-json",
+        lambda f, d: f.attrs.modify("model_config", b"{not json"),
+        r"is not a readable hookfit/Keras HDF5 model file .*JSONDecodeError",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), [c[1:] for c in CRAFTED], ids=[c[0] for c in CRAFTED])
+def test_crafted_files_are_refused(edit, message, trained, tmp_path):
+    path = craft(tmp_path, trained, edit)
+    with pytest.raises(FormatError, match=message):
+        load_model(path)
+
+
+def test_a_truncated_file_is_refused(trained, tmp_path):
+    trained.save(tmp_path / "m.h5")
+    data = (tmp_path / "m.h5").read_bytes()
+    (tmp_path / "cut.h5").write_bytes(data[: len(data) // 2])
+    with pytest.raises(
+        FormatError,
+        match=r"cut\.h5 is not a readable hookfit/Keras HDF5 model "
+        r"file \(truncated, corrupt or another format\)",
+    ):
+        load_model(tmp_path / "cut.h5")
+    (tmp_path / "text.h5").write_text("not hdf5")
+    with pytest.raises(FormatError, match=r"text\.h5 is not a readable"):
+        load_model(tmp_path / "text.h5")
+
+
+def test_weights_for_another_model_are_refused(trained, tmp_path):
+    trained.save_weights(tmp_path / "w.h5")
+    other = Sequential([Dense(4, input_dim=8), Dense(3), Dense(3)])
+    with pytest.raises(FormatError, match=r"holds weights for 2 layers; the model has 3 layers"):
+        other.load_weights(tmp_path / "w.h5")
+    narrower = Sequential([Dense(15, input_dim=8), Dense(3)])
+    with pytest.raises(FormatError, match=r"has shape \(8, 16\); the model needs \(8, 15\)"):
+        narrower.load_weights(tmp_path / "w.h5")
+    no_bias = Sequential([Dense(16, input_dim=8, use_bias=False), Dense(3)])
+    with pytest.raises(FormatError, match=r"holds 2 weights; dense_\d+ has 1"):
+        no_bias.load_weights(tmp_path / "w.h5")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: c["config"].update(clipnorm=1.0),
+            r"the optimizer sets \{'clipnorm': 1\.0\}, which hookfit's SGD lacks",
+        ),
+        (lambda c: c.update(class_name="Nadam"), r"Unknown optimizer 'nadam'"),
+    ],
+    ids=["setting-that-is-on", "unknown-optimizer"],
+)
+def test_keras_optimizer_settings_hookfit_cannot_honour(change, message, trained, tmp_path):
+    def edit(f, dense):
+        training = json.loads(f.attrs["training_config"])
+        change(training["optimizer_config"])
+        f.attrs["training_config"] = json.dumps(training).encode()
+
+    path = craft(tmp_path, trained, edit)
+    with pytest.warns(HookfitWarning, match=message):
+        assert load_model(path).optimizer is None
+
+
+def test_keras_3_settings_that_are_off_are_ignored(trained, hookfit_data, tmp_path):
+    def edit(f, dense):
+        def add_keras_3_keys(layers):
+            layers[1]["config"]["quantization_config"] = None
+            layers[1]["config"]["kernel_initializer"]["config"]["input_axes"] = None
+            layers[1]["config"]["dtype"] = {
+                "class_name": "DTypePolicy",
+                "config": {"name": "float32"},
+            }
+
+        set_config(f, add_keras_3_keys)
+
+    x, _ = hookfit_data
+    np.testing.assert_array_equal(
+        load_model(craft(tmp_path, trained, edit)).predict(x), trained.predict(x)
+    )
+
+
+def test_a_restore_into_another_optimizer_is_refused(trained, tmp_path):
+    trained.save(tmp_path / "m.h5")
+    other = load_model(tmp_path / "m.h5")
+    other.compile("adam", "categorical_crossentropy")
+    with pytest.raises(FormatError, match=r"holds SGD state; the model is compiled with Adam"):
+        saving.restore(other, tmp_path / "m.h5")
