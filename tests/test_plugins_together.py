@@ -99,10 +99,21 @@ def test_bundled_example_uses_the_installed_plugins(hookfit_cli, tmp_path):
     settings = {row["key"]: row["value"] for row in json.loads(result.stdout)}
     assert settings["plugins.early_stopping"] == "on"
     assert settings["plugins.csv_logger"] == "on"
+    assert settings["plugins.model_checkpoint"] == "on"
+    assert settings["plugins.tensorboard"] == "on"
     result = hookfit_cli("train", "--set", "fit.epochs=3", "--set", "fit.verbose=0")
     assert result.returncode == 0, result.stderr
     run_dir = re.search(r"run directory (runs/\S+)", result.stdout).group(1)
-    assert len(rows(tmp_path / run_dir / "log.csv")) == 3
+    run = tmp_path / run_dir
+    assert len(rows(run / "log.csv")) == 3
+    assert [p.name for p in (run / "checkpoints").iterdir()]  # the best checkpoint(s)
+    assert list((run / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    for line in (
+        f"csv_logger.filename: {run_dir}/log.csv",
+        f"model_checkpoint.filepath: {run_dir}/checkpoints",
+        f"tensorboard.log_dir: {run_dir}/tensorboard",
+    ):
+        assert line in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -119,12 +119,11 @@ def _train(args: argparse.Namespace) -> int:
     source = config.file or "no config file"
     print(f"hookfit {__version__}: training with {source}; run directory {run_dir}", flush=True)
     with _ctrl_c(job.model) as interrupted:
-        validation = {"validation_data": job.validation} if job.validation else {}
         history = job.model.fit(
             job.x,
             job.y,
             **job.fit_args,
-            **validation,
+            validation_data=job.validation,
             config=config,
             callbacks=[RunDirectory(run_dir)],
         )

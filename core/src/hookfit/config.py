@@ -184,7 +184,9 @@ class Config:
                             f"{where} does not list it",
                         )
         autoload, autoload_why = self.autoload()
-        named, defaults, off = [], [], []
+        named: list[tuple[tuple[int, int], Decision]] = []
+        defaults: list[tuple[tuple[int, int], Decision]] = []
+        off: list[tuple[tuple[int, int], Decision]] = []
         for name, info in self.catalogue.plugins.items():
             if name in statements:
                 rank, pos, on, where = statements[name]

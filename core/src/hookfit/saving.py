@@ -198,13 +198,10 @@ def _names(items: list[str]) -> np.ndarray:
 def _write_state(group: Any, model: Model) -> None:
     opt = model.optimizer
     rngs = {"model": model.rng.bit_generator.state}
-    rngs.update(
-        {
-            ly.name: ly.rng.bit_generator.state
-            for ly in model.layers
-            if getattr(ly, "rng", None) is not None and ly.rng is not model.rng
-        }
-    )
+    for layer in model.layers:
+        rng = getattr(layer, "rng", None)  # Dropout's, when it has a seed of its own
+        if rng is not None and rng is not model.rng:
+            rngs[layer.name] = rng.bit_generator.state
     group.attrs["rng_states"] = json.dumps(rngs)
     if opt is None:
         return

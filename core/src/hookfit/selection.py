@@ -73,6 +73,7 @@ def select(
     for item in callbacks or ():
         # Two instances of one plugin (two EarlyStopping on different
         # monitors) are fine: the second is named "early_stopping#2".
+        info: PluginInfo | None
         if isinstance(item, str):
             info = cat.get(item)
             obj = build(info, settings, "code")

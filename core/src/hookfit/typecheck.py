@@ -177,14 +177,19 @@ def describe(hint: Any) -> str:
     if origin is cabc.Callable or hint in (cabc.Callable, Callable):
         return 'a "module:function" reference'
     if origin in (list, cabc.Sequence, cabc.Iterable, cabc.Collection, set, frozenset, tuple):
-        return "a list of " + _PLURAL.get(args[0] if args else None, "values")
+        return "a list of " + (_PLURAL.get(args[0], "values") if args else "values")
     if origin in (dict, cabc.Mapping):
         return "a table"
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 
 
-_PLURAL = {str: "strings", int: "integers", float: "numbers", bool: "true/false values"}
+_PLURAL: dict[Any, str] = {
+    str: "strings",
+    int: "integers",
+    float: "numbers",
+    bool: "true/false values",
+}
 
 
 def shown(value: Any) -> str:

@@ -86,7 +86,7 @@ class BackupAndRestore(Callback):
         if save_freq != "epoch":
             # An instance attribute registers the batch hook for this mode only,
             # so the default mode costs nothing per batch.
-            self.on_batch_end = self._on_batch_end
+            self.on_batch_end = self._on_batch_end  # type: ignore[method-assign]
 
     def _plugins(self) -> dict[str, Any]:
         members = getattr(self.model.callback_list, "members", ())
@@ -145,7 +145,7 @@ class BackupAndRestore(Callback):
 
     def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._batches += 1
-        if self._batches >= self.save_freq:
+        if self._batches >= int(self.save_freq):
             self._batches = 0
             # The unfinished epoch is run again from its start (Keras 3 does the same).
             self._save(self._epoch, batch)

@@ -104,7 +104,7 @@ class ProgbarLogger(Callback):
         if self.verbose == 1 and live:
             from tqdm.auto import tqdm  # imported only when a bar is drawn
 
-            class Bar(tqdm):  # type: ignore[misc,valid-type]
+            class Bar(tqdm):
                 metrics = ""
 
                 @property

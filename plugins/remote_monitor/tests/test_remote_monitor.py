@@ -1,0 +1,391 @@
+"""RemoteMonitor, installed alone with the core, against real HTTP servers on 127.0.0.1."""
+
+import json
+import math
+import re
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import numpy as np
+import pytest
+
+from hookfit import ConfigError, HookfitWarning, MissingDependencyError
+from hookfit.testing import Recorder
+from hookfit_remote_monitor import RemoteMonitor
+
+# Nothing on by default (BaseLogger, History, ...), so the epoch logs hold
+# exactly the val_ keys whichever plugins are installed.
+BARE = {"hookfit": {"autoload": False}}
+PATH = "/publish/epoch/end/"
+ROOT = r"root must be an http\(s\) URL such as 'http://localhost:9000', got "
+
+
+class Server:
+    """A real HTTP server in a thread; records every request it gets.
+
+    ``status`` is the answer's status code; with ``block`` set, the handler
+    waits for ``release`` before answering (a server slower than any timeout).
+    """
+
+    def __init__(self):
+        self.requests = []
+        self.status = 200
+        self.block = False
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real server
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                server.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": self.headers,
+                        "body": body,
+                        "client": self.client_address,
+                    }
+                )
+                if server.block:
+                    server.release.wait()
+                self.send_response(server.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A blocked handler answers a client that has gone: not an error here.
+        self.httpd.handle_error = lambda request, address: None
+        self.root = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self.thread.start()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.release.set()
+    s.httpd.shutdown()
+    s.httpd.server_close()
+    s.thread.join()
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fit(model, data, callbacks, epochs=3, config=BARE):
+    x, y = data
+    model.fit(
+        x[:48],
+        y[:48],
+        epochs=epochs,
+        verbose=0,
+        callbacks=callbacks,
+        validation_data=(x[48:], y[48:]),
+        config=config,
+    )
+
+
+def epoch_logs(recorder):
+    return [(args[0], args[1]) for hook, args in recorder.calls if hook == "on_epoch_end"]
+
+
+def expected(recorder):
+    """The payloads the epochs' logs should give, as plain Python values."""
+    return [
+        {"epoch": e, **{k: float(v) for k, v in logs.items()}} for e, logs in epoch_logs(recorder)
+    ]
+
+
+def hookfit_warnings(record):
+    return [str(w.message) for w in record if issubclass(w.category, HookfitWarning)]
+
+
+def decode_form(request):
+    fields = parse_qs(request["body"].decode("ascii"), strict_parsing=True)
+    assert list(fields) == ["data"] and len(fields["data"]) == 1
+    return json.loads(fields["data"][0])
+
+
+def test_form_mode_posts_the_field_with_the_logs_json(hookfit_model, hookfit_data, server):
+    recorder = Recorder()
+    headers = {"X-Run": "exp-1", "Authorization": "Bearer token"}
+    fit(hookfit_model(), hookfit_data, [RemoteMonitor(server.root, headers=headers), recorder])
+    assert [(r["method"], r["path"]) for r in server.requests] == [("POST", PATH)] * 3
+    for request in server.requests:
+        assert request["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+        assert request["headers"]["X-Run"] == "exp-1"
+        assert request["headers"]["Authorization"] == "Bearer token"
+    assert [decode_form(r) for r in server.requests] == expected(recorder)
+    assert [sorted(logs) for _, logs in epoch_logs(recorder)] == [["val_acc", "val_loss"]] * 3
+    # One session for the run: every epoch reuses the first connection.
+    assert len({r["client"] for r in server.requests}) == 1
+
+
+def test_json_mode_posts_the_logs_as_the_body(hookfit_model, hookfit_data, server):
+    recorder = Recorder()
+    monitor = RemoteMonitor(
+        server.root, path="/runs/7", field="ignored", headers={"X-Run": "b"}, send_as_json=True
+    )
+    fit(hookfit_model(), hookfit_data, [monitor, recorder], epochs=2)
+    assert [(r["method"], r["path"]) for r in server.requests] == [("POST", "/runs/7")] * 2
+    for request in server.requests:
+        assert request["headers"]["Content-Type"] == "application/json"
+        assert request["headers"]["X-Run"] == "b"
+    assert [json.loads(r["body"]) for r in server.requests] == expected(recorder)
+    assert (monitor.posts, monitor.failures) == (2, 0)
+
+
+def test_a_content_type_header_replaces_the_json_one(server):
+    monitor = RemoteMonitor(server.root, headers={"Content-Type": "text/plain"}, send_as_json=True)
+    monitor.on_epoch_end(0, {"val_loss": 0.5})
+    monitor.on_train_end({})
+    assert server.requests[0]["headers"].get_all("Content-Type") == ["text/plain"]
+    assert json.loads(server.requests[0]["body"]) == {"epoch": 0, "val_loss": 0.5}
+
+
+@pytest.mark.parametrize("send_as_json", [False, True], ids=["form", "json"])
+def test_numpy_values_arrive_as_plain_numbers(server, send_as_json):
+    monitor = RemoteMonitor(server.root, send_as_json=send_as_json)
+    logs = {
+        "val_loss": np.float32(0.5),
+        "count": np.int64(3),
+        "zero_d": np.array(2.25),
+        "vector": np.array([1, 2]),
+        "nested": [np.float64(0.25)],
+        "flag": np.bool_(True),
+        "lr": 0.125,
+    }
+    monitor.on_train_begin({})
+    monitor.on_epoch_end(4, logs)
+    monitor.on_train_end({})
+    request = server.requests[0]
+    got = json.loads(request["body"]) if send_as_json else decode_form(request)
+    assert got == {
+        "epoch": 4,
+        "val_loss": 0.5,
+        "count": 3,
+        "zero_d": 2.25,
+        "vector": [1, 2],
+        "nested": [0.25],
+        "flag": True,
+        "lr": 0.125,
+    }
+    assert {k: type(v).__name__ for k, v in got.items()} == {
+        "epoch": "int",
+        "val_loss": "float",
+        "count": "int",
+        "zero_d": "float",
+        "vector": "list",
+        "nested": "list",
+        "flag": "bool",
+        "lr": "float",
+    }
+
+
+def test_a_nan_loss_is_sent_as_python_json_nan(server):
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    monitor.on_epoch_end(0, {"val_loss": np.float32("nan")})
+    monitor.on_train_end({})
+    assert server.requests[0]["body"] == b'{"epoch": 0, "val_loss": NaN}'
+    assert math.isnan(json.loads(server.requests[0]["body"])["val_loss"])
+
+
+def test_server_not_listening(hookfit_model, hookfit_data, closed_port):
+    root = f"http://127.0.0.1:{closed_port}"
+    monitor = RemoteMonitor(root)
+    recorder = Recorder()
+    with pytest.warns(HookfitWarning) as record:
+        fit(hookfit_model(), hookfit_data, [monitor, recorder], epochs=3)
+    assert recorder.count("on_epoch_end") == 3
+    assert recorder.count("on_train_end") == 1
+    url = root + PATH
+    assert hookfit_warnings(record) == [
+        f"RemoteMonitor: could not post to {url}: connection refused. Training goes on; "
+        "further failures are counted and reported when training ends.",
+        f"RemoteMonitor: 3 of 3 posts to {url} failed.",
+    ]
+    assert (monitor.posts, monitor.failures) == (3, 3)
+
+
+def test_server_slower_than_the_timeout(hookfit_model, hookfit_data, server):
+    server.block = True
+    monitor = RemoteMonitor(server.root, timeout=0.2)
+    recorder = Recorder()
+    with pytest.warns(HookfitWarning) as record:
+        fit(hookfit_model(), hookfit_data, [monitor, recorder], epochs=3)
+    server.release.set()  # only now may the server answer
+    assert recorder.count("on_epoch_end") == 3
+    assert recorder.count("on_train_end") == 1
+    assert len(server.requests) == 3
+    url = server.root + PATH
+    assert hookfit_warnings(record) == [
+        f"RemoteMonitor: could not post to {url}: timed out after 0.2 s. Training goes on; "
+        "further failures are counted and reported when training ends.",
+        f"RemoteMonitor: 3 of 3 posts to {url} failed.",
+    ]
+
+
+def test_server_answering_500(hookfit_model, hookfit_data, server):
+    server.status = 500
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    recorder = Recorder()
+    with pytest.warns(HookfitWarning) as record:
+        fit(hookfit_model(), hookfit_data, [monitor, recorder], epochs=3)
+    assert recorder.count("on_epoch_end") == 3
+    assert len(server.requests) == 3
+    url = server.root + PATH
+    assert hookfit_warnings(record) == [
+        f"RemoteMonitor: could not post to {url}: HTTP 500 Internal Server Error. Training goes "
+        "on; further failures are counted and reported when training ends.",
+        f"RemoteMonitor: 3 of 3 posts to {url} failed.",
+    ]
+
+
+def test_one_warning_per_cause_and_a_count_of_the_failed_posts(server, recwarn):
+    monitor = RemoteMonitor(server.root)
+    monitor.on_train_begin({})
+    for epoch, status in enumerate([500, 200, 404, 500, 404]):
+        server.status = status
+        monitor.on_epoch_end(epoch, {})
+    monitor.on_train_end({})
+    url = server.root + PATH
+    assert [m.split(". Training")[0] for m in hookfit_warnings(recwarn)] == [
+        f"RemoteMonitor: could not post to {url}: HTTP 500 Internal Server Error",
+        f"RemoteMonitor: could not post to {url}: HTTP 404 Not Found",
+        f"RemoteMonitor: 4 of 5 posts to {url} failed.",
+    ]
+
+
+def test_no_failures_no_warning_and_a_new_run_starts_counting_again(server, recwarn):
+    server.status = 500
+    monitor = RemoteMonitor(server.root)
+    monitor.on_train_begin({})
+    monitor.on_epoch_end(0, {})
+    monitor.on_train_end({})
+    assert len(hookfit_warnings(recwarn)) == 2
+    recwarn.clear()
+    server.status = 200
+    monitor.on_train_begin({})
+    monitor.on_epoch_end(0, {})
+    monitor.on_train_end({})
+    assert hookfit_warnings(recwarn) == []
+    assert (monitor.posts, monitor.failures) == (1, 0)
+
+
+def test_enabled_from_a_config_dict(hookfit_model, hookfit_data, server):
+    config = {"callbacks": {"remote_monitor": {"root": server.root, "send_as_json": True}}}
+    recorder = Recorder()
+    fit(hookfit_model(), hookfit_data, [recorder], epochs=2, config=config)
+    assert [(r["method"], r["path"]) for r in server.requests] == [("POST", PATH)] * 2
+    assert [r["headers"]["Content-Type"] for r in server.requests] == ["application/json"] * 2
+    assert [json.loads(r["body"]) for r in server.requests] == expected(recorder)
+
+
+def test_config_sets_every_argument(hookfit_model, hookfit_data, server):
+    section = {
+        "root": server.root,
+        "path": "/p",
+        "field": "payload",
+        "headers": {"X-Run": "cfg"},
+        "timeout": 2,
+    }
+    recorder = Recorder()
+    config = {"callbacks": {"remote_monitor": section}}
+    fit(hookfit_model(), hookfit_data, [recorder], epochs=1, config=config)
+    [request] = server.requests
+    assert (request["path"], request["headers"]["X-Run"]) == ("/p", "cfg")
+    fields = parse_qs(request["body"].decode("ascii"))
+    assert [json.loads(v) for v in fields["payload"]] == expected(recorder)
+
+
+def test_a_bad_config_value_is_refused_before_training(hookfit_model, hookfit_data, server):
+    config = {"callbacks": {"remote_monitor": {"root": server.root, "timeout": 0}}}
+    with pytest.raises(ConfigError, match="RemoteMonitor: timeout must be"):
+        fit(hookfit_model(), hookfit_data, [], config=config)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"root": "localhost:9000"}, ROOT + r"'localhost:9000'\."),
+        ({"root": "ftp://host"}, ROOT + r"'ftp://host'\."),
+        ({"root": "http://"}, ROOT + r"'http://'\."),
+        ({"root": 9000}, ROOT + r"9000\."),
+        ({"path": None}, r"path must be a string such as '/epoch/', got None\."),
+        ({"field": ""}, r"field must be a non-empty string, got ''\."),
+        ({"field": 3}, r"field must be a non-empty string, got 3\."),
+        ({"headers": ["X-A"]}, r"headers must be a dict of strings to strings, got \['X-A'\]\."),
+        (
+            {"headers": {"X-A": 1}},
+            r"headers must be a dict of strings to strings, got \{'X-A': 1\}\.",
+        ),
+        ({"send_as_json": "yes"}, r"send_as_json must be True or False, got 'yes'\."),
+        ({"send_as_json": 1}, r"send_as_json must be True or False, got 1\."),
+        ({"timeout": 0}, r"timeout must be a finite number of seconds > 0, got 0\."),
+        ({"timeout": -1.5}, r"timeout must be a finite number of seconds > 0, got -1\.5\."),
+        ({"timeout": float("inf")}, r"timeout must be a finite number of seconds > 0, got inf\."),
+        ({"timeout": float("nan")}, r"timeout must be a finite number of seconds > 0, got nan\."),
+        ({"timeout": True}, r"timeout must be a finite number of seconds > 0, got True\."),
+        ({"timeout": "5"}, r"timeout must be a finite number of seconds > 0, got '5'\."),
+    ],
+    ids=[
+        "root-no-scheme",
+        "root-ftp",
+        "root-no-host",
+        "root-int",
+        "path-none",
+        "field-empty",
+        "field-int",
+        "headers-list",
+        "headers-int-value",
+        "json-str",
+        "json-int",
+        "timeout-zero",
+        "timeout-negative",
+        "timeout-inf",
+        "timeout-nan",
+        "timeout-bool",
+        "timeout-str",
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, message):
+    with pytest.raises(ConfigError, match=f"^RemoteMonitor: {message}$"):
+        RemoteMonitor(**kwargs)
+
+
+def test_missing_requests_is_refused_when_training_begins(monkeypatch):
+    monitor = RemoteMonitor()
+    monkeypatch.setitem(sys.modules, "requests", None)
+    message = (
+        "RemoteMonitor requires the `requests` library: pip install hookfit-remote-monitor "
+        "(which depends on it), or pip install requests."
+    )
+    with pytest.raises(MissingDependencyError, match=f"^{re.escape(message)}$") as info:
+        monitor.on_train_begin({})
+    assert isinstance(info.value, ImportError)
+
+
+def test_importing_and_building_it_does_not_import_requests():
+    code = (
+        "import sys, hookfit_remote_monitor as m; m.RemoteMonitor(); "
+        "print('requests' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "False\n"

@@ -1,0 +1,518 @@
+"""TensorBoard, installed alone with the core; files are read back with
+TensorBoard's own loader, and one test asks a real TensorBoard server."""
+
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import numpy as np
+import pytest
+from google.protobuf import text_format
+from PIL import Image
+from tensorboard.backend.event_processing.plugin_event_accumulator import EventAccumulator
+from tensorboard.plugins.graph import keras_util
+from tensorboard.plugins.projector import ProjectorConfig
+from tensorboard.util import tensor_util
+
+from hookfit import Callback, ConfigError, HookfitWarning
+from hookfit.callback import overridden_hooks
+from hookfit.saving import model_config
+from hookfit.testing import Recorder
+from hookfit_tensorboard import TensorBoard
+
+EPOCHS = 5
+STEPS = 3  # 48 training samples (validation_split=0.25) in batches of 16
+
+
+def fit(model, data, callbacks, epochs=EPOCHS):
+    x, y = data
+    model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=16,
+        verbose=0,
+        validation_split=0.25,
+        callbacks=callbacks,
+        config=False,
+    )
+
+
+def load(path):
+    """TensorBoard's loader over a run folder (or one event file)."""
+    accumulator = EventAccumulator(str(path), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def series(accumulator, tag):
+    return [(e.step, tensor_util.make_ndarray(e.tensor_proto)) for e in accumulator.Tensors(tag)]
+
+
+def tags(accumulator):
+    return set(accumulator.Tags()["tensors"])
+
+
+def epoch_logs(recorder):
+    return [args for hook, args in recorder.calls if hook == "on_epoch_end"]
+
+
+def drive(tb, model, epochs_logs, steps=STEPS):
+    """Run the hooks of a fit with synthetic epoch logs (no training)."""
+    tb.set_model(model)
+    tb.set_params({"steps": steps, "epochs": len(epochs_logs)})
+    tb.on_train_begin({})
+    for epoch, logs in enumerate(epochs_logs):
+        tb.on_epoch_begin(epoch, {})
+        tb.on_epoch_end(epoch, logs)
+    tb.on_train_end({})
+
+
+def test_epoch_scalars_equal_the_logged_values(hookfit_model, hookfit_data, tmp_path):
+    recorder = Recorder()
+    model = hookfit_model()
+    fit(model, hookfit_data, [TensorBoard(tmp_path), recorder])
+    train, validation = load(tmp_path / "train"), load(tmp_path / "validation")
+    logged = epoch_logs(recorder)
+    assert [epoch for epoch, _ in logged] == list(range(EPOCHS))
+    for key in logged[0][1]:
+        run, name = (validation, key[4:]) if key.startswith("val_") else (train, key)
+        assert series(run, f"epoch_{name}") == [
+            (epoch, np.float32(logs[key])) for epoch, logs in logged
+        ]
+    assert {"epoch_loss", "epoch_acc"} <= tags(validation)
+    assert series(train, "epoch_lr") == [(epoch, np.float32(0.01)) for epoch in range(EPOCHS)]
+
+
+def test_train_and_validation_tags(hookfit_model, tmp_path):
+    logs = [
+        {"loss": 0.5, "acc": 0.75, "val_loss": 0.625, "val_acc": 0.5, "lr": 0.125},
+        {"loss": 0.25, "acc": np.float64(1.0), "val_loss": np.float32(0.375), "val_acc": 1},
+    ]
+    drive(TensorBoard(tmp_path, write_graph=False), hookfit_model(), logs)
+    train, validation = load(tmp_path / "train"), load(tmp_path / "validation")
+    assert tags(train) == {"epoch_loss", "epoch_acc", "epoch_lr"}
+    assert tags(validation) == {"epoch_loss", "epoch_acc"}
+    assert series(train, "epoch_loss") == [(0, 0.5), (1, 0.25)]
+    assert series(train, "epoch_acc") == [(0, 0.75), (1, 1.0)]
+    # the logged lr when a plugin put it in the logs, else the optimizer's
+    assert series(train, "epoch_lr") == [(0, 0.125), (1, np.float32(0.01))]
+    assert series(validation, "epoch_loss") == [(0, 0.625), (1, 0.375)]
+    assert series(validation, "epoch_acc") == [(0, 0.5), (1, 1.0)]
+
+
+def test_run_folders_are_made_only_when_written(hookfit_model, tmp_path):
+    model = hookfit_model(optimizer="sgd")
+    model.optimizer = None  # no lr to log either
+    drive(TensorBoard(tmp_path, write_graph=False), model, [{"val_loss": 1.0}])
+    assert sorted(os.listdir(tmp_path)) == ["validation"]
+
+
+def test_a_log_that_is_not_a_number_warns_once(hookfit_model, tmp_path):
+    tb = TensorBoard(tmp_path, write_graph=False)
+    with pytest.warns(HookfitWarning) as caught:
+        drive(tb, hookfit_model(), [{"val_loss": 1.0, "note": "x"}, {"val_loss": 2.0, "note": "y"}])
+    assert [str(w.message) for w in caught] == [
+        "TensorBoard: log 'note' is not a number ('x'); it is not written."
+    ]
+    assert series(load(tmp_path / "validation"), "epoch_loss") == [(0, 1.0), (1, 2.0)]
+
+
+def test_histograms_and_images_at_the_histogram_steps(hookfit_model, hookfit_data, tmp_path):
+    model = hookfit_model()
+    tb = TensorBoard(tmp_path, histogram_freq=2, write_grads=True, write_images=True)
+    fit(model, hookfit_data, [tb])
+    train = load(tmp_path / "train")
+    for layer in model.layers:
+        for name, weight, grad in zip(layer.weight_names, layer.weights, layer.grads, strict=True):
+            for tag, values in (
+                (f"{layer.name}/{name}/histogram", weight),
+                (f"{layer.name}/{name}_grad/histogram", grad),
+            ):
+                got = series(train, tag)
+                assert [step for step, _ in got] == [0, 2, 4]
+                assert all(buckets[:, 2].sum() == weight.size for _, buckets in got)
+                last = got[-1][1]  # written after the last epoch: today's values
+                assert (last[0, 0], last[-1, 1]) == (values.min(), values.max())
+            images = series(train, f"{layer.name}/{name}/image")
+            assert [step for step, _ in images] == [0, 2, 4]
+            rows, cols = sorted(weight.shape) if weight.ndim == 2 else (1, weight.size)
+            for _, (width, height, png) in images:
+                picture = Image.open(io.BytesIO(png))
+                assert (picture.format, picture.mode, picture.size) == ("PNG", "L", (cols, rows))
+                assert (int(width), int(height)) == (cols, rows)
+
+
+def test_image_pixels_are_the_weights_scaled_to_0_255(hookfit_model, tmp_path):
+    model = hookfit_model()
+    k1, b1, k2, b2 = model.get_weights()
+    k2 = np.arange(48, dtype=np.float32).reshape(16, 3) - 10
+    model.set_weights([k1, b1, k2, np.zeros_like(b2)])
+    tb = TensorBoard(tmp_path, write_graph=False, histogram_freq=1, write_images=True)
+    drive(tb, model, [{}])
+    train = load(tmp_path / "train")
+
+    def picture(tag):
+        ((_, (_, _, png)),) = series(train, tag)
+        return np.asarray(Image.open(io.BytesIO(png)))
+
+    expected = np.round((k2.T + 10) * 255 / 47).astype(np.uint8)  # 3 x 16: rows <= cols
+    second = model.layers[1].name
+    np.testing.assert_array_equal(picture(f"{second}/kernel/image"), expected)
+    np.testing.assert_array_equal(picture(f"{second}/bias/image"), np.zeros((1, 3), np.uint8))
+
+
+def test_weights_that_are_not_finite_are_left_out_of_histograms(hookfit_model, tmp_path):
+    model = hookfit_model()
+    weights = model.get_weights()
+    weights[1][:2] = [np.nan, np.inf]
+    model.set_weights(weights)
+    drive(TensorBoard(tmp_path, write_graph=False, histogram_freq=1), model, [{}])
+    tag = f"{model.layers[0].name}/bias/histogram"
+    ((_, buckets),) = series(load(tmp_path / "train"), tag)
+    assert buckets[:, 2].sum() == 14
+
+
+@pytest.mark.parametrize(("update_freq", "every"), [("batch", 1), (2, 2)], ids=["batch", "int-2"])
+def test_batch_scalars(hookfit_model, hookfit_data, tmp_path, update_freq, every):
+    recorder = Recorder()
+    fit(hookfit_model(), hookfit_data, [TensorBoard(tmp_path, update_freq=update_freq), recorder])
+    batches = [args[1] for hook, args in recorder.calls if hook == "on_batch_end"]
+    assert len(batches) == EPOCHS * STEPS
+    train = load(tmp_path / "train")
+    for key in ("loss", "acc"):
+        assert series(train, f"batch_{key}") == [
+            (step, np.float32(logs[key]))
+            for step, logs in enumerate(batches, start=1)
+            if step % every == 0
+        ]
+    assert not {"batch_batch", "batch_size"} & tags(train)
+
+
+def test_epoch_updates_register_no_batch_hook(tmp_path):
+    assert "on_batch_end" not in overridden_hooks(TensorBoard(tmp_path))
+    assert "on_batch_end" in overridden_hooks(TensorBoard(tmp_path, update_freq=5))
+
+
+def test_batch_steps_continue_from_the_first_epoch_of_a_resumed_run(hookfit_model, tmp_path):
+    tb = TensorBoard(tmp_path, write_graph=False, update_freq="batch")
+    tb.set_model(hookfit_model())
+    tb.set_params({"steps": STEPS})
+    tb.on_train_begin({})
+    tb.on_epoch_begin(2, {})
+    tb.on_batch_end(0, {"batch": 0, "size": 16, "loss": 0.5})
+    tb.on_train_end({})
+    assert series(load(tmp_path / "train"), "batch_loss") == [(7, 0.5)]
+
+
+def test_graph_is_the_keras_model_config(hookfit_model, hookfit_data, tmp_path):
+    model = hookfit_model()
+    fit(model, hookfit_data, [TensorBoard(tmp_path)], epochs=1)
+    train = load(tmp_path / "train")
+    assert train.PluginTagToContent("graph_keras_model") == {"keras": b"1"}
+    ((step, tensor),) = series(train, "keras")
+    config = json.loads(tensor.item())
+    assert step == 0 and config == model_config(model)
+    # what the Graphs tab draws from it
+    nodes = [node.name for node in keras_util.keras_model_to_graph_def(config).node]
+    assert nodes == [f"{model.name}/{model.layers[0].name}_input"] + [
+        f"{model.name}/{layer.name}" for layer in model.layers
+    ]
+
+
+def test_no_graph_when_write_graph_is_false(hookfit_model, hookfit_data, tmp_path):
+    fit(hookfit_model(), hookfit_data, [TensorBoard(tmp_path, write_graph=False)], epochs=1)
+    assert "keras" not in tags(load(tmp_path / "train"))
+
+
+class WeightsAtEpochEnd(Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+def read_projector(log_dir):
+    config = ProjectorConfig()
+    text_format.Parse((log_dir / "projector_config.pbtxt").read_text(), config)
+    return config
+
+
+def test_projector_files_for_every_dense_layer(hookfit_model, hookfit_data, tmp_path):
+    model = hookfit_model()
+    first = model.layers[0].name
+    labels = [f"feature {i}" for i in range(8)]
+    (tmp_path / "features.tsv").write_text("\n".join(labels) + "\n")
+    weights = WeightsAtEpochEnd()
+    tb = TensorBoard(tmp_path, embeddings_freq=2, embeddings_metadata={first: "features.tsv"})
+    fit(model, hookfit_data, [tb, weights], epochs=4)
+    config = read_projector(tmp_path)
+    assert [e.tensor_name for e in config.embeddings] == [
+        f"{layer.name}/kernel" for layer in model.layers
+    ]
+    for embedding, layer, kernel in zip(config.embeddings, model.layers, [0, 2], strict=True):
+        rows = np.loadtxt(tmp_path / embedding.tensor_path, delimiter="\t", dtype=np.float32)
+        assert list(embedding.tensor_shape) == list(rows.shape) == list(layer.weights[0].shape)
+        # rewritten at epochs 0 and 2: the kernel as it was after epoch 2
+        np.testing.assert_array_equal(rows, weights.weights[2][kernel])
+    assert embedding.metadata_path == ""  # no labels given for the second layer
+    labels_path = tmp_path / config.embeddings[0].metadata_path
+    assert labels_path.read_text().splitlines() == labels
+    assert labels_path.parent == tmp_path / "embeddings" / first
+
+
+def test_projector_for_named_layers_with_one_label_file(hookfit_model, hookfit_data, tmp_path):
+    model = hookfit_model()
+    second = model.layers[1].name
+    labels = tmp_path.parent / f"{tmp_path.name}-labels.tsv"  # outside log_dir: copied in
+    labels.write_text("".join(f"{i}\n" for i in range(16)))
+    tb = TensorBoard(
+        tmp_path / "logs",
+        embeddings_freq=1,
+        embeddings_layer_names=second,
+        embeddings_metadata=labels,
+    )
+    fit(model, hookfit_data, [tb], epochs=1)
+    (embedding,) = read_projector(tmp_path / "logs").embeddings
+    assert embedding.tensor_name == f"{second}/kernel"
+    assert list(embedding.tensor_shape) == [16, 3]
+    assert embedding.metadata_path == f"embeddings/{second}/metadata.tsv"
+    copied = tmp_path / "logs" / embedding.metadata_path
+    assert copied.read_text() == labels.read_text()
+
+
+def test_two_runs_in_one_folder_keep_both_files(hookfit_model, hookfit_data, tmp_path):
+    tb = TensorBoard(tmp_path, write_graph=False)
+    fit(hookfit_model(optimizer="sgd"), hookfit_data, [tb], epochs=1)
+    fit(hookfit_model(optimizer="adam"), hookfit_data, [tb], epochs=2)
+    files = sorted((tmp_path / "train").iterdir())
+    assert len(files) == 2
+    assert sorted(len(series(load(path), "epoch_lr")) for path in files) == [1, 2]
+
+
+def test_two_instances_in_one_folder_keep_both_files(hookfit_model, hookfit_data, tmp_path):
+    first, second = TensorBoard(tmp_path), TensorBoard(tmp_path, update_freq="batch")
+    fit(hookfit_model(), hookfit_data, [first, second], epochs=2)
+    for run in ("train", "validation"):
+        files = sorted((tmp_path / run).iterdir())
+        assert len(files) == 2 and all("tfevents" in path.name for path in files)
+        contents = [load(path) for path in files]
+        assert [
+            len(series(c, "epoch_loss" if run == "validation" else "epoch_lr")) for c in contents
+        ] == [2, 2]
+    assert sorted("batch_loss" in tags(load(p)) for p in (tmp_path / "train").iterdir()) == [
+        False,
+        True,
+    ]
+
+
+class FailAtBatch(Callback):
+    def on_batch_end(self, batch, logs=None):
+        if batch == 1:
+            raise RuntimeError("boom")
+
+
+def test_files_are_closed_after_an_error(hookfit_model, hookfit_data, tmp_path):
+    tb = TensorBoard(tmp_path, write_graph=False, update_freq="batch")
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(hookfit_model(), hookfit_data, [tb, FailAtBatch()])
+    # batch 2 was never flushed by an epoch end: only closing the file wrote it
+    assert [step for step, _ in series(load(tmp_path / "train"), "batch_loss")] == [1, 2]
+
+
+def test_importing_the_plugin_does_not_import_tensorboard():
+    code = (
+        "import sys, hookfit_tensorboard; print(sorted(m for m in sys.modules if 'tensorb' in m))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "['hookfit_tensorboard']\n"
+
+
+def test_named_in_config(hookfit_model, hookfit_data, tmp_path):
+    x, y = hookfit_data
+    config = {
+        "hookfit": {"autoload": False},
+        "callbacks": {"tensorboard": {"log_dir": str(tmp_path), "update_freq": 2}},
+    }
+    hookfit_model().fit(x, y, epochs=1, batch_size=16, verbose=0, config=config)
+    assert [step for step, _ in series(load(tmp_path / "train"), "batch_loss")] == [2, 4]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url):
+    with urllib.request.urlopen(url) as response:
+        return response.read()
+
+
+def test_a_real_tensorboard_server_serves_the_logs(hookfit_model, hookfit_data, tmp_path):
+    recorder = Recorder()
+    model = hookfit_model()
+    fit(model, hookfit_data, [TensorBoard(tmp_path, embeddings_freq=1), recorder], epochs=3)
+    port = free_port()
+    server = subprocess.Popen(
+        # A blocking first load: the data is all read before the server
+        # listens, so no request can see a half-loaded log.
+        [
+            *(sys.executable, "-m", "tensorboard.main", "--logdir", str(tmp_path)),
+            *("--host", "127.0.0.1", "--port", str(port), "--load_fast=false"),
+            *("--reload_task=blocking", "--reload_interval=0"),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        banner = f"at http://127.0.0.1:{port}/"
+        for line in server.stderr:
+            if banner in line:
+                break
+        else:
+            pytest.fail(f"TensorBoard exited with {server.wait()} before serving")
+        # keep reading its output so that a full pipe never blocks it
+        threading.Thread(target=server.stderr.read, daemon=True).start()
+        base = f"http://127.0.0.1:{port}"
+        assert sorted(json.loads(get(f"{base}/data/runs"))) == ["train", "validation"]
+        logged = epoch_logs(recorder)
+        for run, key in (("validation", "val_loss"), ("validation", "val_acc")):
+            tag = "epoch_" + key.removeprefix("val_")
+            points = json.loads(get(f"{base}/data/plugin/scalars/scalars?run={run}&tag={tag}"))
+            assert [(step, value) for _, step, value in points] == [
+                (epoch, float(np.float32(logs[key]))) for epoch, logs in logged
+            ]
+        points = json.loads(get(f"{base}/data/plugin/scalars/scalars?run=train&tag=epoch_lr"))
+        assert [value for _, _, value in points] == [float(np.float32(0.01))] * 3
+        graph = get(f"{base}/data/plugin/graphs/graph?run=train&conceptual=true&tag=keras")
+        assert (
+            re.findall(rb'name: "([^"]+)"', graph)[-1]
+            == f"{model.name}/{model.layers[-1].name}".encode()
+        )
+        kernel = model.layers[0].weights[0]
+        name = f"{model.layers[0].name}/kernel"
+        served = get(f"{base}/data/plugin/projector/tensor?run=.&name={name}")
+        np.testing.assert_array_equal(
+            np.frombuffer(served, np.float32).reshape(kernel.shape), kernel
+        )
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"log_dir": ""}, "log_dir must be a non-empty folder path such as './logs', got ''."),
+        ({"log_dir": 3}, "log_dir must be a non-empty folder path such as './logs', got 3."),
+        ({"histogram_freq": -1}, "histogram_freq must be an integer >= 0, got -1."),
+        ({"histogram_freq": True}, "histogram_freq must be an integer >= 0, got True."),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0."),
+        ({"embeddings_freq": 1.5}, "embeddings_freq must be an integer >= 0, got 1.5."),
+        ({"write_graph": "yes"}, "write_graph must be True or False, got 'yes'."),
+        ({"write_images": 1}, "write_images must be True or False, got 1."),
+        (
+            {"write_grads": True},
+            "write_grads=True needs histogram_freq >= 1 (it is written with the weight "
+            "histograms, every histogram_freq epochs), got histogram_freq=0.",
+        ),
+        (
+            {"write_images": True},
+            "write_images=True needs histogram_freq >= 1 (it is written with the weight "
+            "histograms, every histogram_freq epochs), got histogram_freq=0.",
+        ),
+        (
+            {"embeddings_layer_names": ["a", 2]},
+            "embeddings_layer_names must be None or a list of layer names, got ['a', 2].",
+        ),
+        (
+            {"embeddings_metadata": {"a": 2}},
+            "embeddings_metadata must be None, a file name (for every layer) or a dict of "
+            "layer name to file name, got {'a': 2}.",
+        ),
+        (
+            {"update_freq": "often"},
+            "update_freq must be 'epoch', 'batch' or an integer N >= 1 (every N batches), "
+            "got 'often'.",
+        ),
+        (
+            {"update_freq": 0},
+            "update_freq must be 'epoch', 'batch' or an integer N >= 1 (every N batches), got 0.",
+        ),
+    ],
+    ids=[
+        "empty-log-dir",
+        "int-log-dir",
+        "negative-histogram-freq",
+        "bool-histogram-freq",
+        "zero-batch-size",
+        "float-embeddings-freq",
+        "string-write-graph",
+        "int-write-images",
+        "grads-without-histograms",
+        "images-without-histograms",
+        "bad-layer-names",
+        "bad-metadata",
+        "unknown-update-freq",
+        "zero-update-freq",
+    ],
+)
+def test_bad_arguments_are_refused_naming_the_argument(kwargs, message):
+    with pytest.raises(ConfigError, match=f"^{re.escape('TensorBoard: ' + message)}$"):
+        TensorBoard(**kwargs)
+
+
+def test_a_log_dir_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / "logs"
+    path.write_text("")
+    with pytest.raises(
+        ConfigError, match=f"^TensorBoard: log_dir must be a folder, not a file, got '{path}'.$"
+    ):
+        TensorBoard(path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"embeddings_layer_names": ["dense_9999"]},
+            r"TensorBoard: embeddings_layer_names must name Dense layers of the model "
+            r"\((dense_\d+), (dense_\d+)\), got \['dense_9999'\]\.",
+        ),
+        (
+            {"embeddings_metadata": {"dense_9999": "labels.tsv"}},
+            r"TensorBoard: embeddings_metadata must map embedding layers \((dense_\d+), "
+            r"(dense_\d+)\), got \['dense_9999'\]\.",
+        ),
+        (
+            {"embeddings_metadata": "missing.tsv"},
+            r"TensorBoard: embeddings_metadata file 'missing.tsv' was not found \(looked for "
+            r"'.*logs/missing.tsv' and 'missing.tsv'\)\.",
+        ),
+    ],
+    ids=["unknown-layer", "unknown-metadata-layer", "missing-metadata-file"],
+)
+def test_embeddings_that_the_model_lacks_are_refused_when_training_begins(
+    hookfit_model, hookfit_data, tmp_path, monkeypatch, kwargs, message
+):
+    monkeypatch.chdir(tmp_path)
+    model = hookfit_model()
+    tb = TensorBoard(tmp_path / "logs", embeddings_freq=1, **kwargs)
+    # the core adds a note naming the plugin after the message
+    with pytest.raises(ConfigError, match=f"^{message}\n") as raised:
+        fit(model, hookfit_data, [tb], epochs=1)
+    if "(dense" in message:
+        layers = re.match(message, str(raised.value)).groups()
+        assert list(layers) == [layer.name for layer in model.layers]
+    assert not (tmp_path / "logs").exists()
