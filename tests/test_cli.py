@@ -169,6 +169,7 @@ def test_plugins_lists_every_plugin_and_survives_a_broken_one(hookfit_cli, site)
         "distribution": "hookfit-history",
         "version": "0.1.0",
         "target": "hookfit_history:History",
+        "requires": "hookfit<0.2,>=0.1.0",
         "status": "on",
         "why": "on by default (always)",
         "hooks": ["on_epoch_end", "on_train_begin"],

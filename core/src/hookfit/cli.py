@@ -4,6 +4,7 @@
   bundled example, and say where its files went.
 - ``hookfit plugins [--json]``: every installed plugin, on or off and why.
 - ``hookfit config [CONFIG]``: every effective setting and where it came from.
+- ``hookfit new-plugin NAME``: a ready third-party plugin package.
 
 Exit status: 0 done, 1 an error while training, 2 a refused config or
 command line (nothing written), 130 stopped with Ctrl-C.
@@ -23,9 +24,9 @@ from typing import Any
 
 from . import __version__
 from . import config as configuration
-from .errors import ConfigError, PluginError, PluginLoadError
+from .errors import ConfigError, PluginError, PluginLoadError, PluginValidationError
 from .hookspecs import hookimpl
-from .plugins import hooks_in_source
+from .plugins import hooks_in_source, requires_hookfit
 
 EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
@@ -92,6 +93,23 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print JSON")
     show = command("config", "Show every effective setting and where it came from.", _config)
     show.add_argument("--json", action="store_true", help="print JSON")
+    new = commands.add_parser(
+        "new-plugin",
+        help="Write a ready third-party plugin package.",
+        description="Write a ready third-party plugin package (pyproject with the entry point, "
+        "module, README, a passing test) into a new folder named NAME.",
+    )
+    new.add_argument(
+        "name", metavar="NAME", help="the distribution name, e.g. hookfit-loss-printer"
+    )
+    new.add_argument("--directory", default=".", help="where to create the folder (default: .)")
+    new.add_argument(
+        "--style",
+        choices=("callback", "hookimpl"),
+        default="callback",
+        help="a hookfit.Callback subclass (default) or @hookfit.hookimpl methods",
+    )
+    new.set_defaults(run=_new_plugin)
     return parser
 
 
@@ -240,6 +258,7 @@ def _plugins(args: argparse.Namespace) -> int:
             "distribution": info.dist,
             "version": info.version,
             "target": info.value,
+            "requires": requires_hookfit(info),
             "status": "on" if decision.on else "off",
             "why": decision.why,
             "hooks": None,
@@ -250,7 +269,7 @@ def _plugins(args: argparse.Namespace) -> int:
             try:
                 row["hooks"] = hooks_of(build(info, settings, decision.why))
                 row["hooks_from"] = "imported"
-            except (PluginLoadError, ConfigError) as exc:
+            except (PluginLoadError, PluginValidationError, ConfigError) as exc:
                 row["status"], row["error"] = "error", str(exc)
         if row["hooks"] is None:
             row["hooks"] = hooks_in_source(info)
@@ -277,7 +296,10 @@ def _plugins(args: argparse.Namespace) -> int:
         if row["error"]:
             print(f"    error: {row['error']}")
     for name, dists in conflicts.items():
-        print(f"conflict: {name!r} is claimed by {' and '.join(dists)}; only the first loads.")
+        print(
+            f"conflict: {name!r} is claimed by {' and '.join(dists)}; "
+            "it is refused until only one is installed."
+        )
     for problem in cat.bad_defaults:
         print(f"problem: {problem}")
     return 0
@@ -302,4 +324,23 @@ def _config(args: argparse.Namespace) -> int:
     for key, value, where in rows:
         text = value if key.startswith("plugins.") else shown(value)
         print(f"{key} = {text}  # {where}")
+    return 0
+
+
+# -- new-plugin -----------------------------------------------------------------
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import names_for, write
+
+    root = write(args.name, Path(args.directory), args.style)
+    names = names_for(args.name)
+    print(
+        f"Created {root}/ (distribution {names.dist}, plugin {names.plugin!r}, "
+        f"class {names.module}:{names.cls})."
+    )
+    print(
+        f"Next: cd {root} && pip install -e '.[test]' && pytest; then switch it on with "
+        f"-p {names.plugin} or [callbacks.{names.plugin}] in hookfit.toml."
+    )
     return 0

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import ast
 import importlib.machinery
+import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import importlib_metadata
 
-from .errors import PluginLoadError, PluginNotFoundError, nearest
+from .errors import PluginLoadError, PluginNotFoundError, PluginValidationError, nearest
 
 GROUP = "hookfit.callbacks"
 """The entry-point group that lists plugins: ``name = "module:Class"``."""
@@ -60,6 +61,10 @@ class PluginInfo:
         version: The distribution's version.
         value: The entry point's target, ``"module:attr"``.
         default: ``"always"`` or ``"verbose"`` when on by default, else None.
+        rivals: Other installed distributions that claim the same name
+            (``"dist version"``); such a plugin is refused when enabled.
+        distribution: The ``importlib.metadata`` distribution, for reading
+            more metadata later (looking it up again by name is slow).
     """
 
     name: str
@@ -67,6 +72,8 @@ class PluginInfo:
     version: str
     value: str
     default: str | None = None
+    rivals: tuple[str, ...] = ()
+    distribution: Any = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -91,7 +98,8 @@ class Catalogue:
     Attributes:
         plugins: Plugins by entry-point name, sorted by name.
         conflicts: Names that two or more distributions claim, with the
-            infos of all claimants (the first one is in ``plugins``).
+            infos of all claimants, sorted (the first one is in ``plugins``,
+            refused when enabled).
         bad_defaults: Problems with ``hookfit.defaults`` entries, as text.
     """
 
@@ -158,29 +166,60 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
             )
     seen: dict[str, list[PluginInfo]] = {}
     for ep in everything.select(group=GROUP):
-        dist = _dist_name(ep)
-        version = ep.dist.version if ep.dist else "?"
-        info = PluginInfo(ep.name, dist, version, ep.value, defaults.get((dist, ep.name)))
+        dist, version = _dist_of(ep)
+        info = PluginInfo(
+            ep.name, dist, version, ep.value, defaults.get((dist, ep.name)), distribution=ep.dist
+        )
         seen.setdefault(ep.name, []).append(info)
     for name in sorted(seen):
-        cat.plugins[name] = seen[name][0]
-        if len(seen[name]) > 1:
-            cat.conflicts[name] = seen[name]
+        claimants = sorted(seen[name], key=lambda i: (i.dist, i.version))
+        first, *others = claimants
+        if others:
+            cat.conflicts[name] = claimants
+            first = replace(first, rivals=tuple(f"{o.dist} {o.version}" for o in others))
+        cat.plugins[name] = first
     _cache = (key, cat)
     return cat
 
 
+_DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
+
+
+def _dist_of(ep: importlib_metadata.EntryPoint) -> tuple[str, str]:
+    """The distribution's name (normalised) and version.
+
+    Read from the ``name-version.dist-info`` folder name when there is one:
+    parsing each METADATA file instead costs about half a millisecond per
+    plugin, which start-up would pay for every installed plugin.
+    """
+    dist = ep.dist
+    if dist is None:
+        return "?", "?"
+    folder = getattr(dist, "_path", None)
+    match = _DIST_INFO.match(getattr(folder, "name", "") or "")
+    if match:
+        return match["name"].replace("_", "-").lower(), match["version"]
+    return dist.name, dist.version
+
+
 def _dist_name(ep: importlib_metadata.EntryPoint) -> str:
-    return ep.dist.name if ep.dist else "?"
+    return _dist_of(ep)[0]
 
 
 def load(info: PluginInfo) -> Any:
     """Import the object an entry point names (a class, module or instance).
 
     Raises:
+        PluginValidationError: Another installed distribution claims the
+            same name, so which one runs would be an accident.
         PluginLoadError: The import failed; the message names the plugin,
             its distribution and the cause. The cause is chained.
     """
+    if info.rivals:
+        raise PluginValidationError(
+            f"Plugin name {info.name!r} is claimed by {info.dist} {info.version} and by "
+            f"{' and '.join(info.rivals)}. Uninstall all but one of them."
+        )
     try:
         module = __import__(info.module, fromlist=["_"])
         obj: Any = module
@@ -249,6 +288,27 @@ def _module_file(module: str) -> Path | None:
     if spec is None or not spec.origin or not spec.has_location:
         return None
     return Path(spec.origin)
+
+
+def requires_hookfit(info: PluginInfo) -> str | None:
+    """The hookfit versions a plugin's distribution declares it works with,
+    e.g. ``"hookfit<0.2,>=0.1.0"``, read from its metadata."""
+    dist = info.distribution
+    if dist is None:
+        try:
+            dist = importlib_metadata.distribution(info.dist)
+        except importlib_metadata.PackageNotFoundError:
+            return None
+    # The Requires-Dist headers, read straight from METADATA: the email
+    # parser that `dist.requires` uses costs milliseconds per plugin.
+    text = dist.read_text("METADATA") or ""
+    for line in text.split("\n\n", 1)[0].splitlines():
+        if line.startswith("Requires-Dist:"):
+            requirement = line.split(":", 1)[1].split(";")[0].replace(" ", "")
+            name = re.split(r"[<>=!~\[(]", requirement, maxsplit=1)[0]
+            if name.lower() == "hookfit":
+                return requirement
+    return None
 
 
 def is_module(obj: object) -> bool:

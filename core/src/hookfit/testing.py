@@ -2,13 +2,14 @@
 
 Installing hookfit makes these fixtures available in every pytest session
 (entry point ``pytest11``): ``hookfit_rng``, ``hookfit_data``,
-``hookfit_model``, ``hookfit_site`` and ``hookfit_cli``. The module imports
-numpy only when a fixture is used.
+``hookfit_model``, ``hookfit_fit``, ``hookfit_site`` and ``hookfit_cli``. The
+module imports numpy only when a fixture is used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -60,6 +61,53 @@ def _recording(hook: str) -> Callable[..., None]:
 
 for _hook in ALL_HOOKS:
     setattr(Recorder, _hook, _recording(_hook))
+
+
+@dataclass
+class FitResult:
+    """What `hookfit_fit` returns.
+
+    Attributes:
+        model: The trained model.
+        history: The History plugin of the run (None if it was off).
+        calls: Every hook call of the run, ``(hook, positional args)``, as a
+            `Recorder` that ran after your plugins saw them.
+    """
+
+    model: Any
+    history: Any
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def count(self, hook: str) -> int:
+        """How many times ``hook`` was called."""
+        return sum(1 for name, _ in self.calls if name == hook)
+
+    def hooks(self) -> list[str]:
+        """The hook names, in call order."""
+        return [name for name, _ in self.calls]
+
+
+@pytest.fixture
+def hookfit_fit(hookfit_model: Callable[..., Any], hookfit_data: Any) -> Callable[..., FitResult]:
+    """Run `fit` on the small model and data with the plugins you give.
+
+    Call it as ``hookfit_fit(MyPlugin(), "early_stopping", epochs=3,
+    validation_split=0.25)``: plugins are objects or installed plugin names;
+    other keywords go to `fit` (``verbose`` defaults to 0). No config file
+    is read. Returns a `FitResult`.
+    """
+
+    def run(*plugins: Any, epochs: int = 2, **fit_args: Any) -> FitResult:
+        x, y = hookfit_data
+        recorder = Recorder()
+        model = hookfit_model()
+        fit_args.setdefault("verbose", 0)
+        history = model.fit(
+            x, y, epochs=epochs, callbacks=[*plugins, recorder], config=False, **fit_args
+        )
+        return FitResult(model, history, recorder.calls)
+
+    return run
 
 
 @pytest.fixture

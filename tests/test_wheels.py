@@ -1,0 +1,151 @@
+"""Real wheels in fresh virtual environments: what a user of a plugin, or of
+``hookfit new-plugin``, gets after pip install. Slow (each builds a venv)."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wheels_tool():
+    spec = importlib.util.spec_from_file_location(
+        "install_wheels", ROOT / "tools" / "install_wheels.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    """Build (or reuse, when tox already built it) the wheel of a folder."""
+    tool = _wheels_tool()
+    house = Path(os.environ.get("WHEELHOUSE") or tmp_path_factory.mktemp("wheelhouse"))
+    return lambda folder: tool.build(
+        ROOT / folder if not Path(folder).is_absolute() else Path(folder), house
+    )
+
+
+def fresh_venv(path):
+    """A new virtual environment without the test run's packages; returns a
+    function running one of its commands."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    bin_dir = path / ("Scripts" if os.name == "nt" else "bin")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HOOKFIT_", "PYTHON", "VIRTUAL_ENV"))
+    }
+
+    def run(*args, cwd=None, check=True):
+        result = subprocess.run(
+            [str(bin_dir / args[0]), *args[1:]],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check and result.returncode:
+            raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    return run
+
+
+def pip_install(run, *requirements):
+    run("python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements)
+
+
+def test_core_and_two_plugins_from_wheels(wheel, tmp_path):
+    run = fresh_venv(tmp_path / "venv")
+    pip_install(
+        run, str(wheel("core")), str(wheel("plugins/history")), str(wheel("plugins/csv_logger"))
+    )
+    result = run("hookfit", "plugins", "--json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    rows = {row["name"]: row for row in report["plugins"]}
+    assert sorted(rows) == ["csv_logger", "history"]
+    assert rows["history"]["distribution"] == "hookfit-history"
+    assert rows["history"]["version"] == "0.1.0"
+    assert (rows["history"]["status"], rows["history"]["why"]) == ("on", "on by default (always)")
+    assert rows["history"]["hooks"] == ["on_epoch_end", "on_train_begin"]
+    assert (rows["csv_logger"]["status"], rows["csv_logger"]["why"]) == (
+        "off",
+        "installed, not named",
+    )
+    assert rows["csv_logger"]["hooks"] == [
+        "on_epoch_begin",
+        "on_epoch_end",
+        "on_train_begin",
+        "on_train_end",
+    ]
+    assert report["conflicts"] == {} and report["problems"] == []
+    # importing a plugin that is not installed names its distribution
+    missing = run("python", "-c", "from hookfit.callbacks import EarlyStopping", check=False)
+    assert "pip install hookfit-early-stopping" in missing.stderr
+
+
+def test_a_new_plugin_from_its_wheel_runs_in_hookfit_train(wheel, tmp_path):
+    run = fresh_venv(tmp_path / "venv")
+    subprocess.run(
+        [sys.executable, "-m", "hookfit", "new-plugin", "hookfit-loss-printer"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    package = tmp_path / "hookfit-loss-printer"
+    pip_install(run, str(wheel("core")), f"{wheel(package)}[test]")
+    (tmp_path / "hookfit.toml").write_text(
+        "[fit]\nepochs = 2\nverbose = 0\n\n[callbacks.loss_printer]\nprefix = 'done'\n"
+    )
+    result = run("hookfit", "train", cwd=tmp_path)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("done ")]
+    assert [line.split(":")[0] for line in lines] == ["done 1", "done 2"]
+    assert "val_loss=" in lines[0]
+    plugins = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)["plugins"]
+    (row,) = [p for p in plugins if p["name"] == "loss_printer"]
+    assert (row["status"], row["distribution"], row["hooks"]) == (
+        "on",
+        "hookfit-loss-printer",
+        ["on_epoch_end"],
+    )
+    tests = run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        str(package / "tests"),
+        cwd=package,
+    )
+    assert "3 passed" in tests.stdout
+
+
+def test_hookfit_all_installs_every_builtin(wheel, tmp_path):
+    folders = [
+        "core",
+        *sorted(
+            f"plugins/{p.name}"
+            for p in (ROOT / "plugins").iterdir()
+            if (p / "pyproject.toml").exists()
+        ),
+    ]
+    house = tmp_path / "house"
+    house.mkdir()
+    for folder in folders:
+        built = wheel(folder)
+        (house / built.name).write_bytes(built.read_bytes())
+    run = fresh_venv(tmp_path / "venv")
+    pip_install(run, "--find-links", str(house), "hookfit[all]")
+    rows = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)["plugins"]
+    assert len(rows) == len(folders) - 1 == 13
+    assert all(row["error"] is None for row in rows)
