@@ -144,6 +144,16 @@ def test_fused_gradient_equals_the_chain_rule(loss, hookfit_rng):
     np.testing.assert_allclose(fused, numeric, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda loss: loss.name)
+def test_fused_values_equal_the_loss_for_the_paired_activation(loss, hookfit_rng):
+    y_true = targets(loss, hookfit_rng)
+    act = activations.get(loss.fuses_with or "linear")
+    y_pred = act.forward(hookfit_rng.normal(size=(5, 4)))
+    if loss.name in ("mean_squared_error", "mean_absolute_error"):
+        y_pred = hookfit_rng.uniform(0.1, 0.9, size=(5, 4))
+    assert loss.fused_value(y_true, y_pred) == pytest.approx(loss(y_true, y_pred), rel=1e-12)
+
+
 def test_losses_match_their_definitions():
     y = np.array([[0.0, 1.0], [1.0, 0.0]])
     p = np.array([[0.2, 0.8], [0.6, 0.4]])

@@ -406,6 +406,10 @@ class CountingLoss(losses.CategoricalCrossentropy):
         self.calls += 1
         return super().__call__(y_true, y_pred)
 
+    def fused_value(self, y_true, y_pred):
+        self.calls += 1
+        return super().fused_value(y_true, y_pred)
+
 
 @pytest.mark.parametrize(
     ("plugins", "expected"),

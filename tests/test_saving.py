@@ -136,6 +136,38 @@ def test_weights_only_files(trained, hookfit_data, tmp_path):
         load_model(tmp_path / "w.h5")
 
 
+def test_background_saves_copy_the_state_at_once(trained, hookfit_data, tmp_path):
+    from hookfit.background import Jobs
+
+    x, y = hookfit_data
+    jobs = Jobs("test")
+    expected = trained.get_weights()
+    saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
+    saving.save_weights(trained, tmp_path / "w.h5", jobs=jobs)
+    trained.fit(x, y, epochs=1, verbose=0, config=False)  # changes the weights meanwhile
+    jobs.wait()
+    for name in ("m.h5", "w.h5"):
+        fresh = load_model(tmp_path / "m.h5")
+        fresh.load_weights(tmp_path / name)
+        for a, b in zip(fresh.get_weights(), expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_background_errors_reach_the_training_thread(trained, tmp_path, monkeypatch):
+    from hookfit.background import Jobs
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(saving, "_names", crash)
+    jobs = Jobs("ModelCheckpoint")
+    saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
+    with pytest.raises(OSError, match="disk full") as info:
+        jobs.wait()
+    assert info.value.__notes__ == ["hookfit: raised in a background job of ModelCheckpoint"]
+    jobs.wait()  # reported once
+
+
 def test_restore_returns_the_metadata(trained, tmp_path):
     saving.save_model(trained, tmp_path / "b.h5", metadata={"epoch": 7, "plugins": {}})
     assert saving.restore(trained, tmp_path / "b.h5") == {"epoch": 7, "plugins": {}}
@@ -158,7 +190,7 @@ def test_a_failed_write_leaves_the_previous_file(trained, tmp_path, monkeypatch)
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(saving, "_write_weights", crash)
+    monkeypatch.setattr(saving, "_names", crash)  # fails inside the write
     with pytest.raises(OSError, match="disk full"):
         trained.save(path)
     assert path.read_bytes() == before

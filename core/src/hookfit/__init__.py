@@ -50,6 +50,7 @@ __all__ = [
 _SUBMODULES = frozenset(
     {
         "activations",
+        "background",
         "callbacks",
         "datasets",
         "initializers",

@@ -19,7 +19,6 @@ import pluggy
 from . import hookspecs
 from .callback import Callback, overridden_hooks
 from .errors import PluginValidationError, nearest
-from .hookspecs import hookimpl
 from .plugins import PluginInfo
 
 # What the trainer passes positionally to each hook; model and params are
@@ -91,25 +90,14 @@ class CallbackList:
         self.members = list(members)
         self.model = model
         self.params = params
-        pm = pluggy.PluginManager("hookfit")
-        pm.add_hookspecs(hookspecs)
-        # pluggy calls the last registered first; registering in reverse
-        # keeps pm.hook calls in plugin order too.
-        for member in reversed(self.members):
-            _register(pm, member)
         fixed = {"model": model, "params": params}
         found: dict[str, list[tuple[tuple[int, int, int], Entry]]] = {}
-        for position, member in enumerate(self.members):
-            for impl in pm.get_hookcallers(pm.get_plugin(member.name)) or ():
-                hook = impl.name
-                for hi in impl.get_hookimpls():
-                    if hi.plugin_name != member.name:
-                        continue
-                    group = 0 if hi.tryfirst else 2 if hi.trylast else 1
-                    event = _event_of(hook)
-                    key = (group, position, EVENTS[event].index(hook))
-                    fn = _bind(hi.function, _wanted(hi.function, hook), _POSITIONAL[hook], fixed)
-                    found.setdefault(event, []).append((key, (fn, member, hook)))
+        for position, member, hook, fn, opts in _implementations(self.members):
+            group = 0 if opts.get("tryfirst") else 2 if opts.get("trylast") else 1
+            event = _event_of(hook)
+            key = (group, position, EVENTS[event].index(hook))
+            entry = (_bind(fn, _wanted(fn, hook), _POSITIONAL[hook], fixed), member, hook)
+            found.setdefault(event, []).append((key, entry))
         for event in EVENTS:
             setattr(self, event, [entry for _, entry in sorted(found.get(event, []), key=_first)])
         for member in self.members:
@@ -169,6 +157,34 @@ def hooks_of(obj: Any) -> list[str]:
     return sorted(found)
 
 
+def _implementations(
+    members: list[Member],
+) -> list[tuple[int, Member, str, Any, dict[str, Any]]]:
+    """Every hook implementation: (plugin position, member, hook, function, opts).
+
+    A `Callback`'s overridden methods are read directly (their names and
+    arguments are known to fit); other plugins go through pluggy, which
+    checks their hook and argument names. Only they pay for its scan.
+    """
+    found = []
+    pm = None
+    # pluggy calls the last registered first; registering in reverse keeps
+    # pm.hook calls in plugin order too.
+    for position, member in reversed(list(enumerate(members))):
+        if isinstance(member.obj, Callback):
+            found += [(position, member, *impl) for impl in _callback_impls(member)]
+            continue
+        if pm is None:
+            pm = pluggy.PluginManager("hookfit")
+            pm.add_hookspecs(hookspecs)
+        _register(pm, member)
+        for caller in pm.get_hookcallers(pm.get_plugin(member.name)) or ():
+            for hi in caller.get_hookimpls():
+                if hi.plugin_name == member.name:
+                    found.append((position, member, caller.name, hi.function, dict(hi.opts)))
+    return found
+
+
 def _first(item: tuple[tuple[int, int, int], Entry]) -> tuple[int, int, int]:
     return item[0]
 
@@ -225,11 +241,9 @@ def _register(pm: pluggy.PluginManager, member: Member) -> None:
             f"Plugin {member.label}: got the class {obj.__name__}, not an instance. "
             f"Pass {obj.__name__}(...) instead."
         )
-    target = _callback_adapter(member) if isinstance(obj, Callback) else obj
-    if not isinstance(obj, Callback):
-        _check_marked(pm, member)
+    _check_marked(pm, member)
     try:
-        pm.register(target, name=member.name)
+        pm.register(obj, name=member.name)
     except pluggy.PluginValidationError as exc:
         raise PluginValidationError(_explain(member, str(exc))) from exc
 
@@ -263,9 +277,9 @@ def _check_marked(pm: pluggy.PluginManager, member: Member) -> None:
         )
 
 
-def _callback_adapter(member: Member) -> object:
-    """Wrap a `Callback` so that pluggy sees one marked function per
-    overridden hook, taking exactly the hook's positional arguments."""
+def _callback_impls(member: Member) -> list[tuple[str, Any, dict[str, Any]]]:
+    """A `Callback`'s hooks: (hook, method, hookimpl options) for each method
+    it overrides; a method named like a misspelled hook is refused."""
     cb = member.obj
     for attr in dir(type(cb)):
         if attr.startswith("on_") and attr not in _SPEC_ARGS and callable(getattr(cb, attr)):
@@ -275,41 +289,25 @@ def _callback_adapter(member: Member) -> object:
                     f"Plugin {member.label} defines {attr}(), which is not a hookfit hook"
                     f"{hint}. It would never be called."
                 )
-
-    class Adapter:
-        pass
-
-    adapter = Adapter()
+    impls = []
     for hook in overridden_hooks(cb):
         method = getattr(cb, hook)
         if not callable(method):
             raise PluginValidationError(
                 f"Plugin {member.label}: {hook} is {method!r}, not a method or function."
             )
-        impl = _positional_impl(hook)
-        impl._hookfit_target = method  # type: ignore[attr-defined]
-        opts = getattr(method, "hookfit_impl", None) or {}
-        setattr(adapter, hook, hookimpl(**opts)(impl))
-    return adapter
+        impls.append((hook, _Positional(method), getattr(method, "hookfit_impl", None) or {}))
+    return impls
 
 
-def _positional_impl(hook: str) -> Callable[..., None]:
-    # Never called: the dispatcher calls the bound method directly. It only
-    # gives pluggy the argument names to check.
-    positional = _POSITIONAL[hook]
-    if positional == ("logs",):
+class _Positional:
+    """A Callback method: called with the hook's positional arguments, even
+    when declared with defaults (``logs={}``), which plain pluggy would not fill."""
 
-        def impl(logs: Any) -> None: ...
+    __slots__ = ("_hookfit_target",)
 
-    elif positional == ("epoch", "logs"):
-
-        def impl(epoch: int, logs: Any) -> None: ...  # type: ignore[misc]
-
-    else:
-
-        def impl(batch: int, logs: Any) -> None: ...  # type: ignore[misc]
-
-    return impl
+    def __init__(self, method: Any) -> None:
+        self._hookfit_target = method
 
 
 def _explain(member: Member, pluggy_message: str) -> str:

@@ -243,14 +243,26 @@ def find_file(start: Path | None = None) -> Path | None:
         if (candidate / FILE_NAME).is_file():
             return candidate / FILE_NAME
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
-                continue
-            if isinstance(data.get("tool"), dict) and "hookfit" in data["tool"]:
-                return pyproject
+        if pyproject.is_file() and _has_hookfit_table(pyproject):
+            return pyproject
     return None
+
+
+_tables: dict[tuple[Path, int, int], bool] = {}
+
+
+def _has_hookfit_table(pyproject: Path) -> bool:
+    # Every fit looks for a config file: a pyproject.toml is parsed once per
+    # version of it, not once per fit.
+    try:
+        stat = pyproject.stat()
+        key = (pyproject, stat.st_mtime_ns, stat.st_size)
+        if key not in _tables:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            _tables[key] = isinstance(data.get("tool"), dict) and "hookfit" in data["tool"]
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return False
+    return _tables[key]
 
 
 def read_file(path: Path, cat: Catalogue | None = None) -> Layer:

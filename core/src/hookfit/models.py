@@ -64,7 +64,6 @@ class Model:
         self.rng = utils.new_generator()
         self._acc_kind: str | None = None
         self._fused = False
-        self._buffers: dict[tuple[str, int], Array] = {}
 
     # -- structure -----------------------------------------------------------
 
@@ -99,8 +98,7 @@ class Model:
                 )
             dim = layer.output_dim or dim
         self._trainable = [ly for ly in self.layers if ly.trainable and ly.weights]
-        self._weights = [w for ly in self._trainable for w in ly.weights]
-        self._grads = [g for ly in self._trainable for g in ly.grads]
+        self._weights, self._grads = _flatten(self._trainable)
         # A layer needs d(loss)/d(input) only if something before it learns.
         self._need_dx = [any(ly.weights for ly in self.layers[:i]) for i in range(len(self.layers))]
 
@@ -312,7 +310,8 @@ class Model:
         return x
 
     def _metrics(self, y: Array, out: Array) -> tuple[float, float | None]:
-        loss = cast(losses.Loss, self.loss)(y, out)
+        function = cast(losses.Loss, self.loss)
+        loss = function.fused_value(y, out) if self._fused else function(y, out)
         acc = losses.accuracy(self._acc_kind, y, out) if self._acc_kind else None
         return loss, acc
 
@@ -334,12 +333,10 @@ class Model:
         cast(optimizers.Optimizer, self.optimizer).apply(self._weights, self._grads)
         return result
 
-    def _gather(self, key: str, data: Array, index: Array) -> Array:
-        buf = self._buffers.get((key, len(index)))
-        if buf is None or buf.shape[1:] != data.shape[1:] or buf.dtype != data.dtype:
-            buf = np.empty((len(index), *data.shape[1:]), dtype=data.dtype)
-            self._buffers[(key, len(index))] = buf
-        return np.take(data, index, axis=0, out=buf)
+    def _gather(self, data: Array, index: Array) -> Array:
+        # np.take into a fresh array measured faster than into a reused
+        # buffer (out=), which takes numpy's slower path.
+        return np.take(data, index, axis=0)
 
     # -- training API --------------------------------------------------------
 
@@ -480,7 +477,7 @@ class Model:
                         xb, yb = x[start:stop], y[start:stop]
                     else:
                         index = order[start:stop]
-                        xb, yb = self._gather("x", x, index), self._gather("y", y, index)
+                        xb, yb = self._gather(x, index), self._gather(y, index)
                     size = stop - start
                     if on_batch_begin:
                         fire(on_batch_begin, batch, {"batch": batch, "size": size})
@@ -666,6 +663,29 @@ class Sequential(Model):
         if self.built:
             self.build(self.input_dim)  # type: ignore[arg-type]
         return layer
+
+
+def _flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
+    """Put every trainable weight (and its gradient) in one buffer.
+
+    The layers keep working on views of it, while the optimizer updates one
+    array per step instead of two per layer. Layers of another dtype than
+    the first keep arrays of their own.
+    """
+    weights = [w for ly in layers for w in ly.weights]
+    if not weights or any(w.dtype != weights[0].dtype for w in weights):
+        return weights, [g for ly in layers for g in ly.grads]
+    flat_w = np.empty(sum(w.size for w in weights), dtype=weights[0].dtype)
+    flat_g = np.zeros_like(flat_w)
+    start = 0
+    for layer in layers:
+        for i, w in enumerate(layer.weights):
+            view = flat_w[start : start + w.size].reshape(w.shape)
+            view[...] = w
+            layer.weights[i] = view
+            layer.grads[i] = flat_g[start : start + w.size].reshape(w.shape)
+            start += w.size
+    return [flat_w], [flat_g]
 
 
 def _batch_size(value: Any) -> int:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import initializers, losses, optimizers
+from .background import Jobs
 from .errors import ConfigError, FormatError, HookfitWarning, MissingDependencyError, nearest
 from .layers import LAYER_CLASSES, Layer
 from .typecheck import parameters
@@ -141,6 +142,7 @@ def save_model(
     overwrite: bool = True,
     include_optimizer: bool = True,
     metadata: dict[str, Any] | None = None,
+    jobs: Jobs | None = None,
 ) -> None:
     """Write the model, its training config and hookfit's optimizer state.
 
@@ -153,71 +155,126 @@ def save_model(
         metadata: JSON-able data stored in the same file (read it back with
             `restore`), so that a backup and its bookkeeping are one
             atomic write.
+        jobs: Write in the background: the model's state is copied now and
+            the file is written by ``jobs``' thread (plugins use this).
     """
     target = _check_target(path, overwrite)
-    config = json.dumps(model_config(model))
+    copy = jobs is not None
+    root = {
+        "keras_version": KERAS_VERSION.encode(),
+        "backend": b"tensorflow",
+        "model_config": json.dumps(model_config(model)).encode(),
+    }
     training = training_config(model)
-    with atomic_file(target) as temp, h5py().File(temp, "w") as f:
-        f.attrs["keras_version"] = KERAS_VERSION.encode()
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["model_config"] = config.encode()
-        if training is not None:
-            f.attrs["training_config"] = json.dumps(training).encode()
-        _write_weights(f.create_group("model_weights"), model)
-        if include_optimizer or metadata is not None:
-            group = f.create_group("hookfit")
-            if include_optimizer:
-                _write_state(group, model)
-            if metadata is not None:
-                group.attrs["metadata"] = json.dumps(metadata)
+    if training is not None:
+        root["training_config"] = json.dumps(training).encode()
+    state = _state(model, copy) if include_optimizer else None
+    if metadata is not None:
+        state = {**(state or {"attrs": {}, "slots": {}})}
+        state["attrs"] = {**state["attrs"], "metadata": json.dumps(metadata)}
+    snapshot = (root, _weights(model, copy), state)
+    if jobs is None:
+        _write(target, *snapshot)
+    else:
+        jobs.submit(_write, target, *snapshot)
 
 
-def save_weights(model: Model, path: str | os.PathLike[str], overwrite: bool = True) -> None:
-    """Write the weights only, at the file's root (Keras 2's save_weights)."""
+def save_weights(
+    model: Model, path: str | os.PathLike[str], overwrite: bool = True, jobs: Jobs | None = None
+) -> None:
+    """Write the weights only, at the file's root (Keras 2's save_weights).
+
+    Args:
+        model: A built model.
+        path: The ``.h5`` file.
+        overwrite: False refuses an existing file.
+        jobs: Write in the background, as `save_model` does.
+    """
     target = _check_target(path, overwrite)
-    with atomic_file(target) as temp, h5py().File(temp, "w") as f:
-        _write_weights(f, model)
+    weights = _weights(model, jobs is not None)
+    if jobs is None:
+        _write(target, None, weights, None)
+    else:
+        jobs.submit(_write, target, None, weights, None)
 
 
-def _write_weights(group: Any, model: Model) -> None:
-    group.attrs["keras_version"] = KERAS_VERSION.encode()
-    group.attrs["backend"] = b"tensorflow"
-    group.attrs["layer_names"] = _names([layer.name for layer in model.layers])
-    for layer in model.layers:
-        g = group.create_group(layer.name)
-        names = [f"{layer.name}/{w}:0" for w in layer.weight_names] if layer.weights else []
-        g.attrs["weight_names"] = _names(names)
-        for name, value in zip(names, layer.weights, strict=True):
-            g.create_dataset(name, data=value)
+Weights = list[tuple[str, list[tuple[str, np.ndarray]]]]
 
 
-def _names(items: list[str]) -> np.ndarray:
-    return np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
+def _weights(model: Model, copy: bool) -> Weights:
+    """Every layer's name and its ``(dataset name, array)`` pairs."""
+    return [
+        (
+            layer.name,
+            [
+                (f"{layer.name}/{name}:0", np.array(value, copy=copy))
+                for name, value in zip(layer.weight_names, layer.weights, strict=True)
+            ]
+            if layer.weights
+            else [],
+        )
+        for layer in model.layers
+    ]
 
 
-def _write_state(group: Any, model: Model) -> None:
-    opt = model.optimizer
+def _state(model: Model, copy: bool) -> dict[str, Any]:
+    """hookfit's own state: random generators and optimizer slots."""
     rngs = {"model": model.rng.bit_generator.state}
     for layer in model.layers:
         rng = getattr(layer, "rng", None)  # Dropout's, when it has a seed of its own
         if rng is not None and rng is not model.rng:
             rngs[layer.name] = rng.bit_generator.state
-    group.attrs["rng_states"] = json.dumps(rngs)
-    if opt is None:
-        return
-    if (
-        len(opt.slots.get(opt.slot_names[0], ())) != len(model._weights)
-        if opt.slot_names
-        else False
-    ):
-        opt.build(model._weights)  # never stepped: save its zero slots all the same
-    group.attrs["optimizer"] = json.dumps(
-        {"class_name": type(opt).__name__, "config": opt.get_config(), "iterations": opt.iterations}
-    )
-    for slot, arrays in opt.slots.items():
-        g = group.create_group(f"slots/{slot}")
-        for i, array in enumerate(arrays):
-            g.create_dataset(str(i), data=array)
+    attrs = {"rng_states": json.dumps(rngs)}
+    slots: dict[str, list[np.ndarray]] = {}
+    opt = model.optimizer
+    if opt is not None:
+        stepped = opt.slot_names and len(opt.slots.get(opt.slot_names[0], ())) == len(
+            model._weights
+        )
+        if opt.slot_names and not stepped:
+            opt.build(model._weights)  # never stepped: save its zero slots all the same
+        attrs["optimizer"] = json.dumps(
+            {
+                "class_name": type(opt).__name__,
+                "config": opt.get_config(),
+                "iterations": opt.iterations,
+            }
+        )
+        slots = {
+            name: [np.array(a, copy=copy) for a in arrays] for name, arrays in opt.slots.items()
+        }
+    return {"attrs": attrs, "slots": slots}
+
+
+def _write(
+    target: Path, root: dict[str, bytes] | None, weights: Weights, state: dict[str, Any] | None
+) -> None:
+    with atomic_file(target) as temp, h5py().File(temp, "w") as f:
+        group = f
+        if root is not None:  # a whole model; weights only go at the root
+            for key, value in root.items():
+                f.attrs[key] = value
+            group = f.create_group("model_weights")
+        group.attrs["keras_version"] = KERAS_VERSION.encode()
+        group.attrs["backend"] = b"tensorflow"
+        group.attrs["layer_names"] = _names([name for name, _ in weights])
+        for name, arrays in weights:
+            g = group.create_group(name)
+            g.attrs["weight_names"] = _names([n for n, _ in arrays])
+            for dataset, array in arrays:
+                g.create_dataset(dataset, data=array)
+        if state is not None:
+            own = f.create_group("hookfit")
+            for key, value in state["attrs"].items():
+                own.attrs[key] = value
+            for slot, arrays in state["slots"].items():
+                g = own.create_group(f"slots/{slot}")
+                for i, array in enumerate(arrays):
+                    g.create_dataset(str(i), data=array)
+
+
+def _names(items: list[str]) -> np.ndarray:
+    return np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
 
 
 def model_config(model: Model) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+import hookfit
 from hookfit import Callback, ConfigError, FormatError, HookfitWarning, PluginValidationError
 from hookfit.layers import Dense, Dropout
 from hookfit.models import Sequential
@@ -57,22 +58,29 @@ class HalveLr(Callback):
 
 class KillAfterSave(Callback):
     # trylast and placed after BackupAndRestore: runs after the epoch's backup
+    # was handed to hookfit's I/O thread, and waits until it is written
     @hookfit.hookimpl(trylast=True)
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 2:
+            hookfit.background.drain()
             os.kill(os.getpid(), signal.SIGKILL)
 
 
 class KillBeforeSave(Callback):
+    # runs before BackupAndRestore: the epoch's backup is never handed over;
+    # the previous one, written in the background, has landed
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 2:
+            hookfit.background.drain()
             os.kill(os.getpid(), signal.SIGKILL)
 
 
 class KillMidEpoch(Callback):
-    # 3 batches per epoch: after batch 1 of epoch 3
+    # 3 batches per epoch: after batch 1 of epoch 3, once the backup written
+    # in the background since epoch 2 ended has landed (it takes milliseconds)
     def on_batch_end(self, batch, logs=None):
         if self.model.optimizer.iterations == 3 * 3 + 2:
+            hookfit.background.drain()
             os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -270,6 +278,7 @@ def test_the_folder_is_removed_after_a_finished_run(tmp_path, hookfit_data):
 
     class Look(Callback):
         def on_epoch_end(self, epoch, logs=None):
+            hookfit.background.drain()  # the backups are written in the background
             seen.append(sorted(os.listdir(tmp_path / "b")) if (tmp_path / "b").exists() else [])
 
     fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), Look()], epochs=3)

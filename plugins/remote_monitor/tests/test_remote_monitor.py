@@ -34,6 +34,7 @@ class Server:
     def __init__(self):
         self.requests = []
         self.status = 200
+        self.statuses: list[int] = []  # answers for the next requests, in order
         self.block = False
         self.release = threading.Event()
         server = self
@@ -54,7 +55,8 @@ class Server:
                 )
                 if server.block:
                     server.release.wait()
-                self.send_response(server.status)
+                status = server.statuses.pop(0) if server.statuses else server.status
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -260,8 +262,9 @@ def test_server_answering_500(hookfit_model, hookfit_data, server):
 def test_one_warning_per_cause_and_a_count_of_the_failed_posts(server, recwarn):
     monitor = RemoteMonitor(server.root)
     monitor.on_train_begin({})
-    for epoch, status in enumerate([500, 200, 404, 500, 404]):
-        server.status = status
+    # posts leave from a background thread: the answers are queued up front
+    server.statuses = [500, 200, 404, 500, 404]
+    for epoch in range(5):
         monitor.on_epoch_end(epoch, {})
     monitor.on_train_end({})
     url = server.root + PATH

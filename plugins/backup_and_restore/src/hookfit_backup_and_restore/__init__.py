@@ -10,6 +10,7 @@ from typing import Any
 
 import hookfit
 from hookfit import Callback, ConfigError, FormatError, HookfitWarning, PluginValidationError
+from hookfit.background import Jobs
 from hookfit.saving import remove_stale_temp_files, restore, save_model
 
 FILENAME = "backup.h5"
@@ -20,7 +21,9 @@ class BackupAndRestore(Callback):
     interruption.
 
     At the end of every epoch (or every ``save_freq`` batches) it writes one
-    file, ``backup_dir/backup.h5``, atomically: the weights, the optimizer
+    file, ``backup_dir/backup.h5``, atomically and in the background, while
+    the next epoch runs (a run killed in the milliseconds before the file
+    lands resumes one epoch earlier, still exactly): the weights, the optimizer
     state and learning rate, the random generators (shuffling, dropout), the
     next epoch to run, and the ``state_dict()`` of every plugin of the run
     that has ``state_dict``/``load_state_dict``. A `fit` started again with
@@ -83,6 +86,7 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = delete_checkpoint
         self.path = Path(backup_dir) / FILENAME
         self._epoch = self._batches = 0
+        self._jobs = Jobs("BackupAndRestore")
         if save_freq != "epoch":
             # An instance attribute registers the batch hook for this mode only,
             # so the default mode costs nothing per batch.
@@ -100,6 +104,7 @@ class BackupAndRestore(Callback):
 
     @hookfit.hookimpl(trylast=True)  # after the other plugins have reset their state
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._jobs.wait()
         self._epoch = self._batches = 0
         if not self.path.is_file():
             return
@@ -140,7 +145,11 @@ class BackupAndRestore(Callback):
 
     @hookfit.hookimpl(trylast=True)  # after the other plugins have seen this epoch
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.save_freq == "epoch":
+        # With delete_checkpoint, the last epoch's backup would be deleted at
+        # once by on_train_end; a run killed before that resumes from the one
+        # before, just as exactly.
+        last = epoch + 1 >= self.params.get("epochs", epoch + 2)
+        if self.save_freq == "epoch" and not (last and self.delete_checkpoint):
             self._save(epoch + 1, None)
 
     def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
@@ -167,9 +176,13 @@ class BackupAndRestore(Callback):
             "stop_training": bool(self.model.stop_training),
             "plugins": states,
         }
-        save_model(self.model, self.path, metadata=meta)
+        # Copied now, written on hookfit's I/O thread while the next epoch
+        # runs; at most one backup is in flight, and on_train_end waits.
+        self._jobs.wait()
+        save_model(self.model, self.path, metadata=meta, jobs=self._jobs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._jobs.wait()
         if self.model.interrupted or not self.delete_checkpoint:
             return
         folder = self.path.parent

@@ -14,6 +14,7 @@ from typing import IO, Any
 import numpy as np
 
 from hookfit import Callback, ConfigError, HookfitError
+from hookfit.background import Jobs
 
 
 class CSVLogger(Callback):
@@ -79,6 +80,7 @@ class CSVLogger(Callback):
         self.writer: csv.DictWriter[str] | None = None
         self.csv_file: IO[str] | None = None
         self._header: list[str] | None = None  # the header in the file, exactly
+        self._jobs = Jobs("CSVLogger")
         self._started = False
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -184,12 +186,14 @@ class CSVLogger(Callback):
         )
 
     def _sync(self) -> None:
-        # fsync, not just flush: a row that was written survives a crash.
+        # flush now (a killed process keeps the row); fsync (a crashed
+        # machine keeps it too) on hookfit's I/O thread, so no epoch waits.
         if self.csv_file is not None:
             self.csv_file.flush()
-            os.fsync(self.csv_file.fileno())
+            self._jobs.submit(os.fsync, self.csv_file.fileno())
 
     def _close(self) -> None:
+        self._jobs.wait()  # no fsync may outlive its file descriptor
         if self.csv_file is not None:
             self.csv_file.close()
         self.csv_file = None

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from hookfit import Callback, ConfigError
+from hookfit import Callback, ConfigError, saving
+from hookfit.background import Jobs
 from hookfit.monitor import Monitor
 
 from ._files import Ledger, check_filepath, check_placeholders, remove_stale_temp_files
@@ -100,6 +101,7 @@ class ModelCheckpoint(Callback):
         self._batches_seen = 0
         self._epoch = 0
         self._ledger = Ledger(self._monitor.mode, save_top_k)
+        self._jobs = Jobs("ModelCheckpoint")
         self._last_name = "last" + Path(self.filepath).suffix
         if save_freq != "epoch":
             # An instance attribute registers the batch hook only when it is
@@ -171,7 +173,9 @@ class ModelCheckpoint(Callback):
             self.best = current
         if write:
             self._write(path)
-            self._ledger.add(path, current)
+            for old in self._ledger.add(path, current):
+                # queued after the new file's write, so the best is never missing
+                self._jobs.submit(Path(old).unlink, missing_ok=True)
         if self.save_last:
             self._write(str(Path(path).with_name(self._last_name)))
 
@@ -188,10 +192,14 @@ class ModelCheckpoint(Callback):
             ) from None
 
     def _write(self, path: str) -> None:
+        # The state is copied now; the file is written on hookfit's I/O thread.
         if self.save_weights_only:
-            self.model.save_weights(path, overwrite=True)
+            saving.save_weights(self.model, path, jobs=self._jobs)
         else:
-            self.model.save(path, overwrite=True)
+            saving.save_model(self.model, path, jobs=self._jobs)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._jobs.wait()
 
     def state_dict(self) -> dict[str, Any]:
         """What a resumed run needs (JSON-able): best values, files and counters."""

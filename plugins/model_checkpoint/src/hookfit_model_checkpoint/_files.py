@@ -100,16 +100,17 @@ class Ledger:
             return True
         return self.rank(score) < max(self.rank(s) for s in self.files.values())
 
-    def add(self, path: str, score: float | None) -> None:
-        """Record a written file, then delete the files beyond the ``keep``
-        best (the sort is stable: of equal values the earliest stays)."""
+    def add(self, path: str, score: float | None) -> list[str]:
+        """Record a written file and return the files beyond the ``keep``
+        best, for the caller to delete (of equal values the earliest stays)."""
         self.files.pop(path, None)
         self.files[path] = score
         if self.keep is None:
-            return
-        for old in sorted(self.files, key=lambda p: self.rank(self.files[p]))[self.keep :]:
+            return []
+        dropped = sorted(self.files, key=lambda p: self.rank(self.files[p]))[self.keep :]
+        for old in dropped:
             del self.files[old]
-            Path(old).unlink(missing_ok=True)
+        return dropped
 
     def best(self) -> tuple[str | None, float | None]:
         """The best file and its value; the latest file when no value was seen."""

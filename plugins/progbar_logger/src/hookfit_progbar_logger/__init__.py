@@ -116,6 +116,8 @@ class ProgbarLogger(Callback):
             )
 
     def _advance(self, logs: dict[str, Any]) -> None:
+        if not self.verbose:  # on by name with verbose=0, as in Keras: silent and free
+            return
         size = logs.get("size", 0)
         self._seen += 1 if self.count_mode == "steps" else size
         self._count += size

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
 from hookfit import Callback, ConfigError, HookfitWarning, MissingDependencyError
+from hookfit.background import Jobs
 
 _MISSING = (
     "RemoteMonitor requires the `requests` library: pip install hookfit-remote-monitor "
@@ -75,6 +77,8 @@ class RemoteMonitor(Callback):
         self.send_as_json, self.timeout = send_as_json, float(timeout)
         self.posts = self.failures = 0
         self._session: Any = None
+        # Posts go out on hookfit's I/O thread: a slow server never stalls a batch.
+        self._jobs = Jobs("RemoteMonitor")
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         try:
@@ -84,15 +88,20 @@ class RemoteMonitor(Callback):
         self._close()
         self._session = requests.Session()
         self.posts = self.failures = 0
-        self._warned: set[tuple[str, str]] = set()
+        self._warned: set[str] = set()
+        self._causes: deque[str] = deque()  # filled by the I/O thread
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self._session is None:  # driven by hand, without on_train_begin
             self.on_train_begin()
+        send = json.dumps({"epoch": epoch, **{k: _plain(v) for k, v in (logs or {}).items()}})
+        self._jobs.submit(self._post, send)
+        self._warn()
+
+    def _post(self, send: str) -> None:
         import requests
 
         url = self.root + self.path
-        send = json.dumps({"epoch": epoch, **{k: _plain(v) for k, v in (logs or {}).items()}})
         headers = {"Content-Type": "application/json"} if self.send_as_json else {}
         headers.update(self.headers or {})
         body = send.encode() if self.send_as_json else {self.field: send}
@@ -108,13 +117,23 @@ class RemoteMonitor(Callback):
             cause = _reason(exc)
         if cause:
             self.failures += 1
-        if cause and (url, cause) not in self._warned:
-            self._warned.add((url, cause))
-            msg = f"RemoteMonitor: could not post to {url}: {cause}. Training goes on; further "
-            msg += "failures are counted and reported when training ends."
-            warnings.warn(msg, HookfitWarning, stacklevel=2)
+            self._causes.append(cause)
+
+    def _warn(self) -> None:
+        # Warnings come from the training thread, where the user's filters and
+        # pytest's capture apply, once per cause.
+        url = self.root + self.path
+        while self._causes:
+            cause = self._causes.popleft()
+            if cause not in self._warned:
+                self._warned.add(cause)
+                msg = f"RemoteMonitor: could not post to {url}: {cause}. Training goes on; "
+                msg += "further failures are counted and reported when training ends."
+                warnings.warn(msg, HookfitWarning, stacklevel=3)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self._jobs.wait()
+        self._warn()
         self._close()
         if self.failures:
             url = self.root + self.path

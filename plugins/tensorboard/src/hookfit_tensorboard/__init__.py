@@ -6,7 +6,10 @@ import os
 import warnings
 from typing import Any, Literal
 
-from hookfit import Callback, ConfigError, HookfitWarning
+from hookfit import Callback, HookfitWarning
+from hookfit.background import Jobs
+
+from ._arguments import checked
 
 
 class TensorBoard(Callback):
@@ -71,55 +74,18 @@ class TensorBoard(Callback):
         update_freq: Literal["epoch", "batch"] | int = "epoch",
     ) -> None:
         super().__init__()
-        if not isinstance(log_dir, (str, os.PathLike)) or not os.fspath(log_dir):
-            raise _error("log_dir must be a non-empty folder path such as './logs'", log_dir)
-        self.log_dir = os.fspath(log_dir)
-        if os.path.isfile(self.log_dir):
-            raise _error("log_dir must be a folder, not a file", self.log_dir)
-        for name, value, low in (
-            ("histogram_freq", histogram_freq, 0),
-            ("batch_size", batch_size, 1),
-            ("embeddings_freq", embeddings_freq, 0),
-        ):
-            if not _is_int(value) or value < low:
-                raise _error(f"{name} must be an integer >= {low}", value)
-        for name, value in (
-            ("write_graph", write_graph),
-            ("write_grads", write_grads),
-            ("write_images", write_images),
-        ):
-            if not isinstance(value, bool):
-                raise _error(f"{name} must be True or False", value)
-            if value and name != "write_graph" and not histogram_freq:
-                raise ConfigError(
-                    f"TensorBoard: {name}=True needs histogram_freq >= 1 (it is written with the "
-                    "weight histograms, every histogram_freq epochs), got histogram_freq=0."
-                )
-        names = embeddings_layer_names
-        if isinstance(names, str):
-            names = [names]
-        elif names is not None:
-            if not _strings(names):
-                raise _error("embeddings_layer_names must be None or a list of layer names", names)
-            names = list(names)
-        metadata = embeddings_metadata
-        if isinstance(metadata, os.PathLike):
-            metadata = os.fspath(metadata)
-        if not (metadata is None or isinstance(metadata, str) or _path_dict(metadata)):
-            raise _error(
-                "embeddings_metadata must be None, a file name (for every layer) or a dict of "
-                "layer name to file name",
-                metadata,
-            )
-        if update_freq in ("epoch", "batch"):
-            every = 0 if update_freq == "epoch" else 1
-        elif isinstance(update_freq, int) and _is_int(update_freq) and update_freq >= 1:
-            every = update_freq
-        else:
-            raise _error(
-                "update_freq must be 'epoch', 'batch' or an integer N >= 1 (every N batches)",
-                update_freq,
-            )
+        self.log_dir, names, metadata, every = checked(
+            log_dir,
+            histogram_freq,
+            batch_size,
+            write_graph,
+            write_grads,
+            write_images,
+            embeddings_freq,
+            embeddings_layer_names,
+            embeddings_metadata,
+            update_freq,
+        )
         self.histogram_freq = histogram_freq
         self.batch_size = batch_size
         self.write_graph = write_graph
@@ -136,6 +102,7 @@ class TensorBoard(Callback):
             self.on_batch_end = self._on_batch_end  # type: ignore[method-assign]
         self._tb: Any = None
         self._writers: dict[str, Any] = {}
+        self._jobs = Jobs("TensorBoard")
         self._embedded: list[tuple[Any, str | None]] = []
         self._batches_before = 0
         self._skipped: set[str] = set()
@@ -150,39 +117,62 @@ class TensorBoard(Callback):
             self._embedded = _summaries.embedding_layers(
                 self.model, self.embeddings_layer_names, self.embeddings_metadata, self.log_dir
             )
+        # Opening a writer takes milliseconds: open the ones that will surely
+        # be written while the first epoch runs (no empty run folders).
+        runs = ["train"] if self.write_graph else []
+        self._jobs.submit(
+            self._open, runs + ["validation"] * bool(self.params.get("do_validation"))
+        )
         if self.write_graph:
             from hookfit.saving import model_config
 
-            self._write("train", 0, [_summaries.keras_model("keras", model_config(self.model))])
-            self._writers["train"].flush()
+            graph = model_config(self.model)
+            self._jobs.submit(
+                lambda: self._write("train", 0, [self._tb.keras_model("keras", graph)])
+            )
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # Counting from the epoch keeps a resumed run's batch steps in line.
         self._batches_before = epoch * int(self.params.get("steps") or 0)
 
+    # The training thread only reads the numbers (and copies the weights);
+    # building the summaries and writing the events happen on hookfit's I/O
+    # thread, so an epoch does not wait for protobuf or the disk.
+
     def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         step = self._batches_before + batch + 1
         if step % self._every == 0:
             items = (item for item in (logs or {}).items() if item[0] not in ("batch", "size"))
-            self._write("train", step, self._scalars("batch_", items))
+            self._jobs.submit(self._write_scalars, "train", step, self._numbers("batch_", items))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = dict(logs or {})
         if "lr" not in logs and getattr(self.model.optimizer, "lr", None) is not None:
             logs["lr"] = self.model.optimizer.lr
-        train = [(k, v) for k, v in logs.items() if not k.startswith("val_")]
-        self._write("train", epoch, self._scalars("epoch_", train))
-        val = [(k[4:], v) for k, v in logs.items() if k.startswith("val_")]
-        self._write("validation", epoch, self._scalars("epoch_", val))
+        train = self._numbers("epoch_", [(k, v) for k, v in logs.items() if k[:4] != "val_"])
+        val = self._numbers("epoch_", [(k[4:], v) for k, v in logs.items() if k[:4] == "val_"])
+        weights = None
         if self.histogram_freq and epoch % self.histogram_freq == 0:
-            self._write("train", epoch, self._weights())
+            weights = self._weights()
+        self._jobs.submit(self._write_epoch, epoch, train, val, weights)
         if self.embeddings_freq and epoch % self.embeddings_freq == 0:
             self._tb.write_projector(self.log_dir, self._embedded)
+
+    def _write_epoch(self, epoch: int, train: Any, val: Any, weights: Any) -> None:
+        self._write_scalars("train", epoch, train)
+        self._write_scalars("validation", epoch, val)
+        if weights is not None:
+            self._write("train", epoch, self._summaries(weights))
         for writer in self._writers.values():
             writer.flush()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._close()
+
+    def _open(self, runs: list[str]) -> None:
+        for run in runs:
+            if run not in self._writers:
+                self._writers[run] = self._tb.EventFileWriter(os.path.join(self.log_dir, run))
 
     def _write(self, run: str, step: int, values: list[Any]) -> None:
         if not values:
@@ -192,16 +182,20 @@ class TensorBoard(Callback):
         self._writers[run].add_event(self._tb.event(step, values))
 
     def _close(self) -> None:
+        self._jobs.wait()
         writers, self._writers = self._writers, {}
         for writer in writers.values():
             writer.close()
 
-    def _scalars(self, prefix: str, items: Any) -> list[Any]:
+    def _write_scalars(self, run: str, step: int, numbers: list[tuple[str, float]]) -> None:
+        self._write(run, step, [self._tb.scalar(tag, number) for tag, number in numbers])
+
+    def _numbers(self, prefix: str, items: Any) -> list[tuple[str, float]]:
         values = []
         for key, value in items:
             number = self._tb.number(value)
             if number is not None:
-                values.append(self._tb.scalar(prefix + key, number))
+                values.append((prefix + key, number))
             elif key not in self._skipped:
                 self._skipped.add(key)
                 warnings.warn(
@@ -211,33 +205,19 @@ class TensorBoard(Callback):
                 )
         return values
 
-    def _weights(self) -> list[Any]:
-        tb, values = self._tb, []
+    def _weights(self) -> list[tuple[str, str, Any]]:
+        """Copies of what the histograms and images show: (kind, tag, array)."""
+        found = []
         for layer in self.model.layers:
             grads = layer.grads if len(layer.grads) == len(layer.weights) else []
             for i, (name, weight) in enumerate(zip(layer.weight_names, layer.weights, strict=True)):
                 tag = f"{layer.name}/{name}"
-                values.append(tb.histogram(f"{tag}/histogram", weight))
+                found.append(("histogram", f"{tag}/histogram", weight.copy()))
                 if self.write_grads and grads:
-                    values.append(tb.histogram(f"{tag}_grad/histogram", grads[i]))
+                    found.append(("histogram", f"{tag}_grad/histogram", grads[i].copy()))
                 if self.write_images and weight.ndim in (1, 2):
-                    values.append(tb.image(f"{tag}/image", weight))
-        return values
+                    found.append(("image", f"{tag}/image", weight.copy()))
+        return found
 
-
-def _error(what: str, got: Any) -> ConfigError:
-    return ConfigError(f"TensorBoard: {what}, got {got!r}.")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
-
-
-def _path_dict(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(k, str) and isinstance(v, (str, os.PathLike)) for k, v in value.items()
-    )
+    def _summaries(self, weights: list[tuple[str, str, Any]]) -> list[Any]:
+        return [getattr(self._tb, kind)(tag, array) for kind, tag, array in weights]

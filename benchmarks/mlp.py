@@ -1,0 +1,138 @@
+"""Benchmark 2: a 784-512-512-10 ReLU MLP, time per training step.
+
+hookfit against a hand-written PyTorch CPU loop (RMSprop, batch 128,
+shuffled, no validation), and hookfit's achieved GFLOP/s against the
+machine's single-precision matmul rate measured in the same run, two ways:
+a large square sgemm (2048^3, the machine's peak as numpy sees it) and the
+exact matrix products of one training step of this MLP (what the step could
+reach if nothing but its matmuls took time).
+
+    python benchmarks/mlp.py [--rounds 7] [--steps 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import common
+import numpy as np
+
+LAYERS = (784, 512, 512, 10)
+BATCH = 128
+
+
+def step_flops() -> float:
+    """Matmul FLOPs of one training step: forward, weight gradients, and the
+    input gradients of every layer but the first."""
+    pairs = list(itertools.pairwise(LAYERS))
+    forward = sum(2 * BATCH * a * b for a, b in pairs)
+    input_grads = sum(2 * BATCH * a * b for a, b in pairs[1:])
+    return 2 * forward + input_grads
+
+
+def hookfit_case(x, one_hot, steps):
+    from hookfit.layers import Dense
+    from hookfit.models import Sequential
+    from hookfit.utils import set_random_seed
+
+    set_random_seed(0)
+    model = Sequential(
+        [
+            Dense(512, activation="relu", input_dim=784),
+            Dense(512, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    off = {"hookfit": {"autoload": False}}  # steps only: no plugins
+    return lambda: model.fit(x, one_hot, batch_size=BATCH, epochs=1, verbose=0, config=off)
+
+
+def torch_case(x, labels, steps):
+    import torch
+
+    layers = []
+    for a, b in itertools.pairwise(LAYERS):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
+    generator = torch.Generator().manual_seed(0)
+
+    def epoch():
+        order = torch.randperm(len(xt), generator=generator)
+        for start in range(0, len(xt), BATCH):
+            index = order[start : start + BATCH]
+            optimizer.zero_grad()
+            loss_fn(model(xt[index]), yt[index]).backward()
+            optimizer.step()
+
+    return epoch
+
+
+def gemm_cases(rng):
+    big = [rng.normal(size=(2048, 2048)).astype(np.float32) for _ in range(2)]
+    shapes = []  # the products of one step: forward, dW, dX (not for layer 1)
+    for i, (a, b) in enumerate(itertools.pairwise(LAYERS)):
+        shapes.append(((BATCH, a), (a, b)))
+        shapes.append(((a, BATCH), (BATCH, b)))
+        if i:
+            shapes.append(((BATCH, b), (b, a)))
+    operands = [
+        (rng.normal(size=s).astype(np.float32), rng.normal(size=t).astype(np.float32))
+        for s, t in shapes
+    ]
+    outputs = [np.empty((s[0], t[1]), np.float32) for s, t in shapes]
+
+    def square():
+        np.matmul(big[0], big[1])
+
+    def step_products():
+        for (a, b), out in zip(operands, outputs, strict=True):
+            np.matmul(a, b, out=out)
+
+    return square, step_products
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=100)
+    args = parser.parse_args()
+    common.use_threads()
+    x, labels, one_hot = common.synthetic(BATCH * args.steps, 784, 10)
+    square, products = gemm_cases(np.random.default_rng(1))
+    cases = {
+        "hookfit": hookfit_case(x, one_hot, args.steps),
+        "pytorch": torch_case(x, labels, args.steps),
+        "sgemm_2048": square,
+        "step_matmuls": products,
+    }
+    stats = common.summary(common.interleaved(cases, args.rounds))
+    hookfit_step = stats["hookfit"]["median"] / args.steps
+    torch_step = stats["pytorch"]["median"] / args.steps
+    flops = step_flops()
+    achieved = flops / hookfit_step / 1e9
+    peak = 2 * 2048**3 / stats["sgemm_2048"]["median"] / 1e9
+    same_shapes = flops / stats["step_matmuls"]["median"] / 1e9
+    common.emit(
+        {
+            "benchmark": "mlp",
+            "step_ms": {"hookfit": hookfit_step * 1e3, "pytorch": torch_step * 1e3},
+            "hookfit_over_pytorch": hookfit_step / torch_step,
+            "step_gflop": flops / 1e9,
+            "hookfit_gflops": achieved,
+            "pytorch_gflops": flops / torch_step / 1e9,
+            "sgemm_2048_gflops": peak,
+            "step_matmuls_gflops": same_shapes,
+            "hookfit_of_sgemm": achieved / peak,
+            "hookfit_of_step_matmuls": achieved / same_shapes,
+            "raw_seconds": stats,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
