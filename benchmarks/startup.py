@@ -1,12 +1,12 @@
-"""Start-up: `hookfit plugins` with every built-in plugin, then with 50 more
-generated plugins installed, in one fresh virtual environment.
+"""Start-up: `hookfit plugins` with every built-in plugin, and with 50 more
+generated plugins installed: two fresh virtual environments, run in turn.
 
     python benchmarks/startup.py [--runs 21] [--extra 50] [--json out.json]
 
 The generated plugins are real wheels (built here with zipfile) installed
 with pip; each one's module leaves a marker file when imported, so the run
 also shows that listing them imports none. Prints the median wall time of
-each case and the difference.
+each case and the median of the run-by-run differences.
 """
 
 from __future__ import annotations
@@ -60,13 +60,41 @@ def plugin_wheel(folder: Path, index: int, markers: Path) -> Path:
     return target
 
 
-def median_seconds(command: list[str], runs: int, cwd: Path, env: dict[str, str]) -> float:
-    times = []
-    for _ in range(runs + 1):  # the first run warms the page cache; not counted
-        start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=env)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times[1:])
+def interleaved(commands: list[list[str]], runs: int, env: dict[str, str]) -> list[list[float]]:
+    """Wall times of each command, run in turn ``runs`` times (after one
+    round that warms the page cache), so that both see the same machine."""
+    times: list[list[float]] = [[] for _ in commands]
+    for round_ in range(runs + 1):
+        for command, series in zip(commands, times, strict=True):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            if round_:
+                series.append(time.perf_counter() - start)
+    return times
+
+
+def environment(folder: Path, env: dict[str, str]) -> str:
+    """A fresh virtual environment with the core and every built-in plugin
+    installed from wheels; returns its python."""
+    venv.EnvBuilder(with_pip=True).create(folder)
+    python = str(folder / "bin" / "python")
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "hatchling>=1.21"], check=True, env=env
+    )
+    subprocess.run(
+        [
+            python,
+            str(ROOT / "tools" / "install_wheels.py"),
+            "--wheelhouse",
+            str(folder.parent / "house"),
+            "--extras",
+            "h5",
+            "--all",
+        ],
+        check=True,
+        env=env,
+    )
+    return python
 
 
 def main() -> int:
@@ -77,50 +105,41 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        venv.EnvBuilder(with_pip=True).create(work / "venv")
-        python = str(work / "venv" / "bin" / "python")
         # as a user runs it: no HOOKFIT_* switches, cached bytecode allowed
         env = {
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("HOOKFIT_", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"))
         }
-        subprocess.run(
-            [python, "-m", "pip", "install", "--quiet", "hatchling>=1.21"], check=True, env=env
-        )
-        subprocess.run(
-            [
-                python,
-                str(ROOT / "tools" / "install_wheels.py"),
-                "--wheelhouse",
-                str(work / "house"),
-                "--extras",
-                "h5",
-                "--all",
-            ],
-            check=True,
-            env=env,
-        )
-        command = [python, "-m", "hookfit", "plugins"]
-        builtins = median_seconds(command, args.runs, work, env)
+        plain, more = environment(work / "builtins", env), environment(work / "extra", env)
         markers, wheels = work / "markers", work / "wheels"
         markers.mkdir()
         wheels.mkdir()
         built = [str(plugin_wheel(wheels, i, markers)) for i in range(args.extra)]
         subprocess.run(
-            [python, "-m", "pip", "install", "--quiet", "--no-deps", *built], check=True, env=env
+            [more, "-m", "pip", "install", "--quiet", "--no-deps", *built], check=True, env=env
         )
         listed = subprocess.run(
-            [*command, "--json"], cwd=work, check=True, capture_output=True, text=True, env=env
+            [more, "-m", "hookfit", "plugins", "--json"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         count = len(json.loads(listed.stdout)["plugins"])
-        extra = median_seconds(command, args.runs, work, env)
+        base_times, extra_times = interleaved(
+            [[plain, "-m", "hookfit", "plugins"], [more, "-m", "hookfit", "plugins"]],
+            args.runs,
+            env,
+        )
         imported = sorted(p.name for p in markers.iterdir())
+    builtins, extra = statistics.median(base_times), statistics.median(extra_times)
+    added = statistics.median(b - a for a, b in zip(base_times, extra_times, strict=True))
     figures = {
         "plugins_listed": count,
         "builtins_ms": round(builtins * 1e3, 1),
         "with_extra_ms": round(extra * 1e3, 1),
-        "added_ms": round((extra - builtins) * 1e3, 1),
+        "added_ms": round(added * 1e3, 1),
         "extra_plugins": args.extra,
         "extra_imported": imported,
     }

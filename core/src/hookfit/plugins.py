@@ -245,7 +245,7 @@ def hooks_in_source(info: PluginInfo) -> list[str] | None:
     """
     from .hookspecs import ALL_HOOKS
 
-    path = _module_file(info.module)
+    path = _module_file(info)
     if path is None:
         return None
     try:
@@ -274,9 +274,16 @@ def hooks_in_source(info: PluginInfo) -> list[str] | None:
     return sorted(found)
 
 
-def _module_file(module: str) -> Path | None:
+def _module_file(info: PluginInfo) -> Path | None:
+    parts = info.module.split(".")
+    if info.distribution is not None:
+        # Usually the module sits beside its dist-info folder: a stat or two,
+        # where PathFinder below would search every folder of sys.path.
+        for relative in (f"{'/'.join(parts)}/__init__.py", f"{'/'.join(parts)}.py"):
+            candidate = Path(str(info.distribution.locate_file(relative)))
+            if candidate.is_file():
+                return candidate
     # PathFinder locates a module without executing it (or its parents).
-    parts = module.split(".")
     locations: list[str] | None = None
     spec = None
     for depth, part in enumerate(parts):

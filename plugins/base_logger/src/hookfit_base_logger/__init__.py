@@ -24,11 +24,18 @@ class BaseLogger(Callback):
         self.stateful_metrics = set(stateful_metrics or ())
         self.seen = 0
         self.totals: dict[str, float] = {}
+        self._averaged: list[str] = []
+        self._stateful: list[str] = []
 
     @hookimpl(tryfirst=True)
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.seen = 0
         self.totals = {}
+        # Only the run's metrics: Keras 2.0 also summed 'batch' and 'size',
+        # then never reported them. Split once here: this runs every batch.
+        metrics = self.params.get("metrics", ())
+        self._averaged = [k for k in metrics if k not in self.stateful_metrics]
+        self._stateful = [k for k in metrics if k in self.stateful_metrics]
 
     @hookimpl(tryfirst=True)
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
@@ -36,15 +43,12 @@ class BaseLogger(Callback):
         size = logs.get("size", 0)
         self.seen += size
         totals = self.totals
-        # Only the run's metrics: Keras 2.0 also summed 'batch' and 'size',
-        # then never reported them.
-        for key in self.params.get("metrics", ()):
+        for key in self._averaged:
             if key in logs:
-                value = logs[key]
-                if key in self.stateful_metrics:
-                    totals[key] = value
-                else:
-                    totals[key] = totals.get(key, 0.0) + value * size
+                totals[key] = totals.get(key, 0.0) + logs[key] * size
+        for key in self._stateful:
+            if key in logs:
+                totals[key] = logs[key]
 
     @hookimpl(tryfirst=True)
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
