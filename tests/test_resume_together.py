@@ -1,5 +1,6 @@
-"""A run killed with SIGKILL and resumed with BackupAndRestore ends exactly
-like an uninterrupted one, with every plugin's state and files intact."""
+"""A run killed with SIGKILL (or stopped by an error) and resumed with
+BackupAndRestore ends exactly like an uninterrupted one, with every plugin's
+state and files intact."""
 
 import csv
 import subprocess
@@ -7,6 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+
+from hookfit import Callback
+from hookfit.callbacks import BackupAndRestore, EarlyStopping
 
 SCRIPT = """
 import os, signal, sys
@@ -82,3 +86,44 @@ def test_killed_and_resumed_equals_uninterrupted(kill_at, tmp_path):
     )
     assert rows(resumed / "log.csv") == rows(whole / "log.csv")  # every epoch once
     assert not (resumed / "backup").exists()  # finished: the backup is gone
+
+
+class Crash(Callback):
+    """Raises at the end of one epoch, as a crash would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("crash")
+
+
+def test_early_stopping_state_survives_a_resume(hookfit_model, hookfit_data, tmp_path):
+    x, y = hookfit_data
+
+    def fit(*plugins):
+        # val_loss falls, so in max mode the best stays early and wait grows
+        # every epoch: a state lost on resume would restart both.
+        watcher = EarlyStopping(monitor="val_loss", mode="max", patience=100)
+        model = hookfit_model()
+        model.fit(
+            x,
+            y,
+            epochs=6,
+            verbose=0,
+            validation_split=0.25,
+            callbacks=[*plugins, watcher],
+            config=False,
+        )
+        return model, watcher.state_dict()
+
+    reference, want = fit()
+    with pytest.raises(RuntimeError, match="crash"):
+        fit(BackupAndRestore(tmp_path / "backup"), Crash(3))
+    resumed, got = fit(BackupAndRestore(tmp_path / "backup"))
+    assert got == want
+    assert got["best_epoch"] < 3 < got["wait"]
+    for a, b in zip(resumed.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -1,6 +1,5 @@
 """BackupAndRestore, installed alone with the core (or with every plugin)."""
 
-import importlib.util
 import json
 import os
 import signal
@@ -19,8 +18,6 @@ from hookfit.testing import Recorder
 from hookfit.utils import set_random_seed
 from hookfit_backup_and_restore import BackupAndRestore
 
-HAS_EARLY_STOPPING = importlib.util.find_spec("hookfit_early_stopping") is not None
-
 # A seeded run: shuffling and dropout draw from the model's generator, Adam
 # has slots, HalveLr changes the learning rate, EpochCounter has state.
 SCRIPT = """
@@ -33,7 +30,7 @@ from hookfit.models import Sequential
 from hookfit.utils import set_random_seed
 from hookfit_backup_and_restore import BackupAndRestore
 
-out, backup_dir, kill, early = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+out, backup_dir, kill = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 class EpochCounter(Callback):
@@ -98,13 +95,6 @@ counter = EpochCounter()
 plugins = [counter, HalveLr()]
 if backup_dir != "-":
     plugins.insert(0, BackupAndRestore(backup_dir))
-if early:
-    from hookfit_early_stopping import EarlyStopping
-
-    # val_loss falls, so in max mode the best stays early and wait grows every
-    # epoch: state lost on resume would show.
-    early_stopping = EarlyStopping(monitor="val_loss", mode="max", patience=100)
-    plugins.append(early_stopping)
 if kill != "none":
     plugins.append(KILLERS[kill]())
 model.fit(
@@ -113,20 +103,18 @@ model.fit(
 )
 np.savez(out, *model.get_weights())
 state = {"seen": counter.seen, "ran": counter.ran, "lr": model.optimizer.lr}
-if early:
-    state["early_stopping"] = early_stopping.state_dict()
 with open(out + ".json", "w") as f:
     json.dump(state, f)
 """
 
 
-def run_script(tmp_path, name, backup_dir, kill="none", early=False):
+def run_script(tmp_path, name, backup_dir, kill="none"):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     out = str(tmp_path / f"{name}.npz")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
     proc = subprocess.run(
-        [sys.executable, str(script), out, str(backup_dir), kill, "1" if early else "0"],
+        [sys.executable, str(script), out, str(backup_dir), kill],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -224,20 +212,6 @@ def test_killed_run_resumes_to_the_exact_weights_of_an_uninterrupted_run(
     assert state["seen"] == ref_state["seen"] == 6
     assert state["lr"] == ref_state["lr"] == 0.001 / 2**6
     assert not backup.exists()
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-@pytest.mark.skipif(not HAS_EARLY_STOPPING, reason="hookfit-early-stopping is not installed")
-def test_early_stopping_wait_and_best_carry_over(tmp_path):
-    backup = tmp_path / "backup"
-    reference, ref_state = run_script(tmp_path, "reference", "-", early=True)
-    run_script(tmp_path, "killed", backup, kill="after-save", early=True)
-    weights, state = run_script(tmp_path, "resumed", backup, early=True)
-    for got, want in zip(weights, reference, strict=True):
-        np.testing.assert_array_equal(got, want)
-    assert state["early_stopping"] == ref_state["early_stopping"]
-    # The best epoch came before the kill, so a state lost on resume would show.
-    assert state["early_stopping"]["best_epoch"] < 3 < state["early_stopping"]["wait"]
 
 
 def test_resume_in_process_after_an_error_restores_the_plugin_state(tmp_path, hookfit_data):

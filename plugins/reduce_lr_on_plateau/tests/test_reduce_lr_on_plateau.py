@@ -107,15 +107,6 @@ def test_state_is_reset_for_every_fit(hookfit_model, hookfit_data):
     assert after.lrs == pytest.approx([1.0, 1.0, 0.1])
 
 
-def test_lr_is_recorded_by_history(hookfit_model, hookfit_data):
-    pytest.importorskip("hookfit_history")
-    _, history = fit(
-        hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, ReduceLROnPlateau(patience=1), [0.5] * 3
-    )
-    assert history is not None
-    assert history.history["lr"] == pytest.approx([1.0, 1.0, 0.1])
-
-
 def test_verbose_message(hookfit_model, hookfit_data, capsys):
     plugin = ReduceLROnPlateau(patience=1, factor=0.5, verbose=1)
     fit(hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, plugin, [0.5] * 3)
