@@ -5,12 +5,13 @@ import json
 import re
 import tomllib
 
+import numpy as np
 import pytest
 
 from hookfit import ConfigError, PluginValidationError
 from hookfit.plugins import catalogue
 from hookfit.scaffold import names_for, write
-from hookfit.testing import FitResult
+from hookfit.testing import FitResult, Inject
 
 
 @pytest.mark.parametrize(
@@ -103,6 +104,16 @@ def test_hookfit_fit_returns_the_calls_made(hookfit_fit):
     assert result.count("on_epoch_end") == 3 and result.hooks()[0] == "on_train_begin"
     assert result.history.epoch == [0, 1, 2]
     assert result.model.stop_training is False
+
+
+def test_inject_feeds_a_monitor_one_value_per_epoch_of_the_run(hookfit_fit):
+    inject = Inject("val_loss", [0.5, 0.4, 0.45])
+    result = hookfit_fit(inject, "history", epochs=5, initial_epoch=2)
+    assert inject.epochs == [2, 3, 4]
+    assert result.history.history["val_loss"] == [0.5, 0.4, 0.45]
+    assert len(inject.weights) == 3
+    last, final = inject.weights[-1], result.model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(last, final, strict=True))
 
 
 def test_two_distributions_claiming_one_name_are_refused_when_enabled(

@@ -8,12 +8,13 @@ module imports numpy only when a fixture is used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from .callback import Callback
 from .hookspecs import ALL_HOOKS, hookimpl
 
 
@@ -61,6 +62,37 @@ def _recording(hook: str) -> Callable[..., None]:
 
 for _hook in ALL_HOOKS:
     setattr(Recorder, _hook, _recording(_hook))
+
+
+class Inject(Callback):
+    """A plugin that puts given values into each epoch's logs, for testing
+    plugins that watch a monitor (EarlyStopping, ModelCheckpoint, ...).
+
+    Pass it before the plugin under test: that one then sees ``values[0]``
+    as ``logs[key]`` at the first epoch end of the run, ``values[1]`` at the
+    second, and so on.
+
+    Args:
+        key: The log key to set, e.g. ``"val_loss"``.
+        values: One value per epoch of the run.
+
+    Attributes:
+        epochs: The epochs it saw end, in order.
+        weights: The model's weights at each of those epoch ends.
+    """
+
+    def __init__(self, key: str, values: Sequence[Any]) -> None:
+        super().__init__()
+        self.key, self.values = key, values
+        self.epochs: list[int] = []
+        self.weights: list[list[Any]] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Set ``logs[key]`` to this epoch's value and keep the weights."""
+        if logs is not None:
+            logs[self.key] = self.values[len(self.epochs)]
+        self.epochs.append(epoch)
+        self.weights.append(self.model.get_weights())
 
 
 @dataclass

@@ -9,22 +9,8 @@ import numpy as np
 import pytest
 
 from hookfit import Callback, ConfigError, HookfitWarning
+from hookfit.testing import Inject
 from hookfit_early_stopping import EarlyStopping
-
-
-class Inject(Callback):
-    """Puts the given value of ``key`` into each epoch's logs before the
-    plugin under test sees them, and keeps the epoch's weights."""
-
-    def __init__(self, key, values):
-        super().__init__()
-        self.key, self.values = key, values
-        self.epochs, self.weights = [], []
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs[self.key] = self.values[epoch]
-        self.epochs.append(epoch)
-        self.weights.append(self.model.get_weights())
 
 
 def fit(model, data, plugins, key, values, epochs=None):

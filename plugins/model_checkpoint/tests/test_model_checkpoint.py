@@ -16,22 +16,8 @@ from hookfit import Callback, ConfigError, FormatError, HookfitWarning
 from hookfit.callback import overridden_hooks
 from hookfit.layers import Dense
 from hookfit.models import Sequential, load_model
-from hookfit.testing import Recorder
+from hookfit.testing import Inject, Recorder
 from hookfit_model_checkpoint import ModelCheckpoint
-
-
-class Inject(Callback):
-    """Puts the given value of ``key`` into each epoch's logs before the
-    plugin under test sees them, and keeps each epoch's weights."""
-
-    def __init__(self, key, values):
-        super().__init__()
-        self.key, self.values = key, values
-        self.weights = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs[self.key] = self.values[len(self.weights)]
-        self.weights.append(self.model.get_weights())
 
 
 def fit(model, data, plugins, key="val_loss", values=(), epochs=None, **kwargs):

@@ -8,19 +8,8 @@ import pytest
 
 from hookfit import Callback, ConfigError, HookfitWarning
 from hookfit.optimizers import SGD, Adagrad, Adam, RMSprop
+from hookfit.testing import Inject
 from hookfit_reduce_lr_on_plateau import ReduceLROnPlateau
-
-
-class Inject(Callback):
-    """Puts the given value of ``key`` into each epoch's logs before the
-    plugin under test sees them."""
-
-    def __init__(self, key, values):
-        super().__init__()
-        self.key, self.values = key, values
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs[self.key] = self.values[epoch]
 
 
 class After(Callback):
