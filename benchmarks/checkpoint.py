@@ -17,8 +17,9 @@ from pathlib import Path
 
 import common
 import numpy as np
+from mlp import BATCH, hookfit_mlp, torch_mlp
 
-BATCH, STEPS = 128, 50
+STEPS = 50
 
 
 def main() -> None:
@@ -28,29 +29,11 @@ def main() -> None:
     import torch
 
     from hookfit.callbacks import ModelCheckpoint
-    from hookfit.layers import Dense
-    from hookfit.models import Sequential
-    from hookfit.utils import set_random_seed
 
     common.use_threads()
     x, labels, one_hot = common.synthetic(BATCH * STEPS, 784, 10)
-    set_random_seed(0)
-    model = Sequential(
-        [
-            Dense(512, activation="relu", input_dim=784),
-            Dense(512, activation="relu"),
-            Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-    net = torch.nn.Sequential(
-        torch.nn.Linear(784, 512),
-        torch.nn.ReLU(),
-        torch.nn.Linear(512, 512),
-        torch.nn.ReLU(),
-        torch.nn.Linear(512, 10),
-    )
-    optimizer = torch.optim.RMSprop(net.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    model = hookfit_mlp()
+    net, optimizer = torch_mlp()
     loss = torch.nn.functional.cross_entropy(
         net(torch.from_numpy(x[:BATCH])), torch.from_numpy(labels[:BATCH])
     )

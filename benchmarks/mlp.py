@@ -31,7 +31,8 @@ def step_flops() -> float:
     return 2 * forward + input_grads
 
 
-def hookfit_case(x, one_hot, steps):
+def hookfit_mlp():
+    """The MLP in hookfit, compiled with RMSprop (also benchmark 5's model)."""
     from hookfit.layers import Dense
     from hookfit.models import Sequential
     from hookfit.utils import set_random_seed
@@ -45,6 +46,22 @@ def hookfit_case(x, one_hot, steps):
         ]
     )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    return model
+
+
+def torch_mlp():
+    """The same MLP in PyTorch and its RMSprop (Keras's rho and epsilon)."""
+    import torch
+
+    layers = []
+    for a, b in itertools.pairwise(LAYERS):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    return model, torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+
+
+def hookfit_case(x, one_hot, steps):
+    model = hookfit_mlp()
     off = {"hookfit": {"autoload": False}}  # steps only: no plugins
     return lambda: model.fit(x, one_hot, batch_size=BATCH, epochs=1, verbose=0, config=off)
 
@@ -52,11 +69,7 @@ def hookfit_case(x, one_hot, steps):
 def torch_case(x, labels, steps):
     import torch
 
-    layers = []
-    for a, b in itertools.pairwise(LAYERS):
-        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
-    optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    model, optimizer = torch_mlp()
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, yt = torch.from_numpy(x), torch.from_numpy(labels)
     generator = torch.Generator().manual_seed(0)

@@ -11,7 +11,7 @@ import pytest
 from hookfit import ConfigError, PluginValidationError
 from hookfit.plugins import catalogue
 from hookfit.scaffold import names_for, write
-from hookfit.testing import FitResult, Inject
+from hookfit.testing import FitResult, Inject, fit_with_values
 
 
 @pytest.mark.parametrize(
@@ -114,6 +114,13 @@ def test_inject_feeds_a_monitor_one_value_per_epoch_of_the_run(hookfit_fit):
     assert len(inject.weights) == 3
     last, final = inject.weights[-1], result.model.get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(last, final, strict=True))
+
+
+def test_fit_with_values_runs_an_epoch_per_value(hookfit_model, hookfit_data, capsys):
+    model = hookfit_model()
+    inject = fit_with_values(model, hookfit_data, [], "val_acc", [0.1, 0.2])
+    assert inject.epochs == [0, 1] and model.history.history["val_acc"] == [0.1, 0.2]
+    assert capsys.readouterr().out == ""
 
 
 def test_two_distributions_claiming_one_name_are_refused_when_enabled(

@@ -135,5 +135,19 @@ class Monitor:
         self.best = state.get("best")
 
 
+class Best:
+    """Keras's ``best`` attribute for a plugin that keeps a `Monitor` as
+    ``self._monitor``: reads and writes go to the monitor's ``best``.
+
+    Write ``best = Best()`` in the plugin's class body.
+    """
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else obj._monitor.best
+
+    def __set__(self, obj: Any, value: float | None) -> None:
+        obj._monitor.best = value
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

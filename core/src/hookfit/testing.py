@@ -95,6 +95,30 @@ class Inject(Callback):
         self.weights.append(self.model.get_weights())
 
 
+def fit_with_values(
+    model: Any,
+    data: tuple[Any, Any],
+    plugins: Sequence[Any],
+    key: str = "val_loss",
+    values: Sequence[Any] = (),
+    epochs: int | None = None,
+    **fit_args: Any,
+) -> Inject:
+    """Fit ``model`` on ``data`` with an `Inject` of ``values`` as
+    ``logs[key]`` before ``plugins``, and return the `Inject`.
+
+    Runs one epoch per value unless ``epochs`` is given; other keywords go to
+    `fit` (``verbose`` defaults to 0). No config file is read.
+    """
+    x, y = data
+    inject = Inject(key, values)
+    fit_args.setdefault("verbose", 0)
+    model.fit(
+        x, y, epochs=epochs or len(values), callbacks=[inject, *plugins], config=False, **fit_args
+    )
+    return inject
+
+
 @dataclass
 class FitResult:
     """What `hookfit_fit` returns.

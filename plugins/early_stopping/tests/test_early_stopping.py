@@ -9,22 +9,8 @@ import numpy as np
 import pytest
 
 from hookfit import Callback, ConfigError, HookfitWarning
-from hookfit.testing import Inject
+from hookfit.testing import fit_with_values
 from hookfit_early_stopping import EarlyStopping
-
-
-def fit(model, data, plugins, key, values, epochs=None):
-    x, y = data
-    inject = Inject(key, values)
-    model.fit(
-        x,
-        y,
-        epochs=epochs or len(values),
-        verbose=0,
-        callbacks=[inject, *plugins],
-        config=False,
-    )
-    return inject
 
 
 def same(a, b):
@@ -68,24 +54,24 @@ def test_worked_sequences(
     hookfit_model, hookfit_data, kwargs, key, values, stopped_epoch, epochs_run
 ):
     es = EarlyStopping(monitor=key, **kwargs)
-    inject = fit(hookfit_model(), hookfit_data, [es], key, values)
+    inject = fit_with_values(hookfit_model(), hookfit_data, [es], key, values)
     assert es.stopped_epoch == stopped_epoch
     assert inject.epochs == list(range(epochs_run))
 
 
 def test_min_mode_auto_for_loss_and_max_for_acc(hookfit_model, hookfit_data):
     es = EarlyStopping(monitor="val_acc", patience=0)
-    fit(hookfit_model(), hookfit_data, [es], "val_acc", [0.5, 0.6, 0.55, 0.7])
+    fit_with_values(hookfit_model(), hookfit_data, [es], "val_acc", [0.5, 0.6, 0.55, 0.7])
     assert (es.stopped_epoch, es.best, es.best_epoch) == (2, 0.6, 1)
 
 
 def test_one_instance_serves_two_fits(hookfit_model, hookfit_data):
     es = EarlyStopping(patience=1)
     model = hookfit_model()
-    first = fit(model, hookfit_data, [es], "val_loss", [0.1, 0.2, 0.3])
+    first = fit_with_values(model, hookfit_data, [es], "val_loss", [0.1, 0.2, 0.3])
     assert first.epochs == [0, 1] and (es.stopped_epoch, es.best, es.wait) == (1, 0.1, 1)
     # Every value is worse than the first run's best: only a reset lets it improve.
-    second = fit(model, hookfit_data, [es], "val_loss", [5.0, 4.0, 3.0])
+    second = fit_with_values(model, hookfit_data, [es], "val_loss", [5.0, 4.0, 3.0])
     assert second.epochs == [0, 1, 2]
     assert (es.stopped_epoch, es.best, es.best_epoch, es.wait) == (0, 3.0, 2, 0)
 
@@ -98,7 +84,7 @@ def test_one_instance_serves_two_fits(hookfit_model, hookfit_data):
 def test_restore_best_weights(hookfit_model, hookfit_data, values, patience, epochs_run):
     es = EarlyStopping(patience=patience, restore_best_weights=True)
     model = hookfit_model()
-    inject = fit(model, hookfit_data, [es], "val_loss", values)
+    inject = fit_with_values(model, hookfit_data, [es], "val_loss", values)
     assert inject.epochs == list(range(epochs_run)) and es.best_epoch == 1
     assert same(model.get_weights(), inject.weights[1])
     assert not same(model.get_weights(), inject.weights[-1])
@@ -111,7 +97,9 @@ def test_restore_best_weights_when_another_plugin_stopped_training(hookfit_model
 
     es = EarlyStopping(patience=10, restore_best_weights=True)
     model = hookfit_model()
-    inject = fit(model, hookfit_data, [es, StopAt2()], "val_loss", [0.3, 0.2, 0.25, 0.1])
+    inject = fit_with_values(
+        model, hookfit_data, [es, StopAt2()], "val_loss", [0.3, 0.2, 0.25, 0.1]
+    )
     assert inject.epochs == [0, 1, 2] and es.stopped_epoch == 0
     assert same(model.get_weights(), inject.weights[1])
 
@@ -119,7 +107,7 @@ def test_restore_best_weights_when_another_plugin_stopped_training(hookfit_model
 def test_without_restore_the_last_weights_stay(hookfit_model, hookfit_data):
     es = EarlyStopping(patience=1)
     model = hookfit_model()
-    inject = fit(model, hookfit_data, [es], "val_loss", [0.1, 0.2, 0.3])
+    inject = fit_with_values(model, hookfit_data, [es], "val_loss", [0.1, 0.2, 0.3])
     assert es.best_weights is None and same(model.get_weights(), inject.weights[-1])
 
 
@@ -127,25 +115,28 @@ def test_start_from_epoch_ignores_the_warm_up_epochs(hookfit_model, hookfit_data
     values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     es = EarlyStopping(patience=0, start_from_epoch=3, restore_best_weights=True)
     model = hookfit_model()
-    inject = fit(model, hookfit_data, [es], "val_loss", values)
+    inject = fit_with_values(model, hookfit_data, [es], "val_loss", values)
     assert inject.epochs == [0, 1, 2, 3, 4]
     assert (es.stopped_epoch, es.best, es.best_epoch) == (4, 4.0, 3)
     assert same(model.get_weights(), inject.weights[3])
     plain = EarlyStopping(patience=0)
-    assert fit(hookfit_model(), hookfit_data, [plain], "val_loss", values).epochs == [0, 1]
+    assert fit_with_values(hookfit_model(), hookfit_data, [plain], "val_loss", values).epochs == [
+        0,
+        1,
+    ]
 
 
 def test_start_from_epoch_beyond_the_run_stores_nothing(hookfit_model, hookfit_data):
     es = EarlyStopping(start_from_epoch=5, restore_best_weights=True)
     model = hookfit_model()
-    inject = fit(model, hookfit_data, [es], "val_loss", [3.0, 2.0, 1.0])
+    inject = fit_with_values(model, hookfit_data, [es], "val_loss", [3.0, 2.0, 1.0])
     assert es.best is None and es.best_weights is None
     assert same(model.get_weights(), inject.weights[-1])
 
 
 def test_nan_never_improves(hookfit_model, hookfit_data):
     es = EarlyStopping(patience=0)
-    inject = fit(hookfit_model(), hookfit_data, [es], "val_loss", [1.0, math.nan, 0.5])
+    inject = fit_with_values(hookfit_model(), hookfit_data, [es], "val_loss", [1.0, math.nan, 0.5])
     assert inject.epochs == [0, 1] and es.best == 1.0
 
 
@@ -169,7 +160,7 @@ def test_missing_monitor_in_a_fit_warns_once(hookfit_model, hookfit_data):
     es = EarlyStopping(monitor="val_acc", patience=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        inject = fit(hookfit_model(), hookfit_data, [es], "val_other", [1.0, 2.0, 3.0])
+        inject = fit_with_values(hookfit_model(), hookfit_data, [es], "val_other", [1.0, 2.0, 3.0])
     mine = [w for w in caught if "Early stopping" in str(w.message)]
     assert len(mine) == 1 and mine[0].category is HookfitWarning
     assert "`val_acc` which is not available" in str(mine[0].message)
@@ -190,18 +181,20 @@ def test_missing_monitor_in_a_fit_warns_once(hookfit_model, hookfit_data):
 )
 def test_verbose_messages(hookfit_model, hookfit_data, capsys, restore, expected):
     es = EarlyStopping(patience=2, verbose=1, restore_best_weights=restore)
-    fit(hookfit_model(), hookfit_data, [es], "val_loss", [0.0860, 0.1096, 0.1040, 0.1019])
+    fit_with_values(
+        hookfit_model(), hookfit_data, [es], "val_loss", [0.0860, 0.1096, 0.1040, 0.1019]
+    )
     assert capsys.readouterr().out == expected
 
 
 def test_verbose_restore_without_stopping(hookfit_model, hookfit_data, capsys):
     es = EarlyStopping(patience=5, verbose=1, restore_best_weights=True)
-    fit(hookfit_model(), hookfit_data, [es], "val_loss", [0.5, 0.3, 0.4])
+    fit_with_values(hookfit_model(), hookfit_data, [es], "val_loss", [0.5, 0.3, 0.4])
     assert capsys.readouterr().out == "Restoring model weights from the end of the best epoch: 2.\n"
 
 
 def test_quiet_by_default(hookfit_model, hookfit_data, capsys):
-    fit(hookfit_model(), hookfit_data, [EarlyStopping()], "val_loss", [1.0, 2.0])
+    fit_with_values(hookfit_model(), hookfit_data, [EarlyStopping()], "val_loss", [1.0, 2.0])
     assert capsys.readouterr().out == ""
 
 

@@ -16,26 +16,14 @@ from hookfit import Callback, ConfigError, FormatError, HookfitWarning
 from hookfit.callback import overridden_hooks
 from hookfit.layers import Dense
 from hookfit.models import Sequential, load_model
-from hookfit.testing import Inject, Recorder
+from hookfit.testing import Recorder, fit_with_values
 from hookfit_model_checkpoint import ModelCheckpoint
 
 
 def fit(model, data, plugins, key="val_loss", values=(), epochs=None, **kwargs):
-    """Fit with validation (so ``val_`` keys may be named in a filepath) and
-    ``values`` as ``logs[key]`` at each epoch's end."""
+    """`fit_with_values` with validation, so ``val_`` keys may be named in a filepath."""
     kwargs.setdefault("validation_split", 0.25)
-    x, y = data
-    inject = Inject(key, values)
-    model.fit(
-        x,
-        y,
-        epochs=epochs or len(values),
-        verbose=0,
-        callbacks=[inject, *plugins],
-        config=False,
-        **kwargs,
-    )
-    return inject
+    return fit_with_values(model, data, plugins, key, values, epochs, **kwargs)
 
 
 def weights_in(path):

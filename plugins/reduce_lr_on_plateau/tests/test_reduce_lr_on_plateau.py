@@ -8,7 +8,7 @@ import pytest
 
 from hookfit import Callback, ConfigError, HookfitWarning
 from hookfit.optimizers import SGD, Adagrad, Adam, RMSprop
-from hookfit.testing import Inject
+from hookfit.testing import fit_with_values
 from hookfit_reduce_lr_on_plateau import ReduceLROnPlateau
 
 
@@ -26,17 +26,9 @@ class After(Callback):
 
 
 def fit(model, data, plugin, values, key="val_loss"):
-    x, y = data
     after = After()
-    history = model.fit(
-        x,
-        y,
-        epochs=len(values),
-        verbose=0,
-        callbacks=[Inject(key, values), plugin, after],
-        config=False,
-    )
-    return after, history
+    fit_with_values(model, data, [plugin, after], key, values)
+    return after, model.history
 
 
 # keras-semantics.md section 6; every ReduceLROnPlateau row, Keras 2.2.4 column.

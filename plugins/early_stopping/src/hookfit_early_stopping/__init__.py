@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hookfit import Callback, ConfigError
-from hookfit.monitor import Monitor
+from hookfit.monitor import Best, Monitor
 
 
 class EarlyStopping(Callback):
@@ -79,13 +79,7 @@ class EarlyStopping(Callback):
         self.best_weights: list[Any] | None = None
         self.best_epoch = 0
 
-    @property
-    def best(self) -> float | None:
-        return self._monitor.best
-
-    @best.setter
-    def best(self, value: float | None) -> None:
-        self._monitor.best = value
+    best = Best()
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._monitor.reset()

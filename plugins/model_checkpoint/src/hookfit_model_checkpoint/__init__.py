@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from hookfit import Callback, ConfigError, saving
 from hookfit.background import Jobs
-from hookfit.monitor import Monitor
+from hookfit.monitor import Best, Monitor
 
 from ._files import Ledger, check_filepath, check_placeholders, remove_stale_temp_files
 
@@ -108,13 +108,7 @@ class ModelCheckpoint(Callback):
             # needed, so epoch checkpoints cost nothing per batch.
             self.on_batch_end = self._batch_end  # type: ignore[method-assign]
 
-    @property
-    def best(self) -> float | None:
-        return self._monitor.best
-
-    @best.setter
-    def best(self, value: float | None) -> None:
-        self._monitor.best = value
+    best = Best()
 
     @property
     def best_model_path(self) -> str | None:

@@ -7,7 +7,7 @@ import warnings
 from typing import Any
 
 from hookfit import Callback, ConfigError
-from hookfit.monitor import Monitor
+from hookfit.monitor import Best, Monitor
 
 
 class ReduceLROnPlateau(Callback):
@@ -107,13 +107,7 @@ class ReduceLROnPlateau(Callback):
         self.wait = 0
         self.cooldown_counter = 0
 
-    @property
-    def best(self) -> float | None:
-        return self._monitor.best
-
-    @best.setter
-    def best(self, value: float | None) -> None:
-        self._monitor.best = value
+    best = Best()
 
     def in_cooldown(self) -> bool:
         """True while epochs of cooldown are left."""
