@@ -314,6 +314,21 @@ print("history", history is not None)
 """
 
 
+def run_script(folder, callbacks, config, env):
+    """Run SCRIPT in ``folder`` with ``env`` over an environment without HOOKFIT_* variables."""
+    script = folder / "script.py"
+    script.write_text(SCRIPT.replace("CALLBACKS", callbacks).replace("CONFIG", config))
+    full = {**{k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}, **env}
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=folder,
+        env=full,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("callbacks", "config", "environ", "expected"),
     [
@@ -336,21 +351,7 @@ print("history", history is not None)
 def test_code_wins_over_everything(callbacks, config, environ, expected, tmp_path, site):
     env, _ = site
     (tmp_path / "hookfit.toml").write_text("[hookfit]\ndisable = ['history']\n")
-    script = tmp_path / "script.py"
-    script.write_text(SCRIPT.replace("CALLBACKS", callbacks).replace("CONFIG", config))
-    full = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")},
-        **env,
-        **environ,
-    }
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=full,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_script(tmp_path, callbacks, config, {**env, **environ})
     assert result.stdout.strip() == expected, result.stderr
 
 
@@ -368,19 +369,7 @@ def test_code_wins_over_everything(callbacks, config, environ, expected, tmp_pat
 def test_a_disabled_plugin_is_never_imported(how, args, environ, file, hookfit_cli, tmp_path, site):
     env, marker = site
     if file is None:  # code: fit(config=...) in a script
-        script = tmp_path / "script.py"
-        script.write_text(
-            SCRIPT.replace("CALLBACKS", "[]").replace("CONFIG", '{"hookfit": {"disable": ["spy"]}}')
-        )
-        full = {**{k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}, **env}
-        result = subprocess.run(
-            [sys.executable, str(script)],
-            cwd=tmp_path,
-            env=full,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = run_script(tmp_path, "[]", '{"hookfit": {"disable": ["spy"]}}', env)
     else:
         (tmp_path / "hookfit.toml").write_text(file)
         result = hookfit_cli("train", "--set", "fit.epochs=1", *args, env={**env, **environ})
