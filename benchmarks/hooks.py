@@ -1,6 +1,6 @@
-"""Benchmark 3: the cost of the plugins on the seed model's epoch.
+"""Benchmark 3: the cost of the plugins on the Keras documentation model's epoch.
 
-The seed model of benchmark 1 trained with no plugin at all against the
+The Keras documentation model of benchmark 1 trained with no plugin at all against the
 same model with every built-in plugin on: History, BaseLogger,
 ProgbarLogger (verbose 0: its hooks run, it prints nothing), LambdaCallback,
 TerminateOnNaN, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler,

@@ -1,6 +1,6 @@
 """Run every benchmark and write benchmarks/RESULTS.md (``tox -e bench``).
 
-Each comparison runs in a process of its own (``seed_model.py``, ``mlp.py``,
+Each comparison runs in a process of its own (``docs_model.py``, ``mlp.py``,
 ``hooks.py``, ``checkpoint.py``; ``startup.py`` builds a virtual environment
 of its own). The numeric ones run twice: with the environment as given and
 with the BLAS kernel choice changed through ``OPENBLAS_CORETYPE`` (removed
@@ -66,7 +66,7 @@ def mark(ok: bool) -> str:
 def report(
     results: list[tuple[str, dict[str, Any]]], startup: dict[str, Any], seconds: float
 ) -> str:
-    machine = results[0][1]["seed_model"]["machine"]
+    machine = results[0][1]["docs_model"]["machine"]
     lines = [
         "# hookfit benchmark results",
         "",
@@ -80,26 +80,26 @@ def report(
         f"- CPU: {machine['cpu']}, {machine['logical_cpus']} logical CPUs",
         f"- Python {machine['python']}, numpy {machine['numpy']}, "
         f"torch {machine.get('torch', '?')} ({machine.get('torch_threads', '?')} threads)",
-        f"- BLAS: {kernel(results[0][1]['seed_model'])}",
+        f"- BLAS: {kernel(results[0][1]['docs_model'])}",
         f"- OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as given: "
         f"{machine['OPENBLAS_CORETYPE']!r} / {machine['OPENBLAS_L2_SIZE']!r}",
         "",
     ]
     for name, r in results:
-        seed, mlp, hooks, ckpt = r["seed_model"], r["mlp"], r["hooks"], r["checkpoint"]
-        e = seed["epoch_seconds"]
+        docs, mlp, hooks, ckpt = r["docs_model"], r["mlp"], r["hooks"], r["checkpoint"]
+        e = docs["epoch_seconds"]
         lines += [
-            f"## BLAS {name}: {kernel(seed)}",
+            f"## BLAS {name}: {kernel(docs)}",
             "",
             "| benchmark | hookfit | peer | ratio | target | |",
             "| --- | --- | --- | --- | --- | --- |",
-            f"| 1. seed model, one epoch (60,000 x 784) | {e['hookfit']['median']:.3f} s | "
+            f"| 1. Keras docs model, one epoch (60,000 x 784) | {e['hookfit']['median']:.3f} s | "
             f"Keras 3 (torch) {e['keras']['median']:.3f} s | Keras / hookfit "
-            f"{seed['keras_over_hookfit']:.1f}x | >= 5x | "
-            f"{mark(seed['keras_over_hookfit'] >= 5)} |",
+            f"{docs['keras_over_hookfit']:.1f}x | >= 5x | "
+            f"{mark(docs['keras_over_hookfit'] >= 5)} |",
             f"| | | PyTorch loop {e['pytorch']['median']:.3f} s | hookfit / PyTorch "
-            f"{seed['hookfit_over_pytorch']:.2f} | <= 1.00 | "
-            f"{mark(seed['hookfit_over_pytorch'] <= 1.0)} |",
+            f"{docs['hookfit_over_pytorch']:.2f} | <= 1.00 | "
+            f"{mark(docs['hookfit_over_pytorch'] <= 1.0)} |",
             f"| 2. MLP 784-512-512-10, one step | {mlp['step_ms']['hookfit']:.2f} ms | "
             f"PyTorch {mlp['step_ms']['pytorch']:.2f} ms | hookfit / PyTorch "
             f"{mlp['hookfit_over_pytorch']:.2f} | <= 1.15 | "
@@ -179,7 +179,7 @@ def main() -> int:
             (
                 name,
                 {
-                    "seed_model": run("seed_model.py", env, *rounds),
+                    "docs_model": run("docs_model.py", env, *rounds),
                     "mlp": run("mlp.py", env, *rounds),
                     "hooks": run("hooks.py", env, *rounds),
                     "checkpoint": run("checkpoint.py", env, *rounds),

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from hookfit import ConfigError, PluginValidationError
-from hookfit.plugins import catalogue
-from hookfit.scaffold import names_for, write
+from hookfit.cli.scaffold import names_for, write
+from hookfit.run.catalogue import catalogue
 from hookfit.testing import FitResult, Inject, fit_with_values
 
 

@@ -6,8 +6,11 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+VERSION = (Path(__file__).parents[1] / "VERSION").read_text().strip()
 
 SPY = {
     "spy_plugin.py": """
@@ -80,7 +83,7 @@ def test_python_m_hookfit_is_the_same_command(tmp_path):
         check=False,
         cwd=tmp_path,
     )
-    assert result.stdout.strip() == "hookfit 0.1.0"
+    assert result.stdout.strip() == f"hookfit {VERSION}"
     result = subprocess.run(
         [sys.executable, "-m", "hookfit"], capture_output=True, text=True, check=False, cwd=tmp_path
     )
@@ -112,7 +115,8 @@ def test_train_with_a_config_file_and_where_files_went(hookfit_cli, tmp_path, si
         (
             ["train", "bad.toml"],
             {"bad.toml": "[callbacks.writer]\nfilname = 'x'\n"},
-            r"bad\.toml: callbacks\.writer\.filname: unknown key \(did you mean 'filename'\?\)",
+            r"bad\.toml: callbacks\.writer\.filname: unknown key \(did you mean 'filename'\?\)\. "
+            r"Writer takes: filename\.",
         ),
         (
             ["train", "bad.toml"],
@@ -130,9 +134,17 @@ def test_train_with_a_config_file_and_where_files_went(hookfit_cli, tmp_path, si
             {},
             r"Plugin 'broken' from hookfit-broken 0\.9 failed to load .*ModuleNotFoundError",
         ),
-        (["train", "--set", "fit.epochs=-2"], {}, r"fit: epochs must be an integer >= 0, got -2"),
+        (
+            ["train", "--set", "fit.epochs=-2"],
+            {},
+            r"command line: --set fit\.epochs=-2: fit\.epochs: expected an integer >= 0, got -2\.",
+        ),
         (["train", "missing.toml"], {}, r"missing\.toml: no such config file"),
-        (["config", "--set", "model.layers=3"], {}, r"model\.layers: expected a list of values"),
+        (
+            ["config", "--set", "model.layers=3"],
+            {},
+            r"model\.layers: expected a list of tables, got 3\.",
+        ),
     ],
     ids=[
         "malformed-toml",
@@ -167,7 +179,7 @@ def test_plugins_lists_every_plugin_and_survives_a_broken_one(hookfit_cli, site)
     assert rows["history"] == {
         "name": "history",
         "distribution": "hookfit-history",
-        "version": "0.1.0",
+        "version": VERSION,
         "target": "hookfit_history:History",
         "requires": "hookfit<0.2,>=0.1.0",
         "status": "on",
@@ -221,51 +233,59 @@ PRECEDENCE = [
     ),
     (
         "[hookfit]\nenable = ['writer']\n[callbacks.writer]\nfilename='x'\n",
-        {"HOOKFIT_PLUGINS": "history"},
+        {"HOOKFIT_PLUGINS": "spy"},
         [],
         "writer",
         "off",
-        "environment: HOOKFIT_PLUGINS=history does not list it",
+        "environment: HOOKFIT_PLUGINS=spy does not list it",
     ),
     (
-        "[hookfit]\ndisable = ['history']\n",
-        {"HOOKFIT_PLUGINS": "history"},
+        "[hookfit]\ndisable = ['spy']\n",
+        {"HOOKFIT_PLUGINS": "spy"},
         [],
-        "history",
+        "spy",
         "on",
-        "environment: HOOKFIT_PLUGINS=history",
+        "environment: HOOKFIT_PLUGINS=spy",
     ),
     (
         "",
         {"HOOKFIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
         [],
-        "history",
+        "spy",
         "off",
         "defaults off: environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD=1",
     ),
     (
-        "[hookfit]\nautoload = false\nenable = ['history']\n",
-        {},
+        "",
+        {"HOOKFIT_DISABLE_PLUGIN_AUTOLOAD": "1", "HOOKFIT_PLUGINS": "spy"},
         [],
         "history",
+        "on",
+        "on by default (always)",
+    ),
+    (
+        "[hookfit]\nautoload = false\nenable = ['spy']\n",
+        {},
+        [],
+        "spy",
         "on",
         "hookfit.toml: hookfit.enable",
     ),
     (
-        "",
-        {"HOOKFIT_PLUGINS": "history"},
-        ["-p", "base_logger"],
-        "base_logger",
+        "[callbacks.writer]\nfilename = 'x'\nenabled = false\n",
+        {"HOOKFIT_PLUGINS": "spy"},
+        ["-p", "writer"],
+        "writer",
         "on",
-        "command line: -p base_logger",
+        "command line: -p writer",
     ),
     (
-        "[hookfit]\nenable = ['history']\n",
-        {"HOOKFIT_PLUGINS": "history"},
-        ["-p", "no:history"],
-        "history",
+        "[hookfit]\nenable = ['spy']\n",
+        {"HOOKFIT_PLUGINS": "spy"},
+        ["-p", "no:spy"],
+        "spy",
         "off",
-        "command line: -p no:history",
+        "command line: -p no:spy",
     ),
     (
         "[callbacks.history]\nenabled = false\n",
@@ -286,6 +306,7 @@ PRECEDENCE = [
         "env-over-file",
         "env-enables-over-file",
         "env-no-autoload",
+        "env-leaves-bundled-plugins-on",
         "file-names-despite-no-autoload",
         "cli-over-env",
         "cli-off-over-env-and-file",
@@ -409,3 +430,74 @@ def test_ctrl_c_stops_after_the_batch_closes_files_and_exits_130(tmp_path, site)
     lines = (tmp_path / "epochs.txt").read_text().splitlines()
     assert lines[-1] == "closed" and lines[0] == "epoch 0"
     assert lines[:-1] == [f"epoch {i}" for i in range(len(lines) - 1)]
+
+
+# -- which config file a run uses ----------------------------------------------------------
+
+
+def test_fit_below_a_config_file_reads_nothing_from_it(tmp_path, site):
+    env, _ = site
+    (tmp_path / "hookfit.toml").write_text(
+        "[hookfit]\ndisable = ['history']\n\n[callbacks.writer]\nfilename = 'w.txt'\n"
+    )
+    below = tmp_path / "scripts"
+    below.mkdir()
+    result = run_script(below, "[]", "None", env)
+    assert result.stdout.strip() == "history True", result.stderr
+    assert not (below / "w.txt").exists()
+    result = run_script(below, "[]", "'../hookfit.toml'", env)
+    assert result.stdout.strip() == "history False", result.stderr
+    assert (below / "w.txt").read_text().splitlines() == ["epoch 0", "closed"]
+
+
+def test_discovery_stops_at_the_project_root(hookfit_cli, tmp_path):
+    (tmp_path / "hookfit.toml").write_text("[fit]\nepochs = 'planted'\n")
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    work = project / "notebooks"
+    work.mkdir()
+    result = hookfit_cli("config", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# config file: bundled example")
+    assert "planted" not in result.stdout
+    (project / "hookfit.toml").write_text("[fit]\nepochs = 7\n")
+    result = hookfit_cli("config", cwd=work)
+    assert "fit.epochs = 7  # " in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("mode", "who"),
+    [(0o664, "its group"), (0o646, "everyone")],
+    ids=["group-writable", "world-writable"],
+)
+def test_a_discovered_config_others_may_write_is_refused(mode, who, hookfit_cli, tmp_path):
+    config = tmp_path / "hookfit.toml"
+    config.write_text("[fit]\nepochs = 1\n")
+    config.chmod(mode)
+    result = hookfit_cli("train")
+    assert result.returncode == 2
+    assert re.search(
+        rf"^hookfit: error: hookfit\.toml: found this config file but refused it: {who} may "
+        rf"write it \(mode -rw.*\), so someone else could choose what your training runs and "
+        rf"writes\. If you trust it, pass it explicitly: hookfit train {re.escape(str(config))}\.",
+        result.stderr,
+    ), result.stderr
+    assert not (tmp_path / "runs").exists()
+    explicit = hookfit_cli("train", "hookfit.toml", "--set", "fit.verbose=0")
+    assert explicit.returncode == 0, explicit.stderr
+    assert "training with hookfit.toml" in explicit.stdout
+
+
+def test_a_discovered_config_another_user_owns_is_refused(tmp_path, monkeypatch):
+    from hookfit.run import discovery
+
+    config = tmp_path / "hookfit.toml"
+    config.write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(discovery.os, "getuid", lambda: config.stat().st_uid + 1)
+    with pytest.raises(
+        discovery.ConfigError,
+        match=r"^hookfit\.toml: found this config file but refused it: it belongs to another "
+        r"user \(uid \d+\)",
+    ):
+        discovery.find_file(tmp_path)

@@ -1,9 +1,13 @@
-"""Config files, environment and command line, in process: loading, checks,
-precedence. The subprocess tests of the command are in test_cli.py."""
+"""Config files, environment and command line, in process: reading, checks,
+precedence, the plan and the job. The subprocess tests of the command are in
+test_cli.py."""
 
 import contextlib
+import dataclasses
 import math
+import os
 import string
+import sys
 
 import numpy as np
 import pytest
@@ -11,14 +15,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hookfit import ConfigError
-from hookfit import config as cfg
-from hookfit.job import prepare
-from hookfit.plugins import Catalogue
-from hookfit.selection import select
+from hookfit.run.catalogue import Catalogue, catalogue
+from hookfit.run.discovery import find_file, project_root
+from hookfit.run.job import example, prepare, substitute
+from hookfit.run.plan import plan
+from hookfit.run.sources import (
+    Setting,
+    from_command_line,
+    from_environment,
+    from_mapping,
+    read_file,
+    switch,
+)
+from hookfit.testing import Recorder
+
+AUTOLOAD = "HOOKFIT_DISABLE_PLUGIN_AUTOLOAD"
+BUNDLED = ("base_logger", "history", "progbar_logger")
 
 FAKE = {
     "fake_plugins.py": """
     from collections.abc import Callable
+    from pathlib import Path
     from hookfit import Callback
 
     class Tunable(Callback):
@@ -32,12 +49,29 @@ FAKE = {
         def __init__(self, filename: str):
             super().__init__()
             self.filename = filename
+
+        def on_train_end(self, logs=None):
+            Path(self.filename).write_text("done")
+    """
+}
+
+CHATTY = {
+    "chatty_plugin.py": """
+    from hookfit import Callback
+
+    RAN = []
+
+    class Chatty(Callback):
+        def on_train_begin(self, logs=None):
+            RAN.append("train")
     """
 }
 
 
 @pytest.fixture
 def fake(hookfit_site):
+    """Two third-party plugins, off by default: tunable and needs (which
+    requires a filename and writes "done" to it when training ends)."""
     hookfit_site.add(
         "hookfit-fake",
         {"tunable": "fake_plugins:Tunable", "needs": "fake_plugins:Needs"},
@@ -46,8 +80,25 @@ def fake(hookfit_site):
     return hookfit_site
 
 
-def write(tmp_path, text, name="hookfit.toml"):
-    path = tmp_path / name
+@pytest.fixture
+def chatty(hookfit_site):
+    """A third-party plugin on by default: chatty."""
+    hookfit_site.add(
+        "hookfit-chatty", {"chatty": "chatty_plugin:Chatty"}, CHATTY, defaults={"chatty": "always"}
+    )
+    return hookfit_site
+
+
+@pytest.fixture
+def clean_environment(monkeypatch):
+    """No HOOKFIT_* variable of the calling shell reaches `fit`."""
+    for name in [k for k in os.environ if k.startswith("HOOKFIT_")]:
+        monkeypatch.delenv(name)
+
+
+def write(folder, text, name="hookfit.toml"):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -55,29 +106,101 @@ def write(tmp_path, text, name="hookfit.toml"):
 # -- finding and reading files -------------------------------------------------
 
 
-def test_the_file_is_found_from_the_working_directory_upward(tmp_path):
-    write(tmp_path, "[fit]\nepochs = 3\n")
-    deep = tmp_path / "a" / "b"
+def test_the_file_is_found_upward_up_to_the_project_root(tmp_path):
+    root = tmp_path.resolve()
+    (root / ".git").mkdir()
+    path = write(root, "[fit]\nepochs = 3\n")
+    deep = root / "a" / "b"
     deep.mkdir(parents=True)
-    assert cfg.find_file(deep) == tmp_path / "hookfit.toml"
+    assert project_root(deep) == root
+    assert find_file(deep) == path
+    assert find_file(root) == path
 
 
-def test_pyproject_counts_only_with_a_tool_hookfit_table(tmp_path):
-    inner = tmp_path / "inner"
-    inner.mkdir()
+def test_the_search_stops_at_the_project_root(tmp_path):
+    root = tmp_path.resolve()
+    write(root, "[fit]\nepochs = 3\n")  # above the project: never used
+    project = root / "project"
+    (project / ".git").mkdir(parents=True)
+    deep = project / "a"
+    deep.mkdir()
+    assert find_file(deep) is None
+    assert find_file(project) is None
+
+
+def test_without_a_project_root_only_the_start_folder_is_searched(tmp_path):
+    root = tmp_path.resolve()
+    if project_root(root) is not None:
+        pytest.skip(f"the temporary folder lies inside a project ({project_root(root)})")
+    path = write(root, "[fit]\nepochs = 3\n")
+    deep = root / "a"
+    deep.mkdir()
+    assert find_file(deep) is None
+    assert find_file(root) == path
+
+
+def test_pyproject_counts_only_with_a_tool_hookfit_table(tmp_path, monkeypatch):
+    root = tmp_path.resolve()
+    monkeypatch.chdir(root)
+    (root / ".git").mkdir()
+    deep = root / "a"
+    deep.mkdir()
+    write(root, "[project]\nname = 'x'\n", "pyproject.toml")
+    assert find_file(deep) is None
+    found = write(
+        root, "[project]\nname = 'x'\n\n[tool.hookfit]\ndisable = ['history']\n", "pyproject.toml"
+    )
+    assert find_file(deep) == found
+    assert read_file(found) == [
+        Setting(
+            ("callbacks", "history", "enabled"),
+            False,
+            "pyproject.toml: tool.hookfit.disable",
+            "file",
+        )
+    ]
+    # hookfit.toml comes first in its folder
+    toml = write(root, "[fit]\nepochs = 3\n")
+    assert find_file(deep) == toml
+
+
+def test_a_nested_project_without_a_table_bounds_the_search(tmp_path):
+    root = tmp_path.resolve()
+    (root / ".git").mkdir()
+    write(root, "[tool.hookfit]\ndisable = ['history']\n", "pyproject.toml")
+    inner = root / "inner"
     write(inner, "[project]\nname = 'x'\n", "pyproject.toml")
-    write(tmp_path, "[tool.hookfit]\ndisable = ['history']\n", "pyproject.toml")
-    found = cfg.find_file(inner)
-    assert found == tmp_path / "pyproject.toml"
-    layer = cfg.read_file(found)
-    assert layer.switches == [("history", False, f"{found}: tool.hookfit.disable")]
+    assert project_root(inner) == inner
+    assert find_file(inner) is None
+    assert find_file(root) == root / "pyproject.toml"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no file owners to compare")
+def test_a_found_file_that_others_may_write_is_refused_but_usable_when_given(tmp_path):
+    root = tmp_path.resolve()
+    (root / ".git").mkdir()
+    path = write(root, "[fit]\nepochs = 3\n")
+    path.chmod(0o666)
+    deep = root / "a"
+    deep.mkdir()
+    with pytest.raises(
+        ConfigError,
+        match=r"hookfit\.toml: found this config file but refused it: everyone may write it "
+        r"\(mode -rw-rw-rw-\).*pass it explicitly: hookfit train .*chmod go-w",
+    ):
+        find_file(deep)
+    path.chmod(0o664)
+    with pytest.raises(ConfigError, match=r"refused it: its group may write it"):
+        find_file(deep)
+    # passed explicitly, it is read
+    assert [(s.path, s.value) for s in read_file(path)] == [(("fit", "epochs"), 3)]
 
 
 def test_malformed_toml_names_the_file_and_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = write(tmp_path, "[fit]\nepochs = = 3\n")
     with pytest.raises(ConfigError, match=r"^hookfit\.toml: invalid TOML: .*line 2, column"):
-        cfg.read_file(path)
+        read_file(path)
 
 
 @pytest.mark.parametrize(
@@ -113,10 +236,23 @@ def test_malformed_toml_names_the_file_and_line(tmp_path, monkeypatch):
         ),
         ("[callbacks.history]\n'not a name' = 1\n", r"callbacks\.history\.not a name: not a valid"),
         ("[callbacks.earlystopping]\npatience = 1\n", r"callbacks\.earlystopping: no installed"),
-        ("[fit]\nepochs = '3'\n", r"fit\.epochs: expected an integer, got \"3\""),
+        ("[fit]\nepochs = '3'\n", r"fit\.epochs: expected an integer >= 0, got \"3\"\.$"),
+        (
+            "[fit]\nepochs = -1\n",
+            r"^hookfit\.toml: fit\.epochs: expected an integer >= 0, got -1\.$",
+        ),
+        ("[fit]\nbatch_size = 0\n", r"fit\.batch_size: expected an integer >= 1, got 0\.$"),
+        (
+            "[fit]\nvalidation_split = 1.0\n",
+            r"fit\.validation_split: expected a number >= 0 and < 1, got 1\.0\.$",
+        ),
+        ("[fit]\nverbose = 3\n", r"fit\.verbose: expected one of 0, 1, 2, got 3\.$"),
+        ("[fit]\nseed = -1\n", r"^hookfit\.toml: fit\.seed: expected an integer >= 0, got -1\.$"),
         ("[fit]\nepoch = 3\n", r"fit\.epoch: unknown key \(did you mean 'epochs'\?\)"),
         ("[model]\noptimizer = 3\n", r"model\.optimizer: expected a string or a table, got 3"),
-        ("[data]\nscale = true\n", r"data\.scale: expected a number, got true"),
+        ("[model]\nlayers = [3]\n", r"model\.layers: expected a list of tables, got \[3\]\.$"),
+        ("[data]\nscale = true\n", r"data\.scale: expected a (finite )?number, got true\.$"),
+        ("[data]\nscale = nan\n", r"data\.scale: expected a (finite )?number, got nan\.$"),
     ],
     ids=[
         "unknown-section",
@@ -131,15 +267,22 @@ def test_malformed_toml_names_the_file_and_line(tmp_path, monkeypatch):
         "bad-argument-name",
         "unknown-callbacks-plugin",
         "fit-type",
+        "fit-range",
+        "batch-size-range",
+        "validation-split-range",
+        "verbose-choice",
+        "seed-range",
         "fit-unknown-key",
         "optimizer-type",
+        "layers-not-tables",
         "data-type",
+        "data-not-finite",
     ],
 )
 def test_bad_files_are_refused_with_file_and_key_path(text, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
-        cfg.read_file(write(tmp_path, text))
+        read_file(write(tmp_path, text))
 
 
 @pytest.mark.parametrize(
@@ -150,7 +293,10 @@ def test_bad_files_are_refused_with_file_and_key_path(text, message, tmp_path, m
             r"pyproject\.toml: tool\.hookfit\.disabel: unknown key \(did you mean 'disable'\?\)",
         ),
         ("[tool]\nhookfit = 3\n", r"pyproject\.toml: tool\.hookfit must be a table, got 3"),
-        ("[tool.hookfit.fit]\nepochs = 'x'\n", r"tool\.hookfit\.fit\.epochs: expected an integer"),
+        (
+            "[tool.hookfit.fit]\nepochs = 'x'\n",
+            r"pyproject\.toml: tool\.hookfit\.fit\.epochs: expected an integer >= 0, got \"x\"",
+        ),
         (
             "[tool.hookfit]\nenable = ['histroy']\n",
             r"pyproject\.toml: tool\.hookfit\.enable\[0\]: no installed plugin is called 'histroy'",
@@ -161,7 +307,7 @@ def test_bad_files_are_refused_with_file_and_key_path(text, message, tmp_path, m
 def test_bad_pyproject_tables_are_refused(text, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
-        cfg.read_file(write(tmp_path, text, "pyproject.toml"))
+        read_file(write(tmp_path, text, "pyproject.toml"))
 
 
 def test_an_uninstalled_builtin_names_its_distribution():
@@ -171,24 +317,54 @@ def test_an_uninstalled_builtin_names_its_distribution():
         r"provided by hookfit-tensorboard: pip install hookfit-tensorboard\. Installed plugins: "
         r"none\.",
     ):
-        cfg.from_mapping({"hookfit": {"enable": ["tensorboard"]}}, "file", "f.toml", Catalogue())
+        from_mapping({"hookfit": {"enable": ["tensorboard"]}}, "file", "f.toml", Catalogue())
 
 
 def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(ConfigError, match=r"nope\.toml: no such config file"):
-        cfg.read_file(tmp_path / "nope.toml")
+        read_file(tmp_path / "nope.toml")
     bad = tmp_path / "latin.toml"
     bad.write_bytes(b"[fit]\n# caf\xe9\n")
     with pytest.raises(ConfigError, match=r"latin\.toml: cannot read the file: 'utf-8' codec"):
-        cfg.read_file(bad)
-    with pytest.raises(ConfigError, match=r"the config must be a table of sections, got \[1\]"):
-        cfg.from_mapping([1], "code", "fit(config=...)")
+        read_file(bad)
     with pytest.raises(
         ConfigError,
-        match=r"config must be a path, a dict, a Config, None or "
-        r"False; got int",
+        match=r"^fit\(config=\.\.\.\): the config must be a table of sections, got \[1\]",
     ):
-        cfg.load(3)
+        from_mapping([1], "code", "fit(config=...)")
+    with pytest.raises(ConfigError, match=r"nope\.toml: no such config file"):
+        plan(config=tmp_path / "nope.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    ("config", "kind"),
+    [(3, "int"), ([1], "list"), ([switch("history", True, "x", "code"), 1], "list")],
+    ids=["int", "list-of-values", "settings-and-a-value"],
+)
+def test_a_config_of_the_wrong_kind_is_refused(config, kind):
+    with pytest.raises(
+        ConfigError,
+        match=r"^config must be a path to a config file, a dict in the config file's form, or "
+        rf"None; got {kind}\.$",
+    ):
+        plan(config=config, environ={})
+
+
+def test_a_setting_is_a_frozen_record_and_a_switch_is_the_enabled_setting():
+    setting = switch("history", False, "f.toml: hookfit.disable", "file")
+    assert setting == Setting(
+        ("callbacks", "history", "enabled"), False, "f.toml: hookfit.disable", "file"
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setting.value = True  # type: ignore[misc]
+    ranks = [
+        Setting(("fit", "epochs"), 1, "", s).rank
+        for s in ("file", "environment", "command line", "code")
+    ]
+    assert ranks == sorted(ranks) and len(set(ranks)) == 4
+    assert from_mapping({"hookfit": {"enable": ["history"]}}, "file", "f.toml") == [
+        switch("history", True, "f.toml: hookfit.enable", "file")
+    ]
 
 
 # -- environment and command line ---------------------------------------------
@@ -198,20 +374,22 @@ def test_missing_and_unreadable_files(tmp_path):
     ("environ", "message"),
     [
         (
-            {"HOOKFIT_DISABLE_PLUGIN_AUTOLOAD": "maybe"},
-            r"environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD='maybe': expected 1 or 0",
+            {AUTOLOAD: "maybe"},
+            r"^environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD='maybe': expected 1 or 0",
         ),
         (
             {"HOOKFIT_PLUGINS": "history,progbar"},
-            r"environment: HOOKFIT_PLUGINS: no installed plugin is called 'progbar' \(did you mean "
-            r"'progbar_logger'\?\)",
+            r"^environment: HOOKFIT_PLUGINS: no installed plugin is called 'progbar' "
+            r"\(did you mean 'progbar_logger'\?\)",
         ),
     ],
     ids=["autoload-value", "unknown-plugin"],
 )
 def test_bad_environment_is_refused(environ, message):
     with pytest.raises(ConfigError, match=message):
-        cfg.from_environment(environ)
+        from_environment(environ)
+    with pytest.raises(ConfigError, match=message):
+        plan(environ=environ, build=False)
 
 
 @pytest.mark.parametrize(
@@ -230,8 +408,20 @@ def test_bad_environment_is_refused(environ, message):
         (
             [],
             ["fit.epochs=three"],
-            r"--set fit\.epochs=three: fit\.epochs: expected an integer, "
+            r"--set fit\.epochs=three: fit\.epochs: expected an integer >= 0, "
             r"got \"three\"",
+        ),
+        (
+            [],
+            ["fit.epochs=-1"],
+            r"^command line: --set fit\.epochs=-1: fit\.epochs: expected an integer >= 0, "
+            r"got -1\.$",
+        ),
+        (
+            [],
+            ["callbacks.histroy.patience=1"],
+            r"--set callbacks\.histroy\.patience=1: callbacks\.histroy: no installed plugin is "
+            r"called 'histroy' \(did you mean 'history'\?\)",
         ),
     ],
     ids=[
@@ -241,77 +431,134 @@ def test_bad_environment_is_refused(environ, message):
         "no-section",
         "unknown-key",
         "wrong-type",
+        "out-of-range",
+        "unknown-callbacks-plugin",
     ],
 )
 def test_bad_command_lines_are_refused(plugins, sets, message):
     with pytest.raises(ConfigError, match=message):
-        cfg.from_command_line(plugins, sets)
+        from_command_line(plugins, sets)
 
 
 def test_set_parses_toml_values_and_falls_back_to_strings():
-    layer = cfg.from_command_line(
-        [], ["fit.epochs=3", "fit.shuffle=false", "data.path=a/b.csv", "model.metrics=['accuracy']"]
-    )
-    values = {path: value for path, (value, _) in layer.values.items()}
-    assert values == {
+    sets = ["fit.epochs=3", "fit.shuffle=false", "data.path=a/b.csv", "model.metrics=['accuracy']"]
+    found = from_command_line([], sets)
+    assert {s.path: s.value for s in found} == {
         ("fit", "epochs"): 3,
         ("fit", "shuffle"): False,
         ("data", "path"): "a/b.csv",
         ("model", "metrics"): ["accuracy"],
     }
+    assert [(s.origin, s.source) for s in found] == [
+        (f"command line: --set {option}", "command line") for option in sets
+    ]
 
 
 # -- precedence ------------------------------------------------------------------
 
 
-def decide(*layers, cat=None):
-    config = cfg.Config(layers, cat)
-    return {d.name: (d.on, d.why) for d in config.decisions()}
+def sources(*layers):
+    """Settings from ``(kind, value)`` pairs: a file's or code's mapping, an
+    environment, or a command line's ``(plugins, sets)``."""
+    built = []
+    for kind, value in layers:
+        if kind == "file":
+            built += from_mapping(value, "file", "f.toml")
+        elif kind == "code":
+            built += from_mapping(value, "code", "fit(config=...)")
+        elif kind == "env":
+            built += from_environment(value)
+        else:
+            built += from_command_line(*value)
+    return built
+
+
+def decide(config=(), verbose=1):
+    """Every installed plugin's decision, ``name -> (on, why)``, for settings
+    already read; the process's environment is left out."""
+    run = plan(config=list(config), environ={}, verbose=verbose, build=False)
+    return {p.name: (p.on, p.why) for p in run.plugins + run.off}
 
 
 def test_plugin_defaults_apply_when_nothing_names_a_plugin():
     decisions = decide()
     assert decisions["history"] == (True, "on by default (always)")
+    assert decisions["base_logger"] == (True, "on by default (always)")
     assert decisions["progbar_logger"] == (True, "on by default (when verbose)")
+    assert decide(verbose=0)["progbar_logger"] == (False, "on by default (when verbose)")
+    assert {name for name, (on, _) in decisions.items() if on} == set(BUNDLED)
+    bundled = {name for name, info in catalogue().plugins.items() if info.bundled}
+    assert bundled == set(BUNDLED)
 
 
 @pytest.mark.parametrize(
-    ("layers", "expected"),
+    ("layers", "plugin", "expected"),
     [
         # file > plugin defaults
-        ([{"file": {"hookfit": {"disable": ["history"]}}}], (False, "f.toml: hookfit.disable")),
+        (
+            [("file", {"hookfit": {"disable": ["history"]}})],
+            "history",
+            (False, "f.toml: hookfit.disable"),
+        ),
         # environment > file
         (
             [
-                {"file": {"hookfit": {"disable": ["history"]}}},
-                {"env": {"HOOKFIT_PLUGINS": "history"}},
+                ("file", {"hookfit": {"disable": ["history"]}}),
+                ("env", {"HOOKFIT_PLUGINS": "history"}),
             ],
+            "history",
             (True, "environment: HOOKFIT_PLUGINS=history"),
         ),
         (
+            [("file", {"hookfit": {"enable": ["tunable"]}}), ("env", {"HOOKFIT_PLUGINS": "needs"})],
+            "tunable",
+            (False, "environment: HOOKFIT_PLUGINS=needs does not list it"),
+        ),
+        # ... but HOOKFIT_PLUGINS leaves the bundled plugins alone
+        (
+            [("env", {"HOOKFIT_PLUGINS": "needs"})],
+            "history",
+            (True, "on by default (always)"),
+        ),
+        (
             [
-                {"file": {"hookfit": {"enable": ["history"]}}},
-                {"env": {"HOOKFIT_PLUGINS": "base_logger"}},
+                ("file", {"hookfit": {"enable": ["history"]}}),
+                ("env", {"HOOKFIT_PLUGINS": "base_logger"}),
             ],
-            (False, "environment: HOOKFIT_PLUGINS=base_logger does not list it"),
+            "history",
+            (True, "f.toml: hookfit.enable"),
         ),
         # command line > environment
         (
-            [{"env": {"HOOKFIT_PLUGINS": "base_logger"}}, {"cli": ["history"]}],
+            [("env", {"HOOKFIT_PLUGINS": "needs"}), ("cli", (["tunable"], []))],
+            "tunable",
+            (True, "command line: -p tunable"),
+        ),
+        (
+            [("env", {"HOOKFIT_PLUGINS": "base_logger"}), ("cli", (["history"], []))],
+            "history",
             (True, "command line: -p history"),
         ),
         (
-            [{"env": {"HOOKFIT_PLUGINS": "history"}}, {"cli": ["no:history"]}],
+            [("env", {"HOOKFIT_PLUGINS": "history"}), ("cli", (["no:history"], []))],
+            "history",
             (False, "command line: -p no:history"),
         ),
-        # code > command line
+        # code > command line, wherever it sits in the list
         (
-            [{"cli": ["no:history"]}, {"code": {"callbacks": {"history": {}}}}],
+            [("cli", (["no:history"], [])), ("code", {"callbacks": {"history": {}}})],
+            "history",
             (True, "fit(config=...): callbacks.history"),
+        ),
+        (
+            [("code", {"hookfit": {"disable": ["tunable"]}}), ("cli", (["tunable"], []))],
+            "tunable",
+            (False, "fit(config=...): hookfit.disable"),
         ),
         # enabled = false keeps the section, switched off
         (
-            [{"file": {"callbacks": {"history": {"enabled": False}}}}],
+            [("file", {"callbacks": {"history": {"enabled": False}}})],
+            "history",
             (False, "f.toml: callbacks.history.enabled = false"),
         ),
     ],
@@ -319,73 +566,253 @@ def test_plugin_defaults_apply_when_nothing_names_a_plugin():
         "file-over-default",
         "env-over-file",
         "env-only-list-over-file",
+        "env-list-spares-bundled",
+        "env-list-spares-bundled-named-in-file",
         "cli-over-env",
+        "cli-over-env-bundled",
         "cli-off-over-env",
         "code-over-cli",
+        "code-over-cli-listed-first",
         "enabled-false",
     ],
 )
-def test_precedence_of_switches(layers, expected):
-    built = []
-    for layer in layers:
-        ((kind, value),) = layer.items()
-        if kind == "file":
-            built.append(cfg.from_mapping(value, "file", "f.toml"))
-        elif kind == "code":
-            built.append(cfg.from_mapping(value, "code", "fit(config=...)"))
-        elif kind == "env":
-            built.append(cfg.from_environment(value))
-        else:
-            built.append(cfg.from_command_line(value))
-    assert decide(*built)["history"] == expected
+def test_precedence_of_switches(layers, plugin, expected, fake):
+    assert decide(sources(*layers))[plugin] == expected
 
 
-def test_autoload_switches_defaults_off_and_environment_beats_file():
-    file = cfg.from_mapping({"hookfit": {"autoload": True}}, "file", "f.toml")
-    env = cfg.from_environment({"HOOKFIT_DISABLE_PLUGIN_AUTOLOAD": "1"})
-    decisions = decide(file, env)
-    assert decisions["history"] == (
-        False,
-        "defaults off: environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD=1",
+def test_hookfit_plugins_switches_on_its_list_and_off_the_other_third_party_plugins(fake, chatty):
+    decisions = decide(from_environment({"HOOKFIT_PLUGINS": "tunable,needs"}))
+    on = "environment: HOOKFIT_PLUGINS=tunable,needs"
+    off = f"{on} does not list it"
+    assert decisions["tunable"] == decisions["needs"] == (True, on)
+    assert decisions["chatty"] == (False, off)
+    cat = catalogue()
+    assert not cat.plugins["tunable"].bundled and not cat.plugins["chatty"].bundled
+    for name, info in cat.plugins.items():
+        if info.bundled:
+            assert decisions[name][0] is True and decisions[name][1].startswith("on by default")
+        elif name not in ("tunable", "needs"):
+            assert decisions[name] == (False, off)
+    # a listed bundled plugin is switched on, the others stay as they were
+    decisions = decide(
+        from_mapping({"hookfit": {"disable": ["history", "base_logger"]}}, "file", "f.toml")
+        + from_environment({"HOOKFIT_PLUGINS": "history"})
     )
-    named = cfg.from_mapping({"hookfit": {"enable": ["history"]}}, "file", "f.toml")
-    assert decide(named, env)["history"] == (True, "f.toml: hookfit.enable")
+    assert decisions["history"] == (True, "environment: HOOKFIT_PLUGINS=history")
+    assert decisions["base_logger"] == (False, "f.toml: hookfit.disable")
+    assert decisions["progbar_logger"] == (True, "on by default (when verbose)")
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        (
+            [("file", {"hookfit": {"autoload": False}})],
+            (False, "defaults off: f.toml: hookfit.autoload"),
+        ),
+        (
+            [("file", {"hookfit": {"autoload": True}}), ("env", {AUTOLOAD: "1"})],
+            (False, "defaults off: environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD=1"),
+        ),
+        (
+            [("file", {"hookfit": {"autoload": False}}), ("env", {AUTOLOAD: "0"})],
+            (True, "on by default (always)"),
+        ),
+        (
+            [("env", {AUTOLOAD: "1"}), ("cli", ([], ["hookfit.autoload=true"]))],
+            (True, "on by default (always)"),
+        ),
+        (
+            [("cli", ([], ["hookfit.autoload=false"])), ("code", {"hookfit": {"autoload": True}})],
+            (True, "on by default (always)"),
+        ),
+        # a plugin that something names is never switched off by autoload
+        (
+            [("file", {"hookfit": {"enable": ["chatty"]}}), ("env", {AUTOLOAD: "1"})],
+            (True, "f.toml: hookfit.enable"),
+        ),
+        (
+            [("file", {"hookfit": {"autoload": False}, "callbacks": {"chatty": {}}})],
+            (True, "f.toml: callbacks.chatty"),
+        ),
+    ],
+    ids=[
+        "file",
+        "env-over-file",
+        "env-on-over-file",
+        "cli-over-env",
+        "code-over-cli",
+        "named-in-file",
+        "section-in-file",
+    ],
+)
+def test_autoload_switches_off_only_third_party_defaults(layers, expected, chatty):
+    decisions = decide(sources(*layers))
+    assert decisions["chatty"] == expected
+    assert decisions["history"] == decisions["base_logger"] == (True, "on by default (always)")
+    assert decisions["progbar_logger"] == (True, "on by default (when verbose)")
 
 
 def test_arguments_come_from_the_highest_layer(fake):
-    file = cfg.from_mapping(
+    file = from_mapping(
         {"callbacks": {"tunable": {"label": "file", "patience": 2}}}, "file", "f.toml"
     )
-    cli = cfg.from_command_line([], ["callbacks.tunable.label=cli"])
-    config = cfg.Config([cli, file])
-    args, where = config.arguments("tunable")
-    assert args == {"label": "cli", "patience": 2}
-    assert where == {
+    cli = from_command_line([], ["callbacks.tunable.label=cli"])
+    run = plan(config=cli + file, environ={}, verbose=0)
+    (member,) = [p for p in run.plugins if p.name == "tunable"]
+    assert {key: s.value for key, s in member.arguments.items()} == {"label": "cli", "patience": 2}
+    assert {key: s.origin for key, s in member.arguments.items()} == {
         "label": "command line: --set callbacks.tunable.label=cli",
         "patience": "f.toml: callbacks.tunable.patience",
     }
-    (member,) = [
-        m for m in select([], verbose=0, settings=config.settings()) if m.name == "tunable"
-    ]
+    # the --set switched it on too, and outranks the file's section
     assert (member.obj.label, member.obj.patience, member.why) == (
         "cli",
         2,
-        "f.toml: callbacks.tunable",
+        "command line: --set callbacks.tunable.label=cli",
     )
 
 
-def test_set_configures_without_switching_on_unless_enabled_is_set(fake):
-    quiet = cfg.Config([cfg.from_command_line([], ["callbacks.tunable.patience=3"])])
-    assert {d.name: d.on for d in quiet.decisions()}["tunable"] is False
-    loud = cfg.Config([cfg.from_command_line([], ["callbacks.tunable.enabled=true"])])
-    assert {d.name: d.on for d in loud.decisions()}["tunable"] is True
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        (
+            [("cli", ([], ["callbacks.tunable.patience=3"]))],
+            (True, "command line: --set callbacks.tunable.patience=3"),
+        ),
+        (
+            [("cli", ([], ["callbacks.tunable.enabled=true"]))],
+            (True, "command line: --set callbacks.tunable.enabled=true"),
+        ),
+        (
+            [("cli", ([], ["callbacks.tunable.enabled=false"]))],
+            (False, "command line: --set callbacks.tunable.enabled=false"),
+        ),
+        (
+            [("cli", ([], ["callbacks.tunable.patience=3", "callbacks.tunable.enabled=false"]))],
+            (False, "command line: --set callbacks.tunable.enabled=false"),
+        ),
+        # as in a file, where enabled = false keeps [callbacks.NAME] off ...
+        (
+            [("file", {"callbacks": {"tunable": {"enabled": False, "patience": 3}}})],
+            (False, "f.toml: callbacks.tunable.enabled = false"),
+        ),
+        (
+            [("cli", ([], ["callbacks.tunable.enabled=false", "callbacks.tunable.patience=3"]))],
+            (False, "command line: --set callbacks.tunable.enabled=false"),
+        ),
+        # ... and hookfit.disable beats [callbacks.NAME]
+        (
+            [
+                (
+                    "file",
+                    {
+                        "hookfit": {"disable": ["tunable"]},
+                        "callbacks": {"tunable": {"patience": 3}},
+                    },
+                )
+            ],
+            (False, "f.toml: hookfit.disable"),
+        ),
+        (
+            [("cli", (["no:tunable"], ["callbacks.tunable.patience=3"]))],
+            (False, "command line: -p no:tunable"),
+        ),
+        # a --set outranks the file
+        (
+            [
+                ("file", {"hookfit": {"disable": ["tunable"]}}),
+                ("cli", ([], ["callbacks.tunable.patience=3"])),
+            ],
+            (True, "command line: --set callbacks.tunable.patience=3"),
+        ),
+    ],
+    ids=[
+        "argument-switches-on",
+        "enabled-true",
+        "enabled-false",
+        "argument-then-enabled-false",
+        "file-enabled-false-with-argument",
+        "enabled-false-then-argument",
+        "file-disable-with-section",
+        "p-no-with-argument",
+        "set-over-file",
+    ],
+)
+def test_set_of_a_plugin_argument_means_what_its_file_section_means(layers, expected, fake):
+    settings = sources(*layers)
+    run = plan(config=settings, environ={}, build=False)
+    (member,) = [p for p in run.plugins + run.off if p.name == "tunable"]
+    assert (member.on, member.why) == expected
+    if any("patience" in s.path for s in settings):
+        assert member.arguments["patience"].value == 3  # set, on or off
 
 
 def test_plugin_order_follows_the_layers(fake):
-    file = cfg.from_mapping({"hookfit": {"enable": ["needs", "tunable"]}}, "file", "f.toml")
-    cli = cfg.from_command_line(["tunable"])
-    names = [d.name for d in cfg.Config([file, cli]).decisions() if d.on]
-    assert names == ["tunable", "needs", "base_logger", "history", "progbar_logger"]
+    settings = from_mapping(
+        {"hookfit": {"enable": ["needs", "tunable"]}}, "file", "f.toml"
+    ) + from_command_line(["tunable"])
+    run = plan(config=settings, environ={}, build=False)
+    assert [p.name for p in run.plugins] == [
+        "tunable",
+        "needs",
+        "base_logger",
+        "history",
+        "progbar_logger",
+    ]
+    assert [p.why for p in run.plugins[:2]] == [
+        "command line: -p tunable",
+        "f.toml: hookfit.enable",
+    ]
+    # what code passes comes first, in its order
+    recorder = Recorder()
+    run = plan([recorder, "history"], config=settings, environ={}, build=False)
+    assert [p.name for p in run.plugins] == [
+        "Recorder",
+        "history",
+        "tunable",
+        "needs",
+        "base_logger",
+        "progbar_logger",
+    ]
+    assert run.plugins[0].obj is recorder and run.plugins[0].why == run.plugins[1].why == "code"
+
+
+def test_the_plan_keeps_each_winning_setting_with_its_origin(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write(
+        tmp_path, "[fit]\nepochs = 3\nbatch_size = 8\n\n[hookfit]\ndisable = ['history']\n"
+    )
+    settings = read_file(path) + from_command_line([], ["fit.epochs=5"])
+    run = plan(config=settings, environ={AUTOLOAD: "1"}, build=False)
+    assert run.file == "hookfit.toml"
+    assert run.section("fit") == {
+        "epochs": Setting(("fit", "epochs"), 5, "command line: --set fit.epochs=5", "command line"),
+        "batch_size": Setting(("fit", "batch_size"), 8, "hookfit.toml: fit.batch_size", "file"),
+    }
+    assert run.values("fit") == {"epochs": 5, "batch_size": 8}
+    assert run.values("model") == {}
+    report = run.report()
+    assert report[0] == (
+        "hookfit.autoload",
+        False,
+        "environment: HOOKFIT_DISABLE_PLUGIN_AUTOLOAD=1",
+    )
+    assert ("plugins.history", "off", "hookfit.toml: hookfit.disable") in report
+    assert ("plugins.base_logger", "on", "on by default (always)") in report
+    assert ("fit.epochs", 5, "command line: --set fit.epochs=5") in report
+    assert ("fit.batch_size", 8, "hookfit.toml: fit.batch_size") in report
+    assert ("fit.epochs", 3, "hookfit.toml: fit.epochs") not in report
+    assert plan(config={"fit": {"epochs": 2}}, environ={}, build=False).file is None
+    assert plan(environ={}, build=False).report()[0] == ("hookfit.autoload", True, "default")
+
+
+def test_the_plan_names_a_config_file_that_sets_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert (
+        plan(config=write(tmp_path, "# nothing yet\n"), environ={}, build=False).file
+        == "hookfit.toml"
+    )
 
 
 # -- plugin arguments against the constructor --------------------------------------
@@ -396,20 +823,42 @@ def test_plugin_order_follows_the_layers(fake):
     [
         (
             {"patiance": 1},
-            r"f\.toml: callbacks\.tunable\.patiance: unknown key \(did you mean "
-            r"'patience'\?\)\. Tunable takes: label, patience, ratio, names, hook\.",
+            r"^f\.toml: callbacks\.tunable\.patiance: unknown key \(did you mean "
+            r"'patience'\?\)\. Tunable takes: label, patience, ratio, names, hook\.$",
         ),
         (
             {"patience": "3"},
-            r"f\.toml: callbacks\.tunable\.patience: expected an integer, got "
-            r"\"3\" \(Tunable's argument patience\)",
+            r"^f\.toml: callbacks\.tunable\.patience: expected an integer, got "
+            r"\"3\" \(Tunable's argument patience\)\.$",
         ),
-        ({"patience": True}, r"expected an integer, got true"),
-        ({"ratio": "high"}, r"callbacks\.tunable\.ratio: expected a number, got \"high\""),
-        ({"names": "a"}, r"names: expected a list of strings or none \(leave the key out\), got"),
-        ({"names": [1]}, r"names: expected a list of strings"),
-        ({"hook": "math"}, r"hook: expected a \"module:function\" reference or none"),
-        ({"hook": "math:nope"}, r"hook: expected a \"module:function\" reference"),
+        (
+            {"patience": True},
+            r"^f\.toml: callbacks\.tunable\.patience: expected an integer, got true "
+            r"\(Tunable's argument patience\)\.$",
+        ),
+        (
+            {"ratio": "high"},
+            r"^f\.toml: callbacks\.tunable\.ratio: expected a number, got \"high\" "
+            r"\(Tunable's argument ratio\)\.$",
+        ),
+        (
+            {"names": "a"},
+            r"callbacks\.tunable\.names: expected a list of strings or None \(in a config file: "
+            r"leave the key out\), got \"a\" \(Tunable's argument names\)\.$",
+        ),
+        ({"names": [1]}, r"names: expected a list of strings or None .*, got \[1\]"),
+        (
+            {"hook": "math"},
+            r"callbacks\.tunable\.hook: expected a function \(in a config file: a "
+            r"\"module:function\" reference\) or None \(in a "
+            r"config file: leave the key out\), got \"math\"",
+        ),
+        (
+            {"hook": "math:nope"},
+            r"hook: expected a function \(in a config file: a \"module:function\" "
+            r"reference\) .*got "
+            r"\"math:nope\"",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -423,33 +872,44 @@ def test_plugin_order_follows_the_layers(fake):
     ],
 )
 def test_plugin_arguments_are_checked_against_the_signature(args, message, fake):
-    config = cfg.Config([cfg.from_mapping({"callbacks": {"tunable": args}}, "file", "f.toml")])
+    settings = from_mapping({"callbacks": {"tunable": args}}, "file", "f.toml")
     with pytest.raises(ConfigError, match=message):
-        select([], verbose=0, settings=config.settings())
+        plan(config=settings, environ={}, verbose=0)
+
+
+def test_a_bad_argument_from_the_command_line_names_the_option(fake):
+    settings = from_command_line([], ["callbacks.tunable.patience='3'"])
+    with pytest.raises(
+        ConfigError,
+        match=r"^command line: --set callbacks\.tunable\.patience='3': expected an integer, got "
+        r"\"3\" \(Tunable's argument patience\)\.$",
+    ):
+        plan(config=settings, environ={}, verbose=0)
 
 
 def test_arguments_are_converted(fake):
     args = {"ratio": 2, "hook": "math:floor", "names": ["a"]}
-    config = cfg.Config([cfg.from_mapping({"callbacks": {"tunable": args}}, "file", "f.toml")])
-    (member,) = [
-        m for m in select([], verbose=0, settings=config.settings()) if m.name == "tunable"
-    ]
+    settings = from_mapping({"callbacks": {"tunable": args}}, "file", "f.toml")
+    run = plan(config=settings, environ={}, verbose=0)
+    (member,) = [p for p in run.plugins if p.name == "tunable"]
     assert member.obj.ratio == 2.0 and isinstance(member.obj.ratio, float)
     assert member.obj.hook is math.floor and member.obj.names == ["a"]
 
 
 def test_a_required_argument_that_is_missing_says_how_to_set_it(fake):
-    config = cfg.Config([cfg.from_command_line(["needs"])])
     with pytest.raises(
         ConfigError,
-        match=r"Plugin needs \(hookfit-fake 1\.0\): Needs needs "
-        r"filename\. Set callbacks\.needs\.filename in the "
-        r"config file or with --set\.",
+        match=r"^Plugin needs \(hookfit-fake 1\.0\) \(switched on by command line: -p needs\): "
+        r"callbacks\.needs\.filename: required, and not given\. Set it in the config file or "
+        r"with --set callbacks\.needs\.filename=VALUE\.$",
     ):
-        select([], verbose=0, settings=config.settings())
+        plan(config=from_command_line(["needs"]), environ={}, verbose=0)
 
 
-def test_fit_reads_a_config_dict(hookfit_model, hookfit_data):
+# -- fit --------------------------------------------------------------------------------
+
+
+def test_fit_reads_a_config_dict(hookfit_model, hookfit_data, clean_environment):
     x, y = hookfit_data
     off = hookfit_model().fit(
         x, y, epochs=1, verbose=0, config={"hookfit": {"disable": ["history"]}}
@@ -457,25 +917,72 @@ def test_fit_reads_a_config_dict(hookfit_model, hookfit_data):
     assert off is None
     with pytest.raises(ConfigError, match=r"fit\(config=\.\.\.\): hookfit\.disable\[0\]: no "):
         hookfit_model().fit(x, y, verbose=0, config={"hookfit": {"disable": ["histroy"]}})
+    with pytest.raises(ConfigError, match=r"^config must be a path to a config file, .*got int\.$"):
+        hookfit_model().fit(x, y, verbose=0, config=3)
 
 
-def test_fit_finds_the_file_from_the_working_directory(
-    hookfit_model, hookfit_data, tmp_path, monkeypatch
+def test_fit_reads_no_config_file_and_a_path_applies_one(
+    fake, hookfit_model, hookfit_data, tmp_path, monkeypatch, clean_environment
 ):
-    write(tmp_path, "[hookfit]\ndisable = ['history']\n")
-    monkeypatch.chdir(tmp_path)
+    project = tmp_path.resolve() / "project"
+    (project / ".git").mkdir(parents=True)
+    target = tmp_path.resolve() / "out.txt"
+    path = write(
+        project,
+        "[hookfit]\ndisable = ['history']\n\n"
+        f"[callbacks.needs]\nfilename = '{target.as_posix()}'\n",
+    )
+    work = project / "src" / "deep"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert find_file() == path  # hookfit train would use it; fit does not
     x, y = hookfit_data
-    assert hookfit_model().fit(x, y, epochs=1, verbose=0) is None
-    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=False) is not None
+    history = hookfit_model().fit(x, y, epochs=1, verbose=0)
+    assert history is not None and history.epoch == [0]
+    assert not target.exists()
+    # given, it applies: history off, needs on
+    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=path) is None
+    assert target.read_text() == "done"
+    target.unlink()
+    # the environment beats the file: history back on, needs not listed
     monkeypatch.setenv("HOOKFIT_PLUGINS", "history")
-    assert hookfit_model().fit(x, y, epochs=1, verbose=0) is not None
+    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=str(path)) is not None
+    assert not target.exists()
+    # code beats the environment
+    code = {"callbacks": {"needs": {"filename": target.as_posix()}}}
+    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=code) is not None
+    assert target.read_text() == "done"
+
+
+@pytest.mark.parametrize(
+    ("environ", "config"),
+    [({AUTOLOAD: "1"}, None), ({}, {"hookfit": {"autoload": False}})],
+    ids=["environment", "config"],
+)
+def test_fit_without_autoload_keeps_the_bundled_plugins(
+    environ, config, chatty, hookfit_model, hookfit_data, monkeypatch, capsys, clean_environment
+):
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    x, y = hookfit_data
+    history = hookfit_model(metrics=["accuracy"]).fit(x, y, epochs=2, verbose=1, config=config)
+    assert history is not None and history.epoch == [0, 1]
+    assert {"loss", "acc"} <= set(history.history)
+    assert all(len(history.history[key]) == 2 for key in ("loss", "acc"))
+    assert "Epoch 2/2" in capsys.readouterr().out  # the progress bar ran
+    assert "chatty_plugin" not in sys.modules  # never imported
+    # without the switch, the default-on third-party plugin runs
+    for name in environ:
+        monkeypatch.delenv(name)
+    hookfit_model().fit(x, y, epochs=1, verbose=0)
+    assert sys.modules["chatty_plugin"].RAN == ["train"]
 
 
 # -- the job's sections ----------------------------------------------------------------
 
 
-def job(tmp_path, data):
-    return prepare(cfg.Config([cfg.from_mapping(data, "file", "f.toml")]))
+def job(data):
+    return prepare(plan(config=from_mapping(data, "file", "f.toml"), build=False, environ={}))
 
 
 @pytest.mark.parametrize(
@@ -483,35 +990,43 @@ def job(tmp_path, data):
     [
         (
             {"model": {"layers": [{"type": "Dense", "units": 3}, {"type": "Dens"}]}},
-            r"f\.toml: model\.layers\[1\]\.type: expected a layer type \(did you mean 'Dense'\?\), "
-            r"got \"Dens\"\. Valid types: Dense, Activation, Dropout, Flatten\.",
+            r"^f\.toml: model\.layers\[1\]\.type: expected a layer type "
+            r"\(did you mean 'Dense'\?\), got \"Dens\"\. "
+            r"Valid types: Dense, Activation, Dropout, Flatten\.$",
         ),
         (
             {"model": {"layers": [{"type": "Dense", "unit": 3}]}},
-            r"model\.layers\[0\]\.unit: unknown key \(did you mean 'units'\?\)",
+            r"^f\.toml: model\.layers\[0\]\.unit: unknown key \(did you mean 'units'\?\)\. "
+            r"Dense takes: units, ",
         ),
         (
             {"model": {"layers": [{"type": "Dense", "units": "3"}]}},
-            r"model\.layers\[0\]\.units: expected an integer, got \"3\"",
+            r"^f\.toml: model\.layers\[0\]\.units: expected an integer, got \"3\" "
+            r"\(Dense's argument units\)\.$",
         ),
         (
             {"model": {"layers": [{"type": "Dense", "units": 0}]}},
             r"model\.layers\[0\]: dense_\d+: units must be a positive integer, got 0",
         ),
-        ({"model": {"loss": "mse2"}}, r"f\.toml: model\.loss: Unknown loss 'mse2'"),
-        ({"model": {"optimizer": "adamw"}}, r"f\.toml: model\.optimizer: Unknown optimizer "),
+        ({"model": {"loss": "mse2"}}, r"^f\.toml: model\.loss: Unknown loss 'mse2'"),
+        ({"model": {"optimizer": "adamw"}}, r"^f\.toml: model\.optimizer: Unknown optimizer "),
         (
             {"model": {"optimizer": {"name": "sgd", "lr": "fast"}}},
-            r"model\.optimizer\.lr: expected a number or none",
+            r"^f\.toml: model\.optimizer\.lr: expected a number or None \(in a config file: leave "
+            r"the key out\), got \"fast\" \(SGD's argument lr\)\.$",
         ),
         (
             {"model": {"optimizer": {"name": "sgd", "momentum": 2.0}}},
             r"model\.optimizer: SGD: momentum must be in \[0, 1\), got 2\.0",
         ),
-        ({"data": {"dataset": "mnist"}}, r"data\.dataset: unknown data set 'mnist'"),
+        (
+            {"model": {"optimizer": {"lr": 0.1}}},
+            r"^f\.toml: model\.optimizer(?!.*NoneType).*\bname\b",
+        ),
+        ({"data": {"dataset": "mnist"}}, r"^f\.toml: data\.dataset: unknown data set 'mnist'"),
         ({"data": {"dataset": "digits", "path": "x.npz"}}, r"give data\.dataset or data\.path"),
-        ({"data": {"path": "missing.npz"}}, r"f\.toml: data\.path: no such file: missing\.npz"),
-        ({"fit": {"seed": -1}}, r"seed must be an integer >= 0, got -1"),
+        ({"data": {"path": "missing.npz"}}, r"^f\.toml: data\.path: no such file: missing\.npz"),
+        ({"fit": {"seed": -1}}, r"^f\.toml: fit\.seed: expected an integer >= 0, got -1\.$"),
     ],
     ids=[
         "layer-type",
@@ -522,6 +1037,7 @@ def job(tmp_path, data):
         "optimizer",
         "optimizer-argument",
         "optimizer-value",
+        "optimizer-without-name",
         "dataset",
         "dataset-and-path",
         "missing-file",
@@ -531,7 +1047,7 @@ def job(tmp_path, data):
 def test_bad_job_sections_are_refused(data, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
-        job(tmp_path, data)
+        job(data)
 
 
 def test_npz_and_csv_data(tmp_path, monkeypatch):
@@ -540,16 +1056,17 @@ def test_npz_and_csv_data(tmp_path, monkeypatch):
     x = rng.normal(size=(40, 5)).astype("float32")
     y = (x[:, 0] > 0).astype(int)
     np.savez(tmp_path / "d.npz", x=x, y=y, x_val=x[:8], y_val=y[:8])
-    built = job(tmp_path, {"data": {"path": "d.npz"}})
+    built = job({"data": {"path": "d.npz"}, "fit": {"epochs": 2, "batch_size": 8}})
     assert built.x.shape == (40, 5) and built.validation[0].shape == (8, 5)
     assert built.model.output_dim == 2  # the default model fits the classes
+    assert built.fit_args == {"epochs": 2, "batch_size": 8}
     with (tmp_path / "d.csv").open("w") as f:
         rows = (f"{r[0]},{r[1]},{t}" for r, t in zip(x, y, strict=True))
         f.write("a,b,target\n" + "\n".join(rows))
-    built = job(tmp_path, {"data": {"path": "d.csv", "label": "target", "scale": 2.0}})
+    built = job({"data": {"path": "d.csv", "label": "target", "scale": 2.0}})
     np.testing.assert_allclose(built.x, x[:, :2] * 2, rtol=1e-6)
     assert built.fit_args == {}
-    built.model.fit(built.x, built.y, epochs=1, verbose=0, config=False)
+    built.model.fit(built.x, built.y, epochs=1, verbose=0, config={})
 
 
 @pytest.mark.parametrize(
@@ -580,8 +1097,41 @@ def test_bad_data_files_are_refused(files, data, message, tmp_path, monkeypatch)
             np.savez(tmp_path / name, x=np.zeros((2, 2)), y=np.zeros(2))
         else:
             (tmp_path / name).write_text(content)
-    with pytest.raises(ConfigError, match=message):
-        job(tmp_path, {"data": data})
+    with pytest.raises(ConfigError, match=r"^f\.toml: data\.path: .*" + message):
+        job({"data": data})
+
+
+def test_substitute_fills_in_the_run_directory_everywhere():
+    settings = from_mapping(
+        {
+            "data": {"path": "{run_dir}/d.npz"},
+            "model": {"layers": [{"type": "Dense", "name": "{run_dir}", "units": 2}]},
+            "fit": {"epochs": 3},
+        },
+        "file",
+        "f.toml",
+    )
+    filled = substitute(settings, "runs/7")
+    assert {s.path: s.value for s in filled} == {
+        ("data", "path"): "runs/7/d.npz",
+        ("model", "layers"): [{"type": "Dense", "name": "runs/7", "units": 2}],
+        ("fit", "epochs"): 3,
+    }
+    assert [(s.origin, s.source) for s in filled] == [(s.origin, s.source) for s in settings]
+    # the originals are untouched
+    assert {s.path: s.value for s in settings}[("data", "path")] == "{run_dir}/d.npz"
+
+
+def test_the_bundled_example_keeps_only_installed_plugins():
+    bare = example(Catalogue())
+    assert not [s for s in bare if s.path[0] == "callbacks"]
+    assert all(s.origin.startswith("bundled example: ") and s.source == "file" for s in bare)
+    assert {s.path: s.value for s in bare}[("data", "dataset")] == "digits"
+    full = example(catalogue())
+    named = {s.path[1] for s in full if s.path[0] == "callbacks"}
+    assert named == {"early_stopping", "csv_logger", "model_checkpoint", "tensorboard"} & set(
+        catalogue().plugins
+    )
 
 
 # -- generated configs -------------------------------------------------------------------
@@ -651,9 +1201,8 @@ CONFIGS = st.one_of(
 @given(data=CONFIGS)
 def test_generated_configs_load_or_fail_with_config_error(data):
     try:
-        config = cfg.Config([cfg.from_mapping(data, "code", "fit(config=...)")])
-        config.report()
-        select([], verbose=1, settings=config.settings())
+        run = plan(config=from_mapping(data, "code", "fit(config=...)"), environ={}, verbose=1)
+        run.report()
     except ConfigError:
         pass
 
@@ -685,4 +1234,4 @@ def test_generated_files_load_or_fail_with_config_error(text, tmp_path_factory):
     path = tmp_path_factory.mktemp("gen") / "hookfit.toml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     with contextlib.suppress(ConfigError):
-        cfg.Config([cfg.read_file(path)]).settings()
+        plan(config=path, environ={}, build=False).report()

@@ -7,8 +7,9 @@ import pytest
 
 import hookfit.callbacks
 from hookfit import ConfigError, HookfitWarning, PluginLoadError, PluginNotFoundError
-from hookfit.plugins import Catalogue, PluginInfo, catalogue, load
-from hookfit.selection import Settings, build, select
+from hookfit.run.catalogue import Catalogue, PluginInfo, catalogue, load
+from hookfit.run.plan import Planned, build_plugin, plan
+from hookfit.run.sources import Setting
 
 BROKEN = {"broken_plugin.py": "raise RuntimeError('boom at import')\n"}
 GOOD = {
@@ -95,7 +96,7 @@ def test_plugins_named_in_code_are_built_from_entry_points(
     x, y = hookfit_data
     model = hookfit_model()
     model.fit(x, y, epochs=3, verbose=0, callbacks=["good"])
-    members = select(["good"], verbose=0, settings=Settings(args={"good": {"label": "x"}}))
+    members = plan(["good"], verbose=0, config={"callbacks": {"good": {"label": "x"}}}).plugins
     assert members[0].obj.label == "x"
     assert members[0].obj.label == "x" and members[0].why == "code"
 
@@ -108,7 +109,7 @@ def test_default_on_is_declared_in_metadata_by_the_plugins_own_distribution(hook
     cat = catalogue()
     assert cat.plugins["good"].default == "always"
     assert cat.plugins["history"].default == "always"  # not the meddler's "verbose"
-    names = [m.name for m in select([], verbose=0)]
+    names = [m.name for m in plan([], verbose=0).plugins]
     assert "good" in names
 
 
@@ -133,7 +134,7 @@ def test_two_distributions_claiming_one_name_are_recorded(hookfit_site):
 
 def test_an_unknown_name_lists_the_installed_plugins():
     with pytest.raises(PluginNotFoundError) as info:
-        select(["histroy"], verbose=0)
+        plan(["histroy"], verbose=0)
     message = str(info.value)
     assert message.startswith(
         "callbacks=[...]: no installed plugin is called 'histroy' (did you mean 'history'?)."
@@ -161,7 +162,7 @@ def test_from_hookfit_callbacks_says_which_distribution_to_install(monkeypatch):
     monkeypatch.setattr(hookfit.callbacks, "catalogue", lambda: Catalogue())
     with pytest.raises(
         ImportError,
-        match=r"the tensorboard plugin is not installed\. "
+        match=r"it is provided by hookfit-tensorboard, which is not installed\. "
         r"Install it with: pip install hookfit-tensorboard",
     ):
         from hookfit.callbacks import TensorBoard  # noqa: F401
@@ -184,25 +185,25 @@ def test_module_entry_points_and_arguments(hookfit_site):
         },
     )
     info = catalogue().get("mod")
-    assert build(info, Settings(), "code").__name__ == "mod_plugin"
-    settings = Settings(args={"mod": {"patience": 3}}, origins={"mod": {"patience": "x.toml: p"}})
+    assert build_plugin(Planned("mod", info, True, "code")).__name__ == "mod_plugin"
+    setting = Setting(("callbacks", "mod", "patience"), 3, "x.toml: p", "file")
     with pytest.raises(
         ConfigError,
         match=r"is a module and takes no arguments, but x\.toml: p gives it \['patience'\]\. "
         r"Remove them\.",
     ):
-        build(info, settings, "code")
+        build_plugin(Planned("mod", info, True, "code", {"patience": setting}))
 
 
 def test_unknown_arguments_name_the_plugin(hookfit_site):
     hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
-    settings = Settings(args={"good": {"lable": 1}})
+    setting = Setting(("callbacks", "good", "lable"), 1, "f.toml: callbacks.good.lable", "file")
     with pytest.raises(
         ConfigError,
-        match=r"callbacks\.good\.lable: unknown key \(did you mean 'label'\?\)\. Good takes: "
-        r"label\.",
+        match=r"^f\.toml: callbacks\.good\.lable: unknown key \(did you mean 'label'\?\)\. "
+        r"Good takes: label\.$",
     ):
-        build(catalogue().get("good"), settings, "code")
+        build_plugin(Planned("good", catalogue().get("good"), True, "code", {"lable": setting}))
 
 
 def test_plugin_info_label():

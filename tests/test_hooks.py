@@ -5,12 +5,14 @@ import re
 import numpy as np
 import pytest
 
-from hookfit import Callback, PluginValidationError, hookimpl, losses
-from hookfit.callback_list import CallbackList
-from hookfit.selection import Settings, select
+from hookfit import Callback, ConfigError, PluginValidationError, hookimpl, losses
+from hookfit.hooks.dispatch import Run
+from hookfit.run.plan import plan
 from hookfit.testing import Recorder
 
-NO_DEFAULTS = {"hookfit": {"autoload": False}}
+NO_DEFAULTS = {
+    "hookfit": {"autoload": False, "disable": ["history", "base_logger", "progbar_logger"]}
+}
 
 
 def test_hook_counts_for_a_small_fit(hookfit_model, hookfit_rng):
@@ -51,7 +53,7 @@ def test_callback_subclass_counts(hookfit_model, hookfit_data):
             super().__init__()
             self.batches = self.epochs = 0
 
-        def on_batch_end(self, batch, logs={}):  # noqa: B006 - the seed's style
+        def on_batch_end(self, batch, logs={}):  # noqa: B006 - Keras 2's style
             self.batches += 1
 
         def on_epoch_end(self, epoch, logs={}):  # noqa: B006
@@ -77,8 +79,8 @@ def test_keras_call_order_whatever_the_registration_order(hookfit_model):
     model = hookfit_model()
     params = {"metrics": ["loss"], "verbose": 1, "epochs": 1, "samples": 1, "steps": 1}
     # Built-ins passed first and in reverse still end up in the Keras slots.
-    members = select([ProgbarLogger(), B(), BaseLogger(), A()], verbose=1)
-    cbl = CallbackList(members, model, params)
+    members = plan([ProgbarLogger(), B(), BaseLogger(), A()], verbose=1).plugins
+    cbl = Run(members, model, params)
     order = [member.name for _, member, _ in cbl.on_epoch_end]
     assert order == ["base_logger", "B", "A", "history", "progbar_logger"]
 
@@ -114,9 +116,7 @@ def test_tryfirst_and_trylast_move_single_hooks(hookfit_model):
         def on_epoch_end(self, epoch):
             calls.append("late")
 
-    cbl = CallbackList(
-        select([Late(), Plain(), Early()], verbose=0, settings=Settings(autoload=False)), None, {}
-    )
+    cbl = Run(plan([Late(), Plain(), Early()], verbose=0).plugins, None, {})
     cbl.fire(cbl.on_epoch_end, 0, {})
     assert calls == ["early", "plain", "late"]
 
@@ -411,12 +411,11 @@ class CountingLoss(losses.CategoricalCrossentropy):
         return super().fused_value(y_true, y_pred)
 
 
-@pytest.mark.parametrize(
-    ("plugins", "expected"),
-    [([], 0), ([Recorder()], 8)],
-    ids=["no-batch-hook", "batch-hook"],
-)
-def test_unimplemented_batch_hooks_cost_no_loss_computation(plugins, expected, hookfit_data):
+@pytest.mark.parametrize("plugins", [[], [Recorder()]], ids=["no-batch-hook", "batch-hook"])
+def test_the_batch_loss_is_computed_once_per_batch_whatever_plugins_run(plugins, hookfit_data):
+    """The trainer owns the logs: it computes each batch's loss once, for
+    the epoch's mean, and hands the same value to every batch hook."""
+    expected = 8  # 64 samples in batches of 16, 2 epochs
     from hookfit.layers import Dense
     from hookfit.models import Sequential
 
@@ -433,9 +432,8 @@ def test_empty_hook_lists_for_unimplemented_hooks(hookfit_model):
         def on_epoch_end(self, epoch, logs=None):
             pass
 
-    cbl = CallbackList(
-        select([OnlyEpochs()], verbose=0, settings=Settings(autoload=False)), None, {}
-    )
+    only = plan([OnlyEpochs()], verbose=0, config=NO_DEFAULTS).plugins
+    cbl = Run(only, None, {})
     assert len(cbl.on_epoch_end) == 1
     assert cbl.on_batch_begin == cbl.on_batch_end == cbl.on_train_begin == []
 
@@ -519,3 +517,19 @@ def test_callbacks_get_model_params_and_validation_data(hookfit_model, hookfit_d
         "metrics": ["loss", "acc", "val_loss", "val_acc"],
     }
     np.testing.assert_array_equal(validation[0], x[48:])
+
+
+def test_a_resolved_plan_runs_as_it_is(hookfit_model, hookfit_data):
+    from hookfit import plan
+
+    x, y = hookfit_data
+    recorder = Recorder()
+    resolved = plan([recorder], verbose=0, config={"hookfit": {"disable": ["history"]}})
+    assert hookfit_model().fit(x, y, epochs=2, verbose=0, callbacks=resolved) is None
+    assert recorder.count("on_epoch_end") == 2
+    with pytest.raises(
+        ConfigError,
+        match=r"^callbacks is already a resolved plan and config would be ignored: pass the "
+        r"config to hookfit\.plan\(config=\.\.\.\) instead\.$",
+    ):
+        hookfit_model().fit(x, y, verbose=0, callbacks=resolved, config={})

@@ -25,7 +25,7 @@ def trained(hookfit_data):
         [Dense(16, activation="relu", input_dim=8), Dropout(0.25), Dense(3), Activation("softmax")]
     )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=3, verbose=0, config=False)
+    model.fit(x, y, epochs=3, verbose=0)
     return model
 
 

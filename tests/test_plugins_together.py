@@ -33,7 +33,6 @@ def test_all_of_them_in_one_fit(hookfit_model, hookfit_data, tmp_path):
         epochs=30,
         verbose=0,
         validation_split=0.25,
-        config=False,
         callbacks=[
             TerminateOnNaN(),
             ReduceLROnPlateau(monitor="val_loss", patience=1, factor=0.5, min_delta=10.0),
@@ -65,7 +64,6 @@ def test_a_scheduler_and_a_nan_guard(hookfit_model, hookfit_data, tmp_path, caps
         epochs=3,
         verbose=0,
         shuffle=False,
-        config=False,
         callbacks=[
             LearningRateScheduler(lambda epoch: 0.5 / (epoch + 1)),
             TerminateOnNaN(),
@@ -119,14 +117,26 @@ def test_bundled_example_uses_the_installed_plugins(hookfit_cli, tmp_path):
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ("callbacks.early_stopping.patience=-1", r"EarlyStopping: patience must be an integer"),
         (
-            "callbacks.reduce_lr_on_plateau.enabled=true --set "
-            "callbacks.reduce_lr_on_plateau.factor=1.5",
-            r"ReduceLROnPlateau does not support a factor >= 1\.0",
+            "callbacks.early_stopping.patience=-1",
+            r"^hookfit: error: command line: --set callbacks\.early_stopping\.patience=-1: "
+            r"expected an integer >= 0, got -1 \(EarlyStopping's argument patience\)\.$",
         ),
-        ("callbacks.csv_logger.separator='::'", r"CSVLogger: separator must be exactly one"),
-        ("callbacks.early_stopping.mode='maximum'", r"EarlyStopping: mode must be one of auto"),
+        (
+            "callbacks.reduce_lr_on_plateau.factor=1.5",
+            r"--set callbacks\.reduce_lr_on_plateau\.factor=1\.5: expected a number > 0 and < 1, "
+            r"got 1\.5 \(ReduceLROnPlateau's argument factor\)\.",
+        ),
+        (
+            "callbacks.csv_logger.separator='::'",
+            r"--set callbacks\.csv_logger\.separator='::': expected exactly one character other "
+            r"than a quote or a line break, got \"::\" \(CSVLogger's argument separator\)\.",
+        ),
+        (
+            "callbacks.early_stopping.mode='maximum'",
+            r"--set callbacks\.early_stopping\.mode='maximum': expected one of 'auto', 'min', "
+            r"'max', got \"maximum\" \(EarlyStopping's argument mode\)\.",
+        ),
     ],
     ids=["patience", "factor", "separator", "mode"],
 )
@@ -136,16 +146,60 @@ def test_bad_plugin_arguments_from_the_command_line_are_refused(
     args = [part for s in setting.split(" --set ") for part in ("--set", s)]
     result = hookfit_cli("train", *args)
     assert result.returncode == 2
-    assert re.search(message, result.stderr), result.stderr
+    assert re.search(message, result.stderr, re.MULTILINE), result.stderr
     assert not (tmp_path / "runs").exists()
 
 
 def test_settings_for_a_plugin_that_is_off_are_pointed_out(hookfit_cli):
     result = hookfit_cli(
-        "train", "--set", "fit.epochs=1", "--set", "callbacks.reduce_lr_on_plateau.factor=0.5"
+        "train",
+        "--set",
+        "fit.epochs=1",
+        "--set",
+        "callbacks.reduce_lr_on_plateau.factor=0.5",
+        "--set",
+        "callbacks.reduce_lr_on_plateau.enabled=false",
     )
     assert result.returncode == 0, result.stderr
     assert (
         "hookfit: note: callbacks.reduce_lr_on_plateau is set but the plugin is off "
-        "(installed, not named)" in result.stderr
+        "(command line: --set callbacks.reduce_lr_on_plateau.enabled=false)" in result.stderr
     )
+
+
+def test_with_autoload_disabled_fit_keeps_keras_contract(
+    hookfit_model, hookfit_data, tmp_path, monkeypatch
+):
+    """The environment switches third-party defaults off, never History or
+    the logs: fit returns a History and CSVLogger's rows hold loss and acc."""
+    monkeypatch.setenv("HOOKFIT_DISABLE_PLUGIN_AUTOLOAD", "1")
+    x, y = hookfit_data
+    history = hookfit_model().fit(
+        x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[CSVLogger(tmp_path / "l.csv")]
+    )
+    assert history.epoch == [0, 1]
+    table = rows(tmp_path / "l.csv")
+    assert list(table[0]) == ["epoch", "acc", "loss", "val_acc", "val_loss"]
+    np.testing.assert_allclose([float(r["loss"]) for r in table], history.history["loss"])
+    np.testing.assert_allclose([float(r["acc"]) for r in table], history.history["acc"])
+
+
+def test_without_base_logger_the_epoch_logs_still_hold_the_means(hookfit_model, hookfit_data):
+    """The trainer computes Keras's epoch logs; BaseLogger only repeats them."""
+    x, y = hookfit_data
+    batches = []
+    spy = LambdaCallback(on_batch_end=lambda batch, logs: batches.append(dict(logs)))
+    history = hookfit_model().fit(
+        x,
+        y,
+        epochs=1,
+        batch_size=24,
+        verbose=0,
+        shuffle=False,
+        callbacks=[spy],
+        config={"hookfit": {"disable": ["base_logger"]}},
+    )
+    sizes = np.array([b["size"] for b in batches])
+    for key in ("loss", "acc"):
+        mean = np.sum([b[key] for b in batches] * sizes) / sizes.sum()
+        np.testing.assert_allclose(history.history[key], [mean], rtol=1e-6)

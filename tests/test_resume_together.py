@@ -46,7 +46,7 @@ plugins = [
     Killer(),
 ]
 model.fit(x, y[:600], epochs=12, batch_size=32, validation_split=0.2, verbose=0,
-          callbacks=plugins, config=False)
+          callbacks=plugins)
 np.save(out + "/weights.npy", np.concatenate([w.ravel() for w in model.get_weights()]))
 print(plugins[2].best_model_path, plugins[0].wait, plugins[1].wait, model.optimizer.lr)
 """
@@ -115,7 +115,6 @@ def test_early_stopping_state_survives_a_resume(hookfit_model, hookfit_data, tmp
             verbose=0,
             validation_split=0.25,
             callbacks=[*plugins, watcher],
-            config=False,
         )
         return model, watcher.state_dict()
 

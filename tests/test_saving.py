@@ -38,7 +38,7 @@ def trained(hookfit_data):
     model.compile(
         SGD(lr=0.1, momentum=0.9, decay=0.01), "categorical_crossentropy", metrics=["accuracy"]
     )
-    model.fit(x, y, epochs=2, batch_size=16, verbose=0, config=False)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     return model
 
 
@@ -70,7 +70,7 @@ def test_fit_after_load_continues_exactly(trained, hookfit_data, tmp_path):
     trained.save(tmp_path / "m.h5")
     loaded = load_model(tmp_path / "m.h5")
     for model in (trained, loaded):  # shuffling, dropout and momentum all continue
-        model.fit(x, y, epochs=2, batch_size=16, verbose=0, config=False)
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     for a, b in zip(trained.get_weights(), loaded.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -144,7 +144,7 @@ def test_background_saves_copy_the_state_at_once(trained, hookfit_data, tmp_path
     expected = trained.get_weights()
     saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
     saving.save_weights(trained, tmp_path / "w.h5", jobs=jobs)
-    trained.fit(x, y, epochs=1, verbose=0, config=False)  # changes the weights meanwhile
+    trained.fit(x, y, epochs=1, verbose=0)  # changes the weights meanwhile
     jobs.wait()
     for name in ("m.h5", "w.h5"):
         fresh = load_model(tmp_path / "m.h5")
@@ -159,7 +159,7 @@ def test_background_errors_reach_the_training_thread(trained, tmp_path, monkeypa
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(saving, "_names", crash)
+    monkeypatch.setattr(saving.hdf5, "_names", crash)
     jobs = Jobs("ModelCheckpoint")
     saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
     with pytest.raises(OSError, match="disk full") as info:
@@ -190,7 +190,7 @@ def test_a_failed_write_leaves_the_previous_file(trained, tmp_path, monkeypatch)
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(saving, "_names", crash)  # fails inside the write
+    monkeypatch.setattr(saving.hdf5, "_names", crash)  # fails inside the write
     with pytest.raises(OSError, match="disk full"):
         trained.save(path)
     assert path.read_bytes() == before

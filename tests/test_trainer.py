@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from hookfit import ConfigError, ModelError, initializers, optimizers
+from hookfit import (
+    Callback,
+    ConfigError,
+    ModelError,
+    PluginValidationError,
+    initializers,
+    optimizers,
+)
 from hookfit.datasets import digits
 from hookfit.layers import Activation, Dense, Dropout, Flatten
 from hookfit.losses import mean_squared_error
@@ -49,7 +56,7 @@ def test_images_train_through_flatten():
     model = Sequential([Flatten(input_shape=(8, 8)), Dense(10, activation="softmax")])
     model.compile(optimizers.Adam(lr=0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x[:500] / 16.0, y[:500], epochs=10, verbose=0, config=NO_DEFAULTS)
-    assert history is None  # History is off with autoload off
+    assert len(history.epoch) == 10  # autoload off leaves Keras's History on
     assert model.evaluate(x[:500] / 16.0, y[:500], verbose=0)[1] > 0.8
 
 
@@ -285,9 +292,33 @@ FIT_ERRORS = [
     ),
     (
         "no-training-samples",
+        lambda: compiled().fit(X, Y, validation_split=0.95),
+        ConfigError,
+        r"^fit: there are no training samples\.$",
+    ),
+    (
+        "zero-samples",
         lambda: compiled().fit(X[:0], Y[:0]),
         ConfigError,
-        r"fit: there are no training samples",
+        r"^fit: x holds no samples \(shape \(0, 8\)\); pass at least one\.$",
+    ),
+    (
+        "empty-validation-data",
+        lambda: compiled().fit(X, Y, validation_data=(X[:0], Y[:0])),
+        ConfigError,
+        r"^fit\(validation_data\): x holds no samples \(shape \(0, 8\)\); pass at least one\.$",
+    ),
+    (
+        "evaluate-zero-samples",
+        lambda: compiled().evaluate(X[:0], Y[:0]),
+        ConfigError,
+        r"^evaluate: x holds no samples",
+    ),
+    (
+        "predict-zero-samples",
+        lambda: compiled().predict(X[:0]),
+        ConfigError,
+        r"^predict: x holds no samples",
     ),
     (
         "batch-size",
@@ -343,6 +374,23 @@ FIT_ERRORS = [
 def test_bad_fit_arguments_are_refused_before_any_hook(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+class WrongSignature(Callback):
+    def on_epoch_end(self):  # Keras calls it with (epoch, logs)
+        pass
+
+
+def test_a_hook_with_the_wrong_signature_is_refused_before_the_first_batch():
+    recorder = Recorder()
+    with pytest.raises(
+        PluginValidationError,
+        match=r"^Plugin WrongSignature \(passed in code, from no installed distribution\): "
+        r"WrongSignature\.on_epoch_end cannot be called with the hook's arguments \(too many "
+        r"positional arguments\)\. Declare it as def on_epoch_end\(self, epoch, logs=None\)\.$",
+    ):
+        compiled().fit(X, Y, epochs=3, callbacks=[recorder, WrongSignature()])
+    assert recorder.calls == []
 
 
 def test_no_hook_runs_when_arguments_are_refused():

@@ -64,17 +64,21 @@ def pip_install(run, *requirements):
     run("python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements)
 
 
-def test_core_and_two_plugins_from_wheels(wheel, tmp_path):
+VERSION = (ROOT / "VERSION").read_text().strip()
+DEFAULTS = ("plugins/history", "plugins/base_logger", "plugins/progbar_logger")
+
+
+def test_core_and_a_plugin_from_wheels(wheel, tmp_path):
+    """pip install hookfit hookfit-csv-logger: the core brings Keras's three
+    default plugins (still distributions of their own)."""
     run = fresh_venv(tmp_path / "venv")
-    pip_install(
-        run, str(wheel("core")), str(wheel("plugins/history")), str(wheel("plugins/csv_logger"))
-    )
+    pip_install(run, *(str(wheel(f)) for f in ("core", *DEFAULTS, "plugins/csv_logger")))
     result = run("hookfit", "plugins", "--json", cwd=tmp_path)
     report = json.loads(result.stdout)
     rows = {row["name"]: row for row in report["plugins"]}
-    assert sorted(rows) == ["csv_logger", "history"]
+    assert sorted(rows) == ["base_logger", "csv_logger", "history", "progbar_logger"]
     assert rows["history"]["distribution"] == "hookfit-history"
-    assert rows["history"]["version"] == "0.1.0"
+    assert rows["history"]["version"] == VERSION
     assert (rows["history"]["status"], rows["history"]["why"]) == ("on", "on by default (always)")
     assert rows["history"]["hooks"] == ["on_epoch_end", "on_train_begin"]
     assert (rows["csv_logger"]["status"], rows["csv_logger"]["why"]) == (
@@ -102,7 +106,7 @@ def test_a_new_plugin_from_its_wheel_runs_in_hookfit_train(wheel, tmp_path):
         capture_output=True,
     )
     package = tmp_path / "hookfit-loss-printer"
-    pip_install(run, str(wheel("core")), f"{wheel(package)}[test]")
+    pip_install(run, *(str(wheel(f)) for f in ("core", *DEFAULTS)), f"{wheel(package)}[test]")
     (tmp_path / "hookfit.toml").write_text(
         "[fit]\nepochs = 2\nverbose = 0\n\n[callbacks.loss_printer]\nprefix = 'done'\n"
     )
@@ -128,6 +132,39 @@ def test_a_new_plugin_from_its_wheel_runs_in_hookfit_train(wheel, tmp_path):
         cwd=package,
     )
     assert "3 passed" in tests.stdout
+
+
+FIT = """
+import warnings
+import numpy as np
+from hookfit.layers import Dense
+from hookfit.models import Sequential
+
+warnings.simplefilter("always")
+model = Sequential([Dense(2, activation="softmax", input_dim=3)])
+model.compile("sgd", "categorical_crossentropy")
+x, y = np.zeros((4, 3), "float32"), np.eye(2, dtype="float32")[[0, 1, 0, 1]]
+for _ in range(2):
+    print("history", model.fit(x, y, verbose=0))
+"""
+
+
+def test_a_missing_default_plugin_is_said_once(wheel, tmp_path):
+    """hookfit-history uninstalled: fit says so once, hookfit plugins lists it."""
+    run = fresh_venv(tmp_path / "venv")
+    defaults = [str(wheel(f)) for f in DEFAULTS[1:]]
+    pip_install(run, "numpy>=1.24", "pluggy>=1.5", "importlib-metadata>=6.6", "tqdm")
+    pip_install(run, "--no-deps", str(wheel("core")), *defaults)
+    (tmp_path / "fit.py").write_text(FIT)
+    result = run("python", "fit.py", cwd=tmp_path)
+    assert result.stdout.splitlines() == ["history None", "history None"]
+    assert result.stderr.count("hookfit-history is not installed") == 1, result.stderr
+    assert "pip install hookfit-history" in result.stderr
+    report = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)
+    assert report["problems"] == [
+        "hookfit-history is not installed; hookfit runs without this default "
+        "(pip install hookfit-history)"
+    ]
 
 
 def test_hookfit_all_installs_every_builtin(wheel, tmp_path):

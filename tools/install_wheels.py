@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -29,8 +31,22 @@ def all_packages() -> list[Path]:
     return [ROOT / "core", *(p for p in plugins if not p.name.startswith("_"))]
 
 
+def required_plugins(folder: Path) -> list[Path]:
+    """The plugin folders a distribution requires (the core requires History,
+    BaseLogger and ProgbarLogger), so that pip finds them in this tree."""
+    data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    found = []
+    for requirement in data["project"].get("dependencies", []):
+        name = re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0]
+        if name.startswith("hookfit-"):
+            found.append(ROOT / "plugins" / name.removeprefix("hookfit-").replace("-", "_"))
+    return found
+
+
 def content_hash(folder: Path) -> str:
     digest = hashlib.sha256()
+    # every distribution's version comes from the root VERSION file
+    digest.update((ROOT / "VERSION").read_bytes())
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if path.is_file() and not SKIP.intersection(rel.parts) and path.suffix != ".pyc":
@@ -82,6 +98,10 @@ def main() -> int:
     folders = all_packages() if args.all else [ROOT / f for f in args.folders]
     if not folders:
         parser.error("name folders to install, or --all")
+    for folder in list(folders):
+        folders += [
+            f for f in required_plugins(folder) if f.resolve() not in map(Path.resolve, folders)
+        ]
     wanted = [e for e in args.extras.split(",") if e]
     wheels = []
     for folder in folders:

@@ -1,5 +1,5 @@
 """``python -m hookfit`` runs the ``hookfit`` command."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .callback import Callback
-from .plugins import BUILTINS, PluginInfo, catalogue, load
+from .hooks.callback import Callback
+from .run.catalogue import PluginInfo, built_in_distribution, catalogue, load
 
 __all__ = ["Callback"]
 
@@ -28,13 +28,13 @@ def __getattr__(name: str) -> Any:
     info = _find(name)
     if info is not None:
         return load(info)
-    for plugin, (class_name, dist) in BUILTINS.items():
-        if class_name == name:
-            raise ImportError(
-                f"cannot import name {name!r} from 'hookfit.callbacks': the {plugin} plugin "
-                f"is not installed. Install it with: pip install {dist}",
-                name=__name__,
-            )
+    dist = built_in_distribution(name)
+    if dist is not None and name[:1].isupper():
+        raise ImportError(
+            f"cannot import name {name!r} from 'hookfit.callbacks': it is provided by {dist}, "
+            f"which is not installed. Install it with: pip install {dist}",
+            name=__name__,
+        )
     raise AttributeError(
         f"module 'hookfit.callbacks' has no attribute {name!r}: no installed plugin "
         f"provides a class of that name."

@@ -50,8 +50,45 @@ def test_stateful_metrics_report_the_last_batch(hookfit_model, hookfit_data):
     assert seen.logs["loss"] != last["loss"]
 
 
-def test_is_on_by_default_and_runs_first(hookfit_model, hookfit_data):
-    seen = Seen()
+class Plugins(Callback):
+    def on_train_begin(self, logs=None):
+        self.plugins = dict(self.model.plugins)
+
+
+def test_is_on_by_default(hookfit_model, hookfit_data):
+    probe = Plugins()
     x, y = hookfit_data
-    hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=[seen])
-    assert "loss" in seen.logs
+    hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=[probe])
+    assert isinstance(probe.plugins["base_logger"], BaseLogger)
+
+
+def test_runs_before_the_plugins_named_before_it(hookfit_model, hookfit_data):
+    recorder, seen = Recorder(), Seen()
+    x, y = hookfit_data
+    hookfit_model().fit(
+        x,
+        y,
+        batch_size=10,
+        epochs=1,
+        verbose=0,
+        shuffle=False,
+        callbacks=[seen, BaseLogger(stateful_metrics=["loss"]), recorder],
+    )
+    # Only BaseLogger turns the epoch's loss into the last batch's, and Seen,
+    # named first, already sees that.
+    batches = [args[1] for hook, args in recorder.calls if hook == "on_batch_end"]
+    mean = sum(b["loss"] * b["size"] for b in batches) / len(x)
+    assert seen.logs["loss"] == batches[-1]["loss"] != pytest.approx(mean)
+
+
+def test_switched_off_the_trainer_logs_the_same_means(hookfit_model, hookfit_data):
+    logs = []
+    for config in (None, {"hookfit": {"disable": ["base_logger"]}}):
+        seen = Seen()
+        x, y = hookfit_data
+        hookfit_model().fit(
+            x, y, epochs=1, verbose=0, shuffle=False, callbacks=[seen], config=config
+        )
+        logs.append(seen.logs)
+    assert logs[0] == pytest.approx(logs[1], rel=1e-12)
+    assert sorted(logs[1]) == ["acc", "loss"]

@@ -3,6 +3,7 @@
 import csv
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,9 +15,11 @@ from hookfit import Callback, ConfigError, HookfitError
 from hookfit.testing import Recorder
 from hookfit_csv_logger import CSVLogger
 
-# Nothing on by default (BaseLogger, History, ...), so the epoch logs hold
-# exactly the val_ keys whichever plugins are installed.
+# Nothing on by default, so the epoch logs hold exactly the trainer's keys
+# whichever plugins are installed.
 BARE = {"hookfit": {"autoload": False}}
+# The trainer's epoch logs, in the trainer's order; the file sorts them.
+LOGGED = ["loss", "acc", "val_loss", "val_acc"]
 
 
 def fit(model, data, callbacks, epochs=3, initial_epoch=0, validation=True):
@@ -47,6 +50,17 @@ def epochs_in(path):
         return [row[0] for row in csv.reader(f)]
 
 
+def epoch_logs(recorder):
+    return [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
+
+
+def rows(seen, keys, sep=","):
+    """The file's text for the epoch logs ``seen``: a header, then one row each."""
+    lines = [["epoch", *keys]]
+    lines += [[str(e), *(str(logs.get(k, "NA")) for k in keys)] for e, logs in seen]
+    return "".join(sep.join(line) + "\n" for line in lines)
+
+
 class AddKey(Callback):
     """Adds ``key`` to the epoch logs from epoch ``since`` on."""
 
@@ -63,12 +77,9 @@ def test_fit_writes_epoch_then_sorted_keys(hookfit_model, hookfit_data, tmp_path
     path = tmp_path / "log.csv"
     recorder = Recorder()
     fit(hookfit_model(), hookfit_data, [CSVLogger(path), recorder])
-    seen = [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
-    assert [sorted(logs) for logs in seen] == [["val_acc", "val_loss"]] * 3
-    expected = "epoch,val_acc,val_loss\n" + "".join(
-        f"{epoch},{logs['val_acc']!r},{logs['val_loss']!r}\n" for epoch, logs in enumerate(seen)
-    )
-    assert path.read_text() == expected
+    seen = epoch_logs(recorder)
+    assert [list(logs) for logs in seen] == [LOGGED] * 3  # not sorted: the file sorts them
+    assert path.read_text() == rows(enumerate(seen), sorted(LOGGED))
 
 
 def test_exact_text_with_missing_values(tmp_path):
@@ -186,12 +197,13 @@ def test_one_instance_serves_two_fits(hookfit_model, hookfit_data, tmp_path):
     path = tmp_path / "log.csv"
     logger = CSVLogger(path)
     model = hookfit_model()
-    fit(model, hookfit_data, [logger], epochs=2, validation=False)
-    assert path.read_text() == "epoch\n0\n1\n"
+    recorder = Recorder()
+    fit(model, hookfit_data, [logger, recorder], epochs=2, validation=False)
+    assert path.read_text() == rows(enumerate(epoch_logs(recorder)), ["acc", "loss"])
     assert logger.csv_file is None
-    fit(model, hookfit_data, [logger], epochs=1)
-    assert epochs_in(path) == ["epoch", "0"]
-    assert path.read_text().startswith("epoch,val_acc,val_loss\n0,")
+    recorder = Recorder()
+    fit(model, hookfit_data, [logger, recorder], epochs=1)
+    assert path.read_text() == rows(enumerate(epoch_logs(recorder)), sorted(LOGGED))
 
 
 def test_one_appending_instance_continues_over_two_fits(hookfit_model, hookfit_data, tmp_path):
@@ -207,11 +219,9 @@ def test_a_late_key_rewrites_the_file_with_its_column(hookfit_model, hookfit_dat
     path = tmp_path / "log.csv"
     recorder = Recorder()
     fit(hookfit_model(), hookfit_data, [AddKey("lr", since=2), CSVLogger(path), recorder], epochs=4)
-    seen = [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
-    lr = ["NA", "NA", "0.2", "0.3"]
-    assert path.read_text() == "epoch,lr,val_acc,val_loss\n" + "".join(
-        f"{e},{lr[e]},{logs['val_acc']!r},{logs['val_loss']!r}\n" for e, logs in enumerate(seen)
-    )
+    seen = epoch_logs(recorder)
+    assert [logs.get("lr") for logs in seen] == [None, None, 0.2, 0.3]
+    assert path.read_text() == rows(enumerate(seen), sorted([*LOGGED, "lr"]))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
 
 
@@ -301,8 +311,6 @@ SCRIPT = """
 import os, signal, sys
 import numpy as np
 from hookfit import Callback
-from hookfit.layers import Dense
-from hookfit.models import Sequential
 from hookfit_csv_logger import CSVLogger
 
 class Kill(Callback):
@@ -313,8 +321,16 @@ class Kill(Callback):
 rng = np.random.default_rng(0)
 x = rng.normal(size=(64, 8)).astype(np.float32)
 y = np.eye(3, dtype=np.float32)[(x[:, 0] > 0).astype(int)]
-model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
-model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+if sys.argv[2] == "minimal":
+    from hookfit.testing.host import MinimalHost
+
+    model = MinimalHost(8, 3)
+else:
+    from hookfit.layers import Dense
+    from hookfit.models import Sequential
+
+    model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
 # CSVLogger before Kill: epoch 3's row is written before the process dies.
 model.fit(x, y, epochs=6, verbose=0, validation_split=0.25,
           callbacks=[CSVLogger(sys.argv[1]), Kill()], config={"hookfit": {"autoload": False}})
@@ -324,14 +340,17 @@ model.fit(x, y, epochs=6, verbose=0, validation_split=0.25,
 @pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="needs SIGKILL")
 @pytest.mark.parametrize("initial_epoch", [3, 4], ids=["redo-epoch-3", "resume-after-3"])
 def test_killed_run_then_append_resume_has_every_epoch_once(
-    hookfit_model, hookfit_data, tmp_path, initial_epoch
+    hookfit_host, hookfit_model, hookfit_data, tmp_path, initial_epoch
 ):
     path = tmp_path / "run" / "log.csv"
     script = tmp_path / "killed.py"
     script.write_text(textwrap.dedent(SCRIPT))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
     done = subprocess.run(
-        [sys.executable, str(script), str(path)], env=env, capture_output=True, check=False
+        [sys.executable, str(script), str(path), hookfit_host],
+        env=env,
+        capture_output=True,
+        check=False,
     )
     assert done.returncode == -9, done.stderr
     before = path.read_text().splitlines(keepends=True)
@@ -348,8 +367,8 @@ def test_killed_run_then_append_resume_has_every_epoch_once(
     assert epochs_in(path) == ["epoch", "0", "1", "2", "3", "4", "5"]
     kept = 1 + initial_epoch  # the header and the rows of the epochs not redone
     assert after[:kept] == before[:kept]
-    assert after[0] == "epoch,val_acc,val_loss\n"
-    assert all(line.count(",") == 2 and "NA" not in line for line in after)
+    assert after[0] == "epoch,acc,loss,val_acc,val_loss\n"
+    assert all(line.count(",") == 4 and "NA" not in line for line in after)
 
 
 def test_epoch_end_outside_a_run_is_refused(tmp_path):
@@ -367,26 +386,28 @@ def test_named_in_config(hookfit_model, hookfit_data, tmp_path):
     recorder = Recorder()
     model = hookfit_model()
     model.fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[recorder], config=config)
-    seen = [args[1] for hook, args in recorder.calls if hook == "on_epoch_end"]
-    assert path.read_text() == "epoch;val_acc;val_loss\n" + "".join(
-        f"{e};{logs['val_acc']!r};{logs['val_loss']!r}\n" for e, logs in enumerate(seen)
-    )
+    seen = epoch_logs(recorder)
+    assert path.read_text() == rows(enumerate(seen), sorted(LOGGED), sep=";")
+
+
+PATH_HINT = 'expected a non-empty path such as "run/log.csv"'
+SEPARATOR_HINT = "expected exactly one character other than a quote or a line break"
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"filename": ""}, r"CSVLogger: filename must be a non-empty path .*, got ''\."),
-        ({"filename": None}, r"CSVLogger: filename must be a non-empty path .*, got None\."),
-        ({"filename": b"log.csv"}, r"CSVLogger: filename must be .*, got b'log.csv'\."),
-        ({"filename": "DIR"}, r"CSVLogger: filename must name a file, got '.*', which is a dir"),
-        ({"separator": ""}, r"CSVLogger: separator must be exactly one character .*, got ''\."),
-        ({"separator": ";;"}, r"CSVLogger: separator must be exactly one .*, got ';;'\."),
-        ({"separator": 1}, r"CSVLogger: separator must be exactly one .*, got 1\."),
-        ({"separator": '"'}, r"CSVLogger: separator must be .* other than a quote .*, got '\"'"),
-        ({"separator": "\n"}, r"CSVLogger: separator must be .* or a line break.*, got '\\n'"),
-        ({"append": "yes"}, r"CSVLogger: append must be True or False, got 'yes'\."),
-        ({"append": 1}, r"CSVLogger: append must be True or False, got 1\."),
+        ({"filename": ""}, f'filename: {PATH_HINT}, got "".'),
+        ({"filename": None}, f"filename: {PATH_HINT}, got None."),
+        ({"filename": b"log.csv"}, f"filename: {PATH_HINT}, got b'log.csv'."),
+        ({"filename": "DIR"}, 'filename: expected a file, got "DIR", which is a directory.'),
+        ({"separator": ""}, f'separator: {SEPARATOR_HINT}, got "".'),
+        ({"separator": ";;"}, f'separator: {SEPARATOR_HINT}, got ";;".'),
+        ({"separator": 1}, f"separator: {SEPARATOR_HINT}, got 1."),
+        ({"separator": '"'}, f'separator: {SEPARATOR_HINT}, got "\\"".'),
+        ({"separator": "\n"}, f'separator: {SEPARATOR_HINT}, got "\\n".'),
+        ({"append": "yes"}, 'append: expected true or false, got "yes".'),
+        ({"append": 1}, "append: expected true or false, got 1."),
     ],
     ids=[
         "empty-filename",
@@ -406,5 +427,6 @@ def test_bad_arguments_are_refused(tmp_path, kwargs, message):
     kwargs = {"filename": str(tmp_path / "log.csv"), **kwargs}
     if kwargs["filename"] == "DIR":
         kwargs["filename"] = str(tmp_path)
-    with pytest.raises(ConfigError, match=message):
+        message = message.replace("DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match=f"^{re.escape('CSVLogger: ' + message)}$"):
         CSVLogger(**kwargs)

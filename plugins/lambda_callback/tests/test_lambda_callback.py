@@ -2,14 +2,19 @@
 
 import json
 import multiprocessing
+import re
 import signal
 
 import pytest
 
-from hookfit import Callback, ConfigError
-from hookfit.callback_list import EVENTS, CallbackList, Member, hooks_of
+from hookfit import ConfigError
 from hookfit.callbacks import LambdaCallback
+from hookfit.hooks.dispatch import EVENTS, POSITIONAL, Run, hooks_of
+from hookfit.layers import Dense
+from hookfit.models import Sequential
+from hookfit.run.plan import Planned
 from hookfit.testing import Recorder
+from hookfit.utils import set_random_seed
 from hookfit_lambda_callback import LambdaCallback as DirectLambdaCallback
 
 
@@ -21,38 +26,21 @@ def test_hookfit_callbacks_gives_the_plugin_class():
     assert LambdaCallback is DirectLambdaCallback
 
 
-# -- the seed's three examples, with only the imports changed ------------------
+# -- the Keras documentation's three examples, with only the imports changed ----
 
 
-def test_seed_example_batch_printer(hookfit_model, hookfit_data, capsys):
+def test_keras_docs_example_batch_printer(hookfit_model, hookfit_data, capsys):
     x, y = hookfit_data
     model = hookfit_model()
 
     # Print the batch number at the beginning of every batch.
     batch_print_callback = LambdaCallback(on_batch_begin=lambda batch, logs: print(batch))
 
-    model.fit(
-        x, y, batch_size=16, epochs=2, verbose=0, callbacks=[batch_print_callback], config=False
-    )
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[batch_print_callback])
     assert capsys.readouterr().out == "0\n1\n2\n3\n" * 2
 
 
-class EpochLoss(Callback):
-    """Puts the epoch's mean ``loss`` in the epoch logs, as BaseLogger does,
-    so that the seed's JSON example runs with only the core installed."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.total = self.seen = 0
-
-    def on_batch_end(self, batch, logs=None):
-        self.total += logs["loss"] * logs["size"]
-        self.seen += logs["size"]
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["loss"] = self.total / self.seen
-
-
-def test_seed_example_json_loss_log(hookfit_model, hookfit_data, tmp_path, monkeypatch):
+def test_keras_docs_example_json_loss_log(hookfit_model, hookfit_data, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     x, y = hookfit_data
     model = hookfit_model()
@@ -62,7 +50,7 @@ def test_seed_example_json_loss_log(hookfit_model, hookfit_data, tmp_path, monke
     # is not well-formed JSON but rather has a JSON object per line.
     import json
 
-    json_log = open("loss_log.json", mode="wt", buffering=1)  # noqa: SIM115, UP015 - the seed's code
+    json_log = open("loss_log.json", mode="wt", buffering=1)  # noqa: SIM115, UP015 - the docs' code
     json_logging_callback = LambdaCallback(
         on_epoch_end=lambda epoch, logs: json_log.write(
             json.dumps({"epoch": epoch, "loss": logs["loss"]}) + "\n"
@@ -76,10 +64,10 @@ def test_seed_example_json_loss_log(hookfit_model, hookfit_data, tmp_path, monke
         batch_size=16,
         epochs=3,
         verbose=0,
-        callbacks=[EpochLoss(), json_logging_callback, recorder],
-        config=False,
+        callbacks=[json_logging_callback, recorder],
     )
     assert json_log.closed
+    # The trainer's epoch loss: the size-weighted mean of the batch losses.
     batches = [logs for _, logs in calls_of(recorder, "on_batch_end")]
     means = [sum(b["loss"] * b["size"] for b in batches[i : i + 4]) / 64 for i in range(0, 12, 4)]
     lines = (tmp_path / "loss_log.json").read_text().splitlines()
@@ -91,13 +79,13 @@ def test_seed_example_json_loss_log(hookfit_model, hookfit_data, tmp_path, monke
     assert means[2] < means[0]
 
 
-def test_seed_example_json_log_of_val_loss(hookfit_model, hookfit_data, tmp_path):
+def test_keras_docs_example_json_log_of_val_loss(hookfit_model, hookfit_data, tmp_path):
     x, y = hookfit_data
     model = hookfit_model()
     recorder = Recorder()
     path = tmp_path / "loss_log.json"
 
-    json_log = open(path, mode="wt", buffering=1)  # noqa: SIM115, UP015 - the seed's code
+    json_log = open(path, mode="wt", buffering=1)  # noqa: SIM115, UP015 - the docs' code
     json_logging_callback = LambdaCallback(
         on_epoch_end=lambda epoch, logs: json_log.write(
             json.dumps({"epoch": epoch, "val_loss": logs["val_loss"]}) + "\n"
@@ -113,7 +101,6 @@ def test_seed_example_json_log_of_val_loss(hookfit_model, hookfit_data, tmp_path
         verbose=0,
         validation_data=(x[48:], y[48:]),
         callbacks=[json_logging_callback, recorder],
-        config=False,
     )
     assert json_log.closed
     logged = [json.loads(line) for line in path.read_text().splitlines()]
@@ -121,11 +108,11 @@ def test_seed_example_json_log_of_val_loss(hookfit_model, hookfit_data, tmp_path
     assert [(d["epoch"], d["val_loss"]) for d in logged] == epochs
     assert [d["epoch"] for d in logged] == [0, 1, 2]
     assert logged[-1]["val_loss"] == pytest.approx(
-        model.evaluate(x[48:], y[48:], batch_size=16, verbose=0, config=False)[0], rel=1e-6
+        model.evaluate(x[48:], y[48:], batch_size=16, verbose=0)[0], rel=1e-6
     )
 
 
-def test_seed_example_process_cleanup(hookfit_model, hookfit_data):
+def test_keras_docs_example_process_cleanup(hookfit_model, hookfit_data):
     x, y = hookfit_data
     model = hookfit_model()
     never = multiprocessing.Event()
@@ -148,7 +135,7 @@ def test_seed_example_process_cleanup(hookfit_model, hookfit_data):
         on_train_end=lambda logs: [p.terminate() for p in processes if p.is_alive()]
     )
 
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[watch, cleanup_callback], config=False)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[watch, cleanup_callback])
     for p in waiting:
         p.join()
     assert alive_while_training == [[True, True], [True, True]]
@@ -162,20 +149,35 @@ def test_only_the_hooks_given_are_registered(hookfit_model):
     cb = LambdaCallback(on_epoch_end=lambda epoch, logs: None, on_test_begin=None)
     assert hooks_of(cb) == ["on_epoch_end"]
     assert [k for k in vars(cb) if k.startswith("on_")] == ["on_epoch_end"]
-    cbl = CallbackList([Member("lambda_callback", cb)], hookfit_model(), {})
+    cbl = Run([Planned("lambda_callback", None, True, "code", obj=cb)], hookfit_model(), {})
     assert [event for event in EVENTS if getattr(cbl, event)] == ["on_epoch_end"]
 
 
 def test_no_function_registers_no_hook(hookfit_model, hookfit_data):
     cb = LambdaCallback()
     assert hooks_of(cb) == []
-    cbl = CallbackList([Member("lambda_callback", cb)], hookfit_model(), {})
+    cbl = Run([Planned("lambda_callback", None, True, "code", obj=cb)], hookfit_model(), {})
     assert [event for event in EVENTS if getattr(cbl, event)] == []
     x, y = hookfit_data
-    hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=[cb], config=False)
+    hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=[cb])
 
 
 # -- every hookfit hook, Keras 3 style through **kwargs ----------------------------
+
+
+@pytest.mark.parametrize("hook", list(POSITIONAL))
+def test_every_hook_can_be_given_and_fires_positionally(hook):
+    calls = []
+    cb = LambdaCallback(**{hook: lambda *args: calls.append(args)})
+    assert hooks_of(cb) == [hook]
+    run = Run([Planned("lambda_callback", None, True, "code", obj=cb)], None, {})
+    (event,) = [event for event in EVENTS if getattr(run, event)]
+    assert hook in EVENTS[event]
+    logs = {"loss": 0.5}
+    args = (logs,) if POSITIONAL[hook] == ("logs",) else (3, logs)
+    run.fire(getattr(run, event), *args)
+    assert calls == [args] and calls[0][-1] is logs
+
 
 # hook -> the indices passed (epoch or batch), or the number of calls for the
 # hooks that take only logs, in: fit on 48 samples in batches of 16 for two
@@ -209,21 +211,26 @@ def _run_everything(model, x, y, cb):
         verbose=0,
         validation_data=(x[48:], y[48:]),
         callbacks=[cb],
-        config=False,
     )
-    model.evaluate(x[48:], y[48:], batch_size=16, verbose=0, callbacks=[cb], config=False)
-    model.predict(x[:16], batch_size=16, callbacks=[cb], config=False)
+    model.evaluate(x[48:], y[48:], batch_size=16, verbose=0, callbacks=[cb])
+    model.predict(x[:16], batch_size=16, callbacks=[cb])
+
+
+def keras_model():
+    set_random_seed(0)
+    model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
 @pytest.mark.parametrize(("hook", "expected"), list(RUN.items()), ids=list(RUN))
-def test_every_hook_can_be_given_and_fires_positionally(
-    hook, expected, hookfit_model, hookfit_data
-):
+def test_every_hook_fires_in_a_fit_evaluate_and_predict(hook, expected, hookfit_data):
+    # hookfit's Sequential whatever --hookfit-host says: the protocol asks no
+    # host to fire the test batch and predict hooks, and MinimalHost does not.
     calls = []
     cb = LambdaCallback(**{hook: lambda *args: calls.append(args)})
-    assert hooks_of(cb) == [hook]
     x, y = hookfit_data
-    _run_everything(hookfit_model(), x, y, cb)
+    _run_everything(keras_model(), x, y, cb)
     assert all(isinstance(args[-1], dict) for args in calls)
     if isinstance(expected, int):
         assert [len(args) for args in calls] == [1] * expected
@@ -236,7 +243,7 @@ def test_batch_logs_reach_the_function(hookfit_model, hookfit_data):
     seen = []
     cb = LambdaCallback(on_batch_end=lambda batch, logs: seen.append(sorted(logs)))
     x, y = hookfit_data
-    hookfit_model().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb], config=False)
+    hookfit_model().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb])
     assert seen == [["acc", "batch", "loss", "size"]] * 2
 
 
@@ -254,7 +261,7 @@ def test_keras2_and_keras3_batch_hooks_given_together_both_fire(
         **{k3: lambda batch, logs: calls.append((k3, batch))},
     )
     x, y = hookfit_data
-    hookfit_model().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb], config=False)
+    hookfit_model().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[cb])
     assert calls == [(k2, 0), (k3, 0), (k2, 1), (k3, 1)]
 
 
@@ -267,28 +274,39 @@ def test_other_keywords_are_stored_on_the_instance():
     assert hooks_of(cb) == ["on_epoch_end"]
 
 
-@pytest.mark.parametrize(
-    ("hook", "value", "shown"),
-    [
-        ("on_epoch_end", 3, "3"),
-        ("on_train_begin", "print", "'print'"),
-        ("on_predict_batch_end", [print], r"\[<built-in function print>\]"),
-    ],
-    ids=["named-int", "named-str", "kwargs-list"],
+NAMED = (
+    'expected a function (in a config file: a "module:function" reference) or None '
+    "(in a config file: leave the key out)"
 )
-def test_a_hook_that_is_not_callable_is_refused(hook, value, shown):
-    with pytest.raises(
-        ConfigError, match=rf"^LambdaCallback: {hook} must be a function or None, got {shown}\.$"
-    ):
+
+
+@pytest.mark.parametrize(
+    ("hook", "value", "problem"),
+    [
+        ("on_epoch_end", 3, f"{NAMED}, got 3."),
+        ("on_train_begin", "print", f'{NAMED}, got "print".'),
+        # A reference names a function in a config file only.
+        ("on_epoch_end", "json:dumps", f'{NAMED}, got "json:dumps".'),
+        (
+            "on_predict_batch_end",
+            [print],
+            "expected a function or None, got [<built-in function print>].",
+        ),
+    ],
+    ids=["named-int", "named-str", "named-reference", "kwargs-list"],
+)
+def test_a_hook_that_is_not_callable_is_refused(hook, value, problem):
+    message = f"LambdaCallback: {hook}: {problem}"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         LambdaCallback(**{hook: value})
 
 
 def test_a_function_under_a_name_that_is_no_hook_is_refused():
     with pytest.raises(
         ConfigError,
-        match=r"^LambdaCallback: on_epoch_ends is not a hookfit hook \(did you mean "
+        match=r"^LambdaCallback: on_epoch_ends: not a hookfit hook \(did you mean "
         r"'on_epoch_end'\?\), so the function given for it would never be called\. "
-        r"Valid hooks: on_train_begin, ",
+        r"Valid hooks: on_train_begin, .*, on_predict_batch_end\.$",
     ):
         LambdaCallback(on_epoch_ends=lambda epoch, logs: None)
 
@@ -332,5 +350,6 @@ def test_config_refuses_a_reference_to_nothing_callable(
     monkeypatch.chdir(tmp_path)
     x, y = hookfit_data
     config = {"callbacks": {"lambda_callback": {"on_epoch_end": "json:no_such_function"}}}
-    with pytest.raises(ConfigError, match=r'on_epoch_end: expected a "module:function" reference'):
+    expected = r'on_epoch_end: expected a function \(in a config file: a "module:function" '
+    with pytest.raises(ConfigError, match=expected):
         hookfit_model().fit(x, y, epochs=1, verbose=0, config=config)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hookfit import Callback, ConfigError, FormatError, HookfitWarning
-from hookfit.callback import overridden_hooks
+from hookfit.hooks.callback import overridden_hooks
 from hookfit.layers import Dense
 from hookfit.models import Sequential, load_model
 from hookfit.testing import Recorder, fit_with_values
@@ -26,8 +26,18 @@ def fit(model, data, plugins, key="val_loss", values=(), epochs=None, **kwargs):
     return fit_with_values(model, data, plugins, key, values, epochs, **kwargs)
 
 
-def weights_in(path):
-    return load_model(path).get_weights()
+def weights_in(hookfit_model, path):
+    """The weights in a checkpoint, loaded into a fresh host of the kind under test."""
+    model = hookfit_model(seed=1)  # other initial weights: loading must replace them
+    model.load_weights(path)
+    return model.get_weights()
+
+
+def sequential():
+    """hookfit's own model, for the tests about its HDF5 files."""
+    model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
 def same(a, b):
@@ -38,10 +48,10 @@ def names(folder):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-# -- the seed's example -----------------------------------------------------------
+# -- the Keras 2 documentation's example ---------------------------------------------
 
 
-def test_seed_example_runs_with_only_the_imports_changed(tmp_path, monkeypatch, capsys):
+def test_the_keras_2_example_runs_with_only_the_imports_changed(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # no hookfit.toml from the machine
     rng = np.random.default_rng(0)
     x_train = rng.random((256, 784), dtype=np.float32)
@@ -49,8 +59,8 @@ def test_seed_example_runs_with_only_the_imports_changed(tmp_path, monkeypatch, 
     X_test = rng.random((64, 784), dtype=np.float32)
     Y_test = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
 
-    # The seed's "Example: model checkpoints", with `keras` -> `hookfit` and the
-    # file in tmp_path instead of /tmp/weights.hdf5.
+    # The Keras 2 documentation's "Example: model checkpoints", with `keras` ->
+    # `hookfit` and the file in tmp_path instead of /tmp/weights.hdf5.
     from hookfit.callbacks import ModelCheckpoint
     from hookfit.layers import Activation, Dense
     from hookfit.models import Sequential
@@ -127,7 +137,6 @@ def test_a_placeholder_for_a_key_never_logged_is_refused_before_any_epoch(
             verbose=0,
             validation_split=0.25,
             callbacks=[recorder, checkpoint],
-            config=False,
         )
     assert recorder.count("on_epoch_begin") == 0
     assert names(tmp_path) == []
@@ -156,8 +165,8 @@ def test_filepath_gets_the_1_based_epoch_and_every_log_key(hookfit_model, hookfi
     checkpoint = ModelCheckpoint(str(tmp_path / "a" / "b" / "w.{epoch:02d}-{val_loss:.2f}.h5"))
     inject = fit(hookfit_model(), hookfit_data, [checkpoint], values=[0.5, 0.25])
     assert names(tmp_path / "a" / "b") == ["w.01-0.50.h5", "w.02-0.25.h5"]
-    assert same(weights_in(tmp_path / "a" / "b" / "w.01-0.50.h5"), inject.weights[0])
-    assert same(weights_in(tmp_path / "a" / "b" / "w.02-0.25.h5"), inject.weights[1])
+    assert same(weights_in(hookfit_model, tmp_path / "a" / "b" / "w.01-0.50.h5"), inject.weights[0])
+    assert same(weights_in(hookfit_model, tmp_path / "a" / "b" / "w.02-0.25.h5"), inject.weights[1])
 
 
 # -- which epochs are saved -----------------------------------------------------------
@@ -170,9 +179,12 @@ def test_save_best_only_keeps_only_improvements(hookfit_model, hookfit_data, tmp
     inject = fit(hookfit_model(), hookfit_data, [fixed, each], values=values)
     assert names(tmp_path / "each") == ["w.1.h5", "w.2.h5", "w.4.h5"]
     for epoch in (1, 2, 4):
-        assert same(weights_in(tmp_path / "each" / f"w.{epoch}.h5"), inject.weights[epoch - 1])
-    assert same(weights_in(tmp_path / "best.h5"), inject.weights[3])
-    assert not same(weights_in(tmp_path / "best.h5"), inject.weights[4])
+        assert same(
+            weights_in(hookfit_model, tmp_path / "each" / f"w.{epoch}.h5"),
+            inject.weights[epoch - 1],
+        )
+    assert same(weights_in(hookfit_model, tmp_path / "best.h5"), inject.weights[3])
+    assert not same(weights_in(hookfit_model, tmp_path / "best.h5"), inject.weights[4])
     assert (fixed.best, fixed.best_score, fixed.best_model_path) == (
         0.3,
         0.3,
@@ -254,18 +266,18 @@ def test_save_freq_counts_batches_across_epochs(hookfit_model, hookfit_data, tmp
     x, y = hookfit_data
     model = hookfit_model()
     plugins = [record, checkpoint]
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=plugins, config=False)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=plugins)
     # 4 batches an epoch: the 3rd and the 6th batch (epoch 2, batch 2).
     files = names(tmp_path)
     assert [f[:6] for f in files] == ["b.1-3-", "b.2-2-"]
-    assert same(weights_in(tmp_path / files[0]), record.weights[2])
-    assert same(weights_in(tmp_path / files[1]), record.weights[5])
+    assert same(weights_in(hookfit_model, tmp_path / files[0]), record.weights[2])
+    assert same(weights_in(hookfit_model, tmp_path / files[1]), record.weights[5])
     assert capsys.readouterr().out == (
         f"\nEpoch 1: saving model to {tmp_path / files[0]}\n"
         f"\nEpoch 2: saving model to {tmp_path / files[1]}\n"
     )
     assert checkpoint.state_dict()["batches_seen"] == 2
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[checkpoint], config=False)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[checkpoint])
     assert [f[:6] for f in names(tmp_path)] == ["b.1-1-", "b.1-3-", "b.1-4-", "b.2-2-"]
 
 
@@ -296,7 +308,9 @@ def test_save_top_k_keeps_exactly_the_k_best_files(
     inject = fit(hookfit_model(), hookfit_data, [checkpoint], values=values)
     assert names(tmp_path) == [f"w.{e:02d}.h5" for e in kept]
     for epoch in kept:
-        assert same(weights_in(tmp_path / f"w.{epoch:02d}.h5"), inject.weights[epoch - 1])
+        assert same(
+            weights_in(hookfit_model, tmp_path / f"w.{epoch:02d}.h5"), inject.weights[epoch - 1]
+        )
     assert checkpoint.best_model_path == str(tmp_path / f"w.{best:02d}.h5")
     assert checkpoint.best_score == values[best - 1]
 
@@ -330,8 +344,8 @@ def test_save_last_writes_the_latest_model_at_every_trigger(
     )
     inject = fit(hookfit_model(), hookfit_data, [checkpoint], values=[0.5, 0.6, 0.4, 0.7])
     assert names(tmp_path / "run") == [f"last{suffix}", f"w.1{suffix}", f"w.3{suffix}"]
-    assert same(weights_in(tmp_path / "run" / f"last{suffix}"), inject.weights[3])
-    assert same(weights_in(tmp_path / "run" / f"w.3{suffix}"), inject.weights[2])
+    assert same(weights_in(hookfit_model, tmp_path / "run" / f"last{suffix}"), inject.weights[3])
+    assert same(weights_in(hookfit_model, tmp_path / "run" / f"w.3{suffix}"), inject.weights[2])
 
 
 def test_plain_saves_record_the_value_and_the_latest_file(hookfit_model, hookfit_data, tmp_path):
@@ -356,11 +370,16 @@ def test_plain_saves_record_the_value_and_the_latest_file(hookfit_model, hookfit
 def test_save_weights_only_writes_a_weights_file(hookfit_model, hookfit_data, tmp_path):
     checkpoint = ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)
     inject = fit(hookfit_model(), hookfit_data, [checkpoint], values=[0.5])
+    assert same(weights_in(hookfit_model, tmp_path / "w.h5"), inject.weights[0])
+
+
+def test_save_weights_only_gives_keras_s_weights_layout_on_hookfit_models(hookfit_data, tmp_path):
+    model = sequential()
+    weights_only = ModelCheckpoint(str(tmp_path / "w.h5"), save_weights_only=True)
+    fit(model, hookfit_data, [weights_only, ModelCheckpoint(str(tmp_path / "m.h5"))], values=[0.5])
     with pytest.raises(FormatError, match="no model_config"):
-        load_model(tmp_path / "w.h5")
-    fresh = hookfit_model(seed=1)
-    fresh.load_weights(tmp_path / "w.h5")
-    assert same(fresh.get_weights(), inject.weights[0])
+        load_model(tmp_path / "w.h5")  # weights only: no architecture to build
+    assert same(load_model(tmp_path / "m.h5").get_weights(), model.get_weights())
 
 
 @pytest.mark.parametrize(
@@ -456,11 +475,11 @@ def test_a_config_file_section_builds_it(hookfit_model, hookfit_data, tmp_path):
     [
         (
             {"filepath": "model.keras"},
-            "filepath must be a path ending in .h5 or .hdf5 (hookfit writes Keras's HDF5 "
-            "layout), got 'model.keras'.",
+            "filepath: expected a path ending in .h5 or .hdf5 (Keras 2's HDF5 format), got "
+            '"model.keras".',
         ),
-        ({"filepath": 123}, "filepath must be a path ending in .h5 or .hdf5 .*, got 123."),
-        ({"filepath": b"w.h5"}, "filepath must be a path ending in .h5 or .hdf5 .*, got b'w.h5'."),
+        ({"filepath": 123}, "filepath: expected a path ending in .h5 or .hdf5 .*, got 123."),
+        ({"filepath": b"w.h5"}, "filepath: expected a path ending in .h5 .*, got b'w.h5'."),
         (
             {"filepath": "w.{epoch.h5"},
             "filepath must be a valid format string (expected '}' before end of string), got "
@@ -481,32 +500,33 @@ def test_a_config_file_section_builds_it(hookfit_model, hookfit_data, tmp_path):
             "filepath must be another name than last.hdf5 when save_last writes last.hdf5, got "
             "'run/last.hdf5'.",
         ),
-        ({"verbose": 2}, "verbose must be 0 or 1, got 2."),
-        ({"verbose": True}, "verbose must be 0 or 1, got True."),
-        ({"period": 0}, "period must be an integer >= 1 (epochs between checkpoints), got 0."),
-        ({"period": 1.5}, "period must be an integer >= 1 (epochs between checkpoints), got 1.5."),
+        ({"verbose": 2}, "verbose: expected one of 0, 1, got 2."),
+        ({"verbose": True}, "verbose: expected one of 0, 1, got true."),
+        ({"period": 0}, "period: expected an integer >= 1, got 0."),
+        ({"period": 1.5}, "period: expected an integer >= 1, got 1.5."),
         (
             {"save_freq": "batch"},
-            "save_freq must be 'epoch' or an integer >= 1 (batches), got 'batch'.",
+            """save_freq: expected one of 'epoch' or an integer >= 1, got "batch".""",
         ),
-        ({"save_freq": 0}, "save_freq must be 'epoch' or an integer >= 1 (batches), got 0."),
-        ({"save_freq": True}, "save_freq must be 'epoch' or an integer >= 1 (batches), got True."),
+        ({"save_freq": 0}, "save_freq: expected one of 'epoch' or an integer >= 1, got 0."),
+        ({"save_freq": True}, "save_freq: expected one of 'epoch' or an integer >= 1, got true."),
         ({"save_freq": 10, "period": 2}, "period must be 1 when save_freq counts batches, got 2."),
         (
             {"initial_value_threshold": "0.5"},
-            "initial_value_threshold must be a finite number or None, got '0.5'.",
+            'initial_value_threshold: expected a number.*or None .*, got "0.5".',
         ),
         (
             {"initial_value_threshold": math.nan},
-            "initial_value_threshold must be a finite number or None, got nan.",
+            "initial_value_threshold: expected a number.*or None .*, got nan.",
         ),
-        ({"save_top_k": 0}, "save_top_k must be an integer >= 1 or None (keep every file), got 0."),
         (
-            {"save_top_k": -1},
-            "save_top_k must be an integer >= 1 or None (keep every file), got -1.",
+            {"save_top_k": 0},
+            "save_top_k: expected an integer >= 1 or None (in a config file: leave the key out), "
+            "got 0.",
         ),
-        ({"mode": "maximum"}, "mode must be one of auto, min, max, got 'maximum'."),
-        ({"monitor": ""}, "monitor must be a log key such as 'val_loss', got ''."),
+        ({"save_top_k": -1}, "save_top_k: expected an integer >= 1 or None .*, got -1."),
+        ({"mode": "maximum"}, """mode: expected one of 'auto', 'min', 'max', got "maximum"."""),
+        ({"monitor": ""}, """monitor: expected a log key such as 'val_loss', got ""."""),
     ],
     ids=[
         "keras-3-format",
@@ -535,8 +555,23 @@ def test_a_config_file_section_builds_it(hookfit_model, hookfit_data, tmp_path):
 def test_bad_arguments_are_refused_naming_the_argument(kwargs, message):
     kwargs = {"filepath": "w.{epoch}.h5", **kwargs}
     pattern = re.escape(f"ModelCheckpoint: {message}").replace(re.escape(".*"), ".*")
-    with pytest.raises(ConfigError, match=f"^{pattern}"):
+    with pytest.raises(ConfigError, match=f"^{pattern}$"):
         ModelCheckpoint(**kwargs)
+
+
+def test_a_bad_config_value_names_the_file_and_key(hookfit_model, hookfit_data, tmp_path):
+    x, y = hookfit_data
+    settings = {"filepath": str(tmp_path / "w.keras"), "period": 2}
+    config = {"callbacks": {"model_checkpoint": settings}}
+    with pytest.raises(ConfigError, match=r"model_checkpoint\.filepath: expected a path ending"):
+        hookfit_model().fit(x, y, epochs=1, verbose=0, config=config)
+    assert names(tmp_path) == []
+
+
+def test_filepath_may_be_a_path_object(hookfit_model, hookfit_data, tmp_path):
+    checkpoint = ModelCheckpoint(tmp_path / "w.{epoch}.h5")
+    fit(hookfit_model(), hookfit_data, [checkpoint], values=[0.5])
+    assert names(tmp_path) == ["w.1.h5"] and checkpoint.best_model_path == str(tmp_path / "w.1.h5")
 
 
 # -- temporary files of killed runs ------------------------------------------------------
@@ -613,7 +648,7 @@ checkpoints = [
     ModelCheckpoint(os.path.join(folder, "best.hdf5"), monitor="loss", save_best_only=True,
                     save_last=True, save_freq=1, verbose=1),
 ]
-model.fit(x, y, batch_size=32, epochs=100000, verbose=0, callbacks=checkpoints, config=False)
+model.fit(x, y, batch_size=32, epochs=100000, verbose=0, callbacks=checkpoints)
 """
 
 

@@ -15,7 +15,8 @@ METRICS = r" - loss: \d\.\d{4} - acc: \d\.\d{4}"
 
 
 def test_unknown_count_mode_is_refused():
-    with pytest.raises(ConfigError, match=r"Unknown `count_mode`: 'batches'\. Use 'samples' or "):
+    message = "ProgbarLogger: count_mode: expected one of 'samples', 'steps', got \"batches\"."
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         ProgbarLogger(count_mode="batches")
 
 
@@ -68,9 +69,46 @@ def test_keys_other_plugins_add_are_shown_last(hookfit_model, hookfit_data, caps
     assert capsys.readouterr().out.rstrip().endswith(" - lr: 0.5000")
 
 
-def test_evaluate_and_predict_draw_their_own_bar(hookfit_model, hookfit_data, capsys):
+def test_evaluate_and_predict_draw_their_own_bar(capsys):
+    # Driven by hand: the hooks and params any host's evaluate and predict give.
+    logger = ProgbarLogger()
+    params = {"batch_size": 16, "steps": 4, "samples": 64, "verbose": 1}
+    logger.set_params({**params, "metrics": ["loss", "acc"]})
+    logger.on_test_begin({})
+    for batch in range(4):
+        logger.on_test_batch_end(batch, {"batch": batch, "size": 16, "loss": 1.0, "acc": 0.5})
+    logger.on_test_end({"loss": 0.75, "acc": 0.25})
+    logger.set_params(params)
+    logger.on_predict_begin({})
+    for batch in range(4):
+        logger.on_predict_batch_end(batch, {"batch": batch, "size": 16, "outputs": None})
+    logger.on_predict_end({})
+    lines = capsys.readouterr().out.splitlines()
+    final = FINAL.replace(r"(\d+)/\1", "64/64")
+    assert re.fullmatch(final + " - loss: 0.7500 - acc: 0.2500", lines[0]), lines[0]
+    assert re.fullmatch(final, lines[1]), lines[1]
+    assert len(lines) == 2
+
+
+def test_stateful_metrics_show_their_last_value(capsys):
+    logger = ProgbarLogger(stateful_metrics=["acc"])
+    logger.set_params({"steps": 2, "samples": 32, "verbose": 2, "metrics": ["loss", "acc"]})
+    logger.on_test_begin({})
+    logger.on_test_batch_end(0, {"batch": 0, "size": 16, "loss": 1.0, "acc": 0.25})
+    logger.on_test_batch_end(1, {"batch": 1, "size": 16, "loss": 0.5, "acc": 0.75})
+    logger.on_test_end({})
+    assert re.fullmatch(r" - \d+s - loss: 0.7500 - acc: 0.7500\n", capsys.readouterr().out)
+
+
+def test_hookfit_evaluate_and_predict_fire_the_bar(hookfit_data, capsys):
+    # About hookfit's trainer: its evaluate and predict fire the batch hooks
+    # the bar counts. MinimalHost's fire none, hence no hookfit_model here.
+    from hookfit.layers import Dense
+    from hookfit.models import Sequential
+
     x, y = hookfit_data
-    model = hookfit_model()
+    model = Sequential([Dense(3, activation="softmax", input_dim=8)])
+    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
     model.evaluate(x, y, batch_size=16, verbose=1)
     model.predict(x, batch_size=16, verbose=1)
     lines = capsys.readouterr().out.splitlines()
@@ -79,26 +117,38 @@ def test_evaluate_and_predict_draw_their_own_bar(hookfit_model, hookfit_data, ca
 
 
 SCRIPT = textwrap.dedent("""
+    import sys
+
     import numpy as np
     import hookfit_progbar_logger
-    from hookfit.layers import Dense
-    from hookfit.models import Sequential
 
     hookfit_progbar_logger._REDRAW = 0.0  # redraw on every batch
     x = np.random.default_rng(0).normal(size=(256, 8)).astype("float32")
     y = np.eye(2, dtype="float32")[(x[:, 0] > 0).astype(int)]
-    model = Sequential([Dense(2, activation="softmax", input_dim=8)])
-    model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
+    if sys.argv[1] == "minimal":
+        from hookfit.testing.host import MinimalHost
+
+        model = MinimalHost(8, 2)
+    else:
+        from hookfit.layers import Dense
+        from hookfit.models import Sequential
+
+        model = Sequential([Dense(2, activation="softmax", input_dim=8)])
+        model.compile("sgd", "categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=16, epochs=2, verbose=1)
     print("DONE")
 """)
 
 
-def test_a_real_terminal_gets_a_live_bar(tmp_path):
+def test_a_real_terminal_gets_a_live_bar(hookfit_host, tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     child = pexpect.spawn(
-        sys.executable, [str(script)], dimensions=(24, 120), encoding="utf-8", timeout=120
+        sys.executable,
+        [str(script), hookfit_host],
+        dimensions=(24, 120),
+        encoding="utf-8",
+        timeout=120,
     )
     child.expect("DONE")
     out = child.before

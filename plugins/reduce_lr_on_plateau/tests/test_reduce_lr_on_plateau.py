@@ -1,12 +1,15 @@
 """ReduceLROnPlateau, installed alone with the core (or with every plugin)."""
 
 import json
+import math
 import re
 import warnings
 
 import pytest
 
 from hookfit import Callback, ConfigError, HookfitWarning
+from hookfit.layers import Dense
+from hookfit.models import Sequential
 from hookfit.optimizers import SGD, Adagrad, Adam, RMSprop
 from hookfit.testing import fit_with_values
 from hookfit_reduce_lr_on_plateau import ReduceLROnPlateau
@@ -31,7 +34,15 @@ def fit(model, data, plugin, values, key="val_loss"):
     return after, model.history
 
 
-# keras-semantics.md section 6; every ReduceLROnPlateau row, Keras 2.2.4 column.
+def at_lr(model, lr=1.0):
+    """The model with its optimizer's rate set through the plugin protocol,
+    so that every host starts from the same rate."""
+    model.optimizer.lr = lr
+    return model
+
+
+# Monitored values and the learning rate after each epoch, from lr=1.0, as
+# Keras 2.2.4 computes them.
 @pytest.mark.parametrize(
     ("kwargs", "values", "lrs"),
     [
@@ -47,17 +58,18 @@ def fit(model, data, plugin, values, key="val_loss"):
     ids=["patience-1-factor-0.1", "patience-2-cooldown-2", "patience-1-min-lr-0.005", "patience-2"],
 )
 def test_worked_sequences(hookfit_model, hookfit_data, kwargs, values, lrs):
-    after, _ = fit(
-        hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, ReduceLROnPlateau(**kwargs), values
-    )
+    after, _ = fit(at_lr(hookfit_model()), hookfit_data, ReduceLROnPlateau(**kwargs), values)
     assert after.lrs == pytest.approx(lrs, rel=1e-12)
     # logs['lr'] is the rate the epoch trained with: the previous epoch's end rate.
     assert after.logged == pytest.approx([1.0, *lrs[:-1]], rel=1e-12)
 
 
 @pytest.mark.parametrize("optimizer", [SGD, RMSprop, Adam, Adagrad], ids=lambda o: o.__name__)
-def test_every_optimizer(hookfit_model, hookfit_data, optimizer):
-    model = hookfit_model(optimizer=optimizer(lr=0.02))
+def test_every_hookfit_optimizer(hookfit_data, optimizer):
+    # About hookfit's own optimizers (lr and its Keras 3 alias learning_rate),
+    # so it builds hookfit's Sequential whatever --hookfit-host says.
+    model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
+    model.compile(optimizer=optimizer(lr=0.02), loss="categorical_crossentropy")
     after, _ = fit(model, hookfit_data, ReduceLROnPlateau(patience=1, factor=0.5), [0.5] * 4)
     assert after.lrs == pytest.approx([0.02, 0.01, 0.005, 0.0025], rel=1e-12)
     assert model.optimizer.lr == model.optimizer.learning_rate == pytest.approx(0.0025, rel=1e-12)
@@ -66,20 +78,20 @@ def test_every_optimizer(hookfit_model, hookfit_data, optimizer):
 def test_max_mode_and_improvements_reset_the_count(hookfit_model, hookfit_data):
     plugin = ReduceLROnPlateau(monitor="val_acc", patience=2, factor=0.5)
     values = [0.5, 0.6, 0.6, 0.7, 0.7, 0.7]
-    after, _ = fit(hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, plugin, values, "val_acc")
+    after, _ = fit(at_lr(hookfit_model()), hookfit_data, plugin, values, "val_acc")
     assert after.lrs == [1.0, 1.0, 1.0, 1.0, 1.0, 0.5]
     assert (plugin.best, plugin.wait) == (0.7, 0)
 
 
 def test_min_delta_decides_what_improves(hookfit_model, hookfit_data):
     plugin = ReduceLROnPlateau(patience=1, factor=0.5, min_delta=0.1)
-    after, _ = fit(hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, plugin, [1.0, 0.95, 0.8])
+    after, _ = fit(at_lr(hookfit_model()), hookfit_data, plugin, [1.0, 0.95, 0.8])
     assert after.lrs == [1.0, 0.5, 0.5] and plugin.best == 0.8
 
 
 def test_state_is_reset_for_every_fit(hookfit_model, hookfit_data):
     plugin = ReduceLROnPlateau(patience=2, cooldown=3)
-    model = hookfit_model(optimizer=SGD(lr=1.0))
+    model = at_lr(hookfit_model())
     fit(model, hookfit_data, plugin, [0.1, 0.2, 0.3])
     assert (plugin.best, plugin.wait, plugin.cooldown_counter) == (0.1, 0, 3)
     model.optimizer.lr = 1.0
@@ -90,7 +102,7 @@ def test_state_is_reset_for_every_fit(hookfit_model, hookfit_data):
 
 def test_verbose_message(hookfit_model, hookfit_data, capsys):
     plugin = ReduceLROnPlateau(patience=1, factor=0.5, verbose=1)
-    fit(hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, plugin, [0.5] * 3)
+    fit(at_lr(hookfit_model()), hookfit_data, plugin, [0.5] * 3)
     assert capsys.readouterr().out == (
         "\nEpoch 2: ReduceLROnPlateau reducing learning rate to 0.5.\n"
         "\nEpoch 3: ReduceLROnPlateau reducing learning rate to 0.25.\n"
@@ -98,17 +110,15 @@ def test_verbose_message(hookfit_model, hookfit_data, capsys):
 
 
 def test_quiet_by_default_and_at_min_lr(hookfit_model, hookfit_data, capsys):
-    fit(
-        hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, ReduceLROnPlateau(patience=1), [0.5] * 2
-    )
+    fit(at_lr(hookfit_model()), hookfit_data, ReduceLROnPlateau(patience=1), [0.5] * 2)
     plugin = ReduceLROnPlateau(patience=1, min_lr=1.0, verbose=1)
-    after, _ = fit(hookfit_model(optimizer=SGD(lr=1.0)), hookfit_data, plugin, [0.5] * 3)
+    after, _ = fit(at_lr(hookfit_model()), hookfit_data, plugin, [0.5] * 3)
     assert capsys.readouterr().out == "" and after.lrs == [1.0, 1.0, 1.0]
 
 
 def test_missing_monitor_warns_once_per_run_and_still_logs_lr(hookfit_model):
     plugin = ReduceLROnPlateau(patience=0)
-    plugin.set_model(hookfit_model(optimizer=SGD(lr=1.0)))
+    plugin.set_model(at_lr(hookfit_model()))
     text = (
         r"^Learning rate reduction conditioned on metric `val_loss` which is not available\. "
         r"Available metrics are: loss,lr\.$"
@@ -145,7 +155,7 @@ def test_epsilon_is_a_deprecated_alias_of_min_delta():
 
 
 def test_state_dict_round_trip_resumes_the_run(hookfit_model):
-    model = hookfit_model(optimizer=SGD(lr=1.0))
+    model = at_lr(hookfit_model())
     first = ReduceLROnPlateau(patience=2, cooldown=2)
     first.set_model(model)
     first.on_train_begin({})
@@ -171,60 +181,52 @@ def test_resolved_by_name():
     assert Resolved is ReduceLROnPlateau
 
 
+BAD_ARGUMENTS = {
+    "factor-1": ({"factor": 1.0}, "factor: expected a number > 0 and < 1, got 1.0."),
+    "factor-2": ({"factor": 2}, "factor: expected a number > 0 and < 1, got 2."),
+    "factor-0": ({"factor": 0}, "factor: expected a number > 0 and < 1, got 0."),
+    "negative-factor": ({"factor": -0.5}, "factor: expected a number > 0 and < 1, got -0.5."),
+    "string-factor": ({"factor": "0.5"}, 'factor: expected a number > 0 and < 1, got "0.5".'),
+    "nan-factor": ({"factor": math.nan}, "factor: expected a number > 0 and < 1, got nan."),
+    "negative-patience": ({"patience": -1}, "patience: expected an integer >= 0, got -1."),
+    "float-patience": ({"patience": 2.5}, "patience: expected an integer >= 0, got 2.5."),
+    "negative-cooldown": ({"cooldown": -3}, "cooldown: expected an integer >= 0, got -3."),
+    "negative-min-lr": ({"min_lr": -0.1}, "min_lr: expected a number >= 0, got -0.1."),
+    "infinite-min-lr": ({"min_lr": math.inf}, "min_lr: expected a number >= 0, got inf."),
+    "verbose-2": ({"verbose": 2}, "verbose: expected one of 0, 1, got 2."),
+    "unknown-mode": ({"mode": "up"}, "mode: expected one of 'auto', 'min', 'max', got \"up\"."),
+    "negative-min-delta": (
+        {"min_delta": -1e-4},
+        "min_delta: expected a number >= 0, got -0.0001.",
+    ),
+    "negative-epsilon": (
+        {"epsilon": -1.0},
+        "epsilon: expected a number >= 0 or None (in a config file: leave the key out), got -1.0.",
+    ),
+    "empty-monitor": ({"monitor": ""}, "monitor: expected a log key such as 'val_loss', got \"\"."),
+    "min-delta-and-epsilon-differ": (
+        {"min_delta": 0.2, "epsilon": 0.01},
+        "got min_delta=0.2 and epsilon=0.01; epsilon is the deprecated name of min_delta, "
+        "give only min_delta.",
+    ),
+}
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        (
-            {"factor": 1.0},
-            "ReduceLROnPlateau does not support a factor >= 1.0. Received factor=1.0. "
-            "Use a factor in (0, 1), such as 0.1.",
-        ),
-        (
-            {"factor": 2},
-            "ReduceLROnPlateau does not support a factor >= 1.0. Received factor=2. "
-            "Use a factor in (0, 1), such as 0.1.",
-        ),
-        ({"factor": 0}, "ReduceLROnPlateau: factor must be a number in (0, 1), got 0."),
-        ({"factor": -0.5}, "ReduceLROnPlateau: factor must be a number in (0, 1), got -0.5."),
-        ({"factor": "0.5"}, "ReduceLROnPlateau: factor must be a number in (0, 1), got '0.5'."),
-        ({"patience": -1}, "ReduceLROnPlateau: patience must be an integer >= 0, got -1."),
-        ({"patience": 2.5}, "ReduceLROnPlateau: patience must be an integer >= 0, got 2.5."),
-        ({"cooldown": -3}, "ReduceLROnPlateau: cooldown must be an integer >= 0, got -3."),
-        ({"min_lr": -0.1}, "ReduceLROnPlateau: min_lr must be a finite number >= 0, got -0.1."),
-        ({"verbose": 2}, "ReduceLROnPlateau: verbose must be 0 or 1, got 2."),
-        (
-            {"mode": "up"},
-            "ReduceLROnPlateau: mode must be one of auto, min, max, got 'up'. "
-            "'auto' picks 'min' for 'val_loss'.",
-        ),
-        (
-            {"min_delta": -1e-4},
-            "ReduceLROnPlateau: min_delta must be a finite number >= 0, got -0.0001.",
-        ),
-        (
-            {"min_delta": 0.2, "epsilon": 0.01},
-            "ReduceLROnPlateau: got min_delta=0.2 and epsilon=0.01; epsilon is the "
-            "deprecated name of min_delta, give only min_delta.",
-        ),
-    ],
-    ids=[
-        "factor-1",
-        "factor-2",
-        "factor-0",
-        "negative-factor",
-        "string-factor",
-        "negative-patience",
-        "float-patience",
-        "negative-cooldown",
-        "negative-min-lr",
-        "verbose-2",
-        "unknown-mode",
-        "negative-min-delta",
-        "min-delta-and-epsilon-differ",
-    ],
+    ("kwargs", "message"), list(BAD_ARGUMENTS.values()), ids=list(BAD_ARGUMENTS)
 )
 def test_bad_arguments_are_refused_naming_the_argument(kwargs, message):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        with pytest.raises(ConfigError, match=f"^{re.escape('ReduceLROnPlateau: ' + message)}$"):
             ReduceLROnPlateau(**kwargs)
+
+
+def test_a_bad_config_value_is_refused_before_training(hookfit_model, hookfit_data):
+    x, y = hookfit_data
+    config = {"callbacks": {"reduce_lr_on_plateau": {"factor": 1.5}}}
+    with pytest.raises(
+        ConfigError,
+        match=r"expected a number > 0 and < 1, got 1\.5 \(ReduceLROnPlateau's argument factor\)\.$",
+    ):
+        hookfit_model().fit(x, y, epochs=1, verbose=0, config=config)

@@ -6,14 +6,28 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import hookfit
-from hookfit import Callback, ConfigError, FormatError, HookfitWarning, PluginValidationError
+from hookfit import (
+    Callback,
+    Check,
+    ConfigError,
+    FormatError,
+    HookfitError,
+    HookfitWarning,
+    PluginValidationError,
+    Range,
+)
 from hookfit.background import Jobs
-from hookfit.saving import remove_stale_temp_files, restore, save_model
+from hookfit.saving import remove_stale_temp_files
 
 FILENAME = "backup.h5"
+
+
+def _not_empty(path: str | os.PathLike[str]) -> bool:
+    """True for a path that is not empty (the ``backup_dir`` hint's check)."""
+    return os.fspath(path) != ""
 
 
 class BackupAndRestore(Callback):
@@ -21,16 +35,18 @@ class BackupAndRestore(Callback):
     interruption.
 
     At the end of every epoch (or every ``save_freq`` batches) it writes one
-    file, ``backup_dir/backup.h5``, atomically and in the background, while
-    the next epoch runs (a run killed in the milliseconds before the file
-    lands resumes one epoch earlier, still exactly): the weights, the optimizer
-    state and learning rate, the random generators (shuffling, dropout), the
-    next epoch to run, and the ``state_dict()`` of every plugin of the run
-    that has ``state_dict``/``load_state_dict``. A `fit` started again with
-    the same ``backup_dir`` (and a model built and compiled the same way)
-    loads it all in ``on_train_begin`` and continues after the last finished
-    epoch, bit-exactly with ``save_freq="epoch"``. When training finishes
-    without error the backup is deleted.
+    file, ``backup_dir/backup.h5``, with the model's own ``save``: atomically
+    and, on hookfit's models, in the background while the next epoch runs
+    (a run killed in the milliseconds before the file lands resumes one
+    epoch earlier, still exactly). The file holds the weights, the optimizer
+    state and learning rate, the random generators (shuffling, dropout) and,
+    as metadata, the next epoch to run and the ``state_dict()`` of every
+    resumable plugin of the run (see `hookfit.resumable`). A `fit` started
+    again with the same ``backup_dir`` (and a model built and compiled the
+    same way) loads it all with ``model.restore`` in ``on_train_begin`` and
+    continues after the last finished epoch, bit-exactly with
+    ``save_freq="epoch"``. When training finishes without error the backup
+    is deleted.
 
     Args:
         backup_dir: Folder for the backup, used by this run only.
@@ -43,8 +59,8 @@ class BackupAndRestore(Callback):
         path: The backup file, ``backup_dir/backup.h5``.
 
     Raises:
-        ConfigError: An empty ``backup_dir``, one that is a file, or a bad
-            ``save_freq`` or ``delete_checkpoint``.
+        ConfigError: A bad argument (checked against the type hints of
+            ``__init__``), or a ``backup_dir`` that is a file.
         FormatError: At ``on_train_begin``, a backup that cannot be read or
             belongs to another model.
 
@@ -55,31 +71,15 @@ class BackupAndRestore(Callback):
 
     def __init__(
         self,
-        backup_dir: str | os.PathLike[str],
-        save_freq: str | int = "epoch",
+        backup_dir: Annotated[str | os.PathLike[str], Check(_not_empty, "a folder path")],
+        save_freq: Literal["epoch"] | Annotated[int, Range(ge=1)] = "epoch",
         delete_checkpoint: bool = True,
     ) -> None:
         super().__init__()
-        if not isinstance(backup_dir, str | os.PathLike) or not os.fspath(backup_dir):
-            raise ConfigError(
-                f"BackupAndRestore: backup_dir must be a folder path, got {backup_dir!r}."
-            )
         if Path(backup_dir).is_file():
             raise ConfigError(
                 f"BackupAndRestore: backup_dir {os.fspath(backup_dir)!r} is a file; "
                 "give a folder (it is created if missing)."
-            )
-        if save_freq != "epoch" and (
-            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq < 1
-        ):
-            raise ConfigError(
-                f"BackupAndRestore: save_freq must be 'epoch' or an integer >= 1 (batches), "
-                f"got {save_freq!r}."
-            )
-        if not isinstance(delete_checkpoint, bool):
-            raise ConfigError(
-                f"BackupAndRestore: delete_checkpoint must be True or False, "
-                f"got {delete_checkpoint!r}."
             )
         self.backup_dir = backup_dir
         self.save_freq = save_freq
@@ -93,14 +93,8 @@ class BackupAndRestore(Callback):
             self.on_batch_end = self._on_batch_end  # type: ignore[method-assign]
 
     def _plugins(self) -> dict[str, Any]:
-        members = getattr(self.model.callback_list, "members", ())
-        return {
-            m.name: m.obj
-            for m in members
-            if m.obj is not self
-            and callable(getattr(m.obj, "state_dict", None))
-            and callable(getattr(m.obj, "load_state_dict", None))
-        }
+        """The run's other resumable plugins, by name."""
+        return {k: v for k, v in hookfit.resumable(self.model.plugins).items() if v is not self}
 
     @hookfit.hookimpl(trylast=True)  # after the other plugins have reset their state
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -110,9 +104,17 @@ class BackupAndRestore(Callback):
             return
         fix = f"Delete the folder {os.fspath(self.backup_dir)!r} to start over."
         try:
-            meta = restore(self.model, self.path)
+            meta = self.model.restore(self.path)
         except FormatError as exc:
             raise FormatError(f"BackupAndRestore: cannot resume: {exc} {fix}") from None
+        except HookfitError:
+            raise  # about the model or the setup (not built, no h5py), not the file
+        except Exception as exc:
+            # Another host may raise its own read errors (the protocol names
+            # none); the user needs the same path and way out.
+            raise FormatError(
+                f"BackupAndRestore: cannot resume: {self.path}: {type(exc).__name__}: {exc} {fix}"
+            ) from exc
         if not (isinstance(meta.get("epoch"), int) and isinstance(meta.get("plugins"), dict)):
             raise FormatError(
                 f"BackupAndRestore: {self.path} holds no BackupAndRestore backup. {fix}"
@@ -176,10 +178,11 @@ class BackupAndRestore(Callback):
             "stop_training": bool(self.model.stop_training),
             "plugins": states,
         }
-        # Copied now, written on hookfit's I/O thread while the next epoch
-        # runs; at most one backup is in flight, and on_train_end waits.
+        # The host copies the state now and may write the file on the jobs'
+        # thread while the next epoch runs; at most one backup is in flight,
+        # and on_train_end waits.
         self._jobs.wait()
-        save_model(self.model, self.path, metadata=meta, jobs=self._jobs)
+        self.model.save(self.path, metadata=meta, jobs=self._jobs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._jobs.wait()

@@ -11,8 +11,10 @@ from hookfit import Callback, hookimpl
 class BaseLogger(Callback):
     """Put each metric's sample-weighted mean over the epoch in the epoch logs.
 
-    On by default (entry point ``base_logger``) and runs first, so every
-    other plugin's ``on_epoch_end`` sees ``loss`` and ``acc``.
+    On by default (entry point ``base_logger``), and its hooks run first, as
+    in Keras 2.0: every other plugin's ``on_epoch_end`` sees its values. The
+    trainer already logs the same means, so nothing depends on this plugin;
+    only ``stateful_metrics`` changes what the other plugins see.
 
     Args:
         stateful_metrics: Metrics to report as their last batch value rather

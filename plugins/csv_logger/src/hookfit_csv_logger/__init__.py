@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
 import numpy as np
 
-from hookfit import Callback, ConfigError, HookfitError
+from hookfit import Callback, Check, HookfitError
 from hookfit.background import Jobs
+from hookfit.hooks.arguments import ArgumentError, shown
+from hookfit.saving.atomic import atomic_file  # not hookfit.saving: that loads the trainer
+
+
+def _one_character(separator: str) -> bool:
+    return len(separator) == 1 and separator not in '"\r\n'
+
+
+def _non_empty(path: str | os.PathLike[str]) -> bool:
+    return bool(os.fspath(path))
 
 
 class CSVLogger(Callback):
@@ -23,9 +31,9 @@ class CSVLogger(Callback):
     The header is ``epoch`` (0-based) followed by the sorted log keys; a
     value missing in some epoch is written ``NA``. Every row is flushed and
     fsync'ed. A key that first appears after the first epoch gets a column:
-    the file is rewritten with the wider header (earlier rows get ``NA``),
-    through a temporary file and ``os.replace``, so a crash leaves either the
-    old or the new complete file.
+    the file is rewritten with the wider header (earlier rows get ``NA``)
+    through `hookfit.saving.atomic_file`, so a crash leaves either the old or
+    the new complete file.
 
     Args:
         filename: Path of the CSV file, e.g. ``"run/log.csv"``; missing parent
@@ -44,8 +52,8 @@ class CSVLogger(Callback):
             first row of a run.
 
     Raises:
-        ConfigError: ``filename`` is empty or an existing directory,
-            ``separator`` is not one character, or ``append`` is not a bool.
+        ConfigError: An argument does not fit its type hint, or ``filename``
+            is an existing directory; the message names the argument.
 
     Example:
         >>> csv_logger = CSVLogger("training.log")
@@ -53,26 +61,21 @@ class CSVLogger(Callback):
     """
 
     def __init__(
-        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+        self,
+        filename: Annotated[
+            str | os.PathLike[str], Check(_non_empty, 'a non-empty path such as "run/log.csv"')
+        ],
+        separator: Annotated[
+            str, Check(_one_character, "exactly one character other than a quote or a line break")
+        ] = ",",
+        append: bool = False,
     ) -> None:
         super().__init__()
-        path = os.fspath(filename) if isinstance(filename, (str, os.PathLike)) else None
-        if not isinstance(path, str) or not path:
-            raise ConfigError(
-                f"CSVLogger: filename must be a non-empty path such as 'run/log.csv', "
-                f"got {filename!r}."
+        path = os.fspath(filename)
+        if os.path.isdir(path):  # a fact of the filesystem, which no hint can state
+            raise ArgumentError(
+                "CSVLogger", "filename", f"expected a file, got {shown(path)}, which is a directory"
             )
-        if os.path.isdir(path):
-            raise ConfigError(
-                f"CSVLogger: filename must name a file, got {path!r}, which is a directory."
-            )
-        if not isinstance(separator, str) or len(separator) != 1 or separator in '"\r\n':
-            raise ConfigError(
-                "CSVLogger: separator must be exactly one character other than a quote or a "
-                f"line break, such as ',' or ';', got {separator!r}."
-            )
-        if not isinstance(append, bool):
-            raise ConfigError(f"CSVLogger: append must be True or False, got {append!r}.")
         self.filename = path
         self.sep = separator
         self.append = append
@@ -146,27 +149,19 @@ class CSVLogger(Callback):
 
     def _rewrite(self, header: list[str], rows: list[dict[str, Any]]) -> None:
         self._close()
-        folder = os.path.dirname(os.path.abspath(self.filename))
-        name = os.path.basename(self.filename)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
         try:
-            with open(fd, "w", newline="", encoding="utf-8") as f:
-                writer = self._dict_writer(f, header)
-                writer.writeheader()
-                writer.writerows(rows)
-                f.flush()
-                os.fsync(f.fileno())
-            shutil.copymode(self.filename, tmp)
-            os.replace(tmp, self.filename)
+            with atomic_file(self.filename) as temp:
+                with open(temp, "w", newline="", encoding="utf-8") as f:
+                    writer = self._dict_writer(f, header)
+                    writer.writeheader()
+                    writer.writerows(rows)
+                shutil.copymode(self.filename, temp)
         except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             exc.add_note(
                 f"CSVLogger: rewriting {self.filename!r} failed; it still holds the rows "
                 "written before."
             )
             raise
-        _sync_dir(folder)
         self._header = header
         self.csv_file = open(self.filename, "a", newline="", encoding="utf-8")  # noqa: SIM115
 
@@ -213,13 +208,3 @@ def _at_or_after(cell: Any, epoch: int) -> bool:
         return int(cell) >= epoch
     except (TypeError, ValueError):
         return False
-
-
-def _sync_dir(folder: str) -> None:
-    # Makes the rename itself durable; POSIX only (Windows has no O_DIRECTORY).
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

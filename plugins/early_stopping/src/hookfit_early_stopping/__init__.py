@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from hookfit import Callback, ConfigError
+from hookfit import Callback, Check, Range
 from hookfit.monitor import Best, Monitor
+
+Count = Annotated[int, Range(ge=0)]
 
 
 class EarlyStopping(Callback):
@@ -42,7 +46,8 @@ class EarlyStopping(Callback):
         best_epoch: The 0-based epoch of the best value.
 
     Raises:
-        ConfigError: A bad argument (unknown mode, negative patience, ...).
+        ConfigError: A bad argument (unknown mode, negative patience, ...),
+            checked against the hints below when the plugin is built.
 
     Example:
         >>> early_stopping = EarlyStopping(monitor="val_loss", patience=3)
@@ -51,21 +56,17 @@ class EarlyStopping(Callback):
 
     def __init__(
         self,
-        monitor: str = "val_loss",
-        min_delta: float = 0,
-        patience: int = 0,
-        verbose: int = 0,
-        mode: str = "auto",
-        baseline: float | None = None,
+        monitor: Annotated[str, Check(bool, "a log key such as 'val_loss'")] = "val_loss",
+        min_delta: Annotated[float, Range(ge=0)] = 0,
+        patience: Count = 0,
+        verbose: Literal[0, 1] = 0,
+        mode: Literal["auto", "min", "max"] = "auto",
+        baseline: Annotated[float, Check(math.isfinite, "a finite number")] | None = None,
         restore_best_weights: bool = False,
-        start_from_epoch: int = 0,
+        start_from_epoch: Count = 0,
     ) -> None:
         super().__init__()
         self._monitor = Monitor("EarlyStopping", monitor, mode, min_delta, baseline)
-        _count("patience", patience)
-        _count("start_from_epoch", start_from_epoch)
-        if verbose not in (0, 1):
-            raise ConfigError(f"EarlyStopping: verbose must be 0 or 1, got {verbose!r}.")
         self.monitor = monitor
         self.min_delta = min_delta
         self.patience = patience
@@ -131,14 +132,9 @@ class EarlyStopping(Callback):
             "best_epoch": self.best_epoch,
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what `state_dict` returned."""
         self.wait = int(state["wait"])
         self.stopped_epoch = int(state["stopped_epoch"])
         self.best = None if state["best"] is None else float(state["best"])
         self.best_epoch = int(state["best_epoch"])
-
-
-def _count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"EarlyStopping: {name} must be an integer >= 0, got {value!r}.")

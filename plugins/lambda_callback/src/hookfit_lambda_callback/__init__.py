@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hookfit import Callback, ConfigError
+from hookfit import Callback
 from hookfit.errors import nearest
-from hookfit.hookspecs import ALL_HOOKS, Logs
+from hookfit.hooks.arguments import ArgumentError, shown
+from hookfit.hooks.specs import ALL_HOOKS, Logs
 
 
 class LambdaCallback(Callback):
@@ -32,9 +33,10 @@ class LambdaCallback(Callback):
             way. Any other keyword is stored on the instance, as in Keras 2.
 
     Raises:
-        ConfigError: A hook given something that is not callable, or a
-            function under an ``on_`` name that is not a hookfit hook (it
-            would never be called).
+        ConfigError: A hook given something that is not callable (the six
+            named ones are checked against their hints first), or a function
+            under an ``on_`` name that is not a hookfit hook (it would never
+            be called).
 
     Example:
         >>> batch_print_callback = LambdaCallback(
@@ -64,16 +66,21 @@ class LambdaCallback(Callback):
             if key in ALL_HOOKS:
                 hooks[key] = value
             elif key.startswith("on_") and callable(value):
-                raise ConfigError(
-                    f"LambdaCallback: {key} is not a hookfit hook{nearest(key, ALL_HOOKS)}, so "
-                    f"the function given for it would never be called. Valid hooks: "
-                    f"{', '.join(ALL_HOOKS)}."
+                raise ArgumentError(
+                    "LambdaCallback",
+                    key,
+                    f"not a hookfit hook{nearest(key, ALL_HOOKS)}, so the function given for it "
+                    f"would never be called. Valid hooks: {', '.join(ALL_HOOKS)}",
                 )
             else:
                 setattr(self, key, value)
         for name, fn in hooks.items():
+            # The hints cover the six named hooks; the hooks given through
+            # **kwargs have no hint at all.
             if fn is not None and not callable(fn):
-                raise ConfigError(f"LambdaCallback: {name} must be a function or None, got {fn!r}.")
+                raise ArgumentError(
+                    "LambdaCallback", name, f"expected a function or None, got {shown(fn)}"
+                )
         # The Callback adapter registers the hooks this instance has its own
         # attribute for, so a hook left at None must not become an attribute.
         given = {name: fn for name, fn in hooks.items() if fn is not None}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
-from hookfit import Callback, ConfigError
+from hookfit import Callback, ConfigError, Range
 
 
 class LearningRateScheduler(Callback):
@@ -34,7 +34,8 @@ class LearningRateScheduler(Callback):
 
     Raises:
         ConfigError: ``schedule`` is not callable or takes neither form;
-            ``verbose`` is not an integer >= 0; during training, the
+            ``verbose`` is not an integer >= 0 (both checked against the
+            hints when the callback is built); during training, the
             schedule returned something that is not a finite float >= 0.
 
     Example:
@@ -42,18 +43,10 @@ class LearningRateScheduler(Callback):
         >>> model.fit(x, y, epochs=5, callbacks=[scheduler])
     """
 
-    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
+    def __init__(
+        self, schedule: Callable[..., float], verbose: Annotated[int, Range(ge=0)] = 0
+    ) -> None:
         super().__init__()
-        if not callable(schedule):
-            raise ConfigError(
-                "LearningRateScheduler: schedule must be a function of (epoch) or "
-                f"(epoch, lr), got {schedule!r}."
-            )
-        if isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0:
-            raise ConfigError(
-                "LearningRateScheduler: verbose must be an integer >= 0 (0: quiet, 1: a message "
-                f"every epoch), got {verbose!r}."
-            )
         self.schedule = schedule
         self.verbose = verbose
         self.takes_lr = _takes_lr(schedule)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from hookfit import Callback, ConfigError, saving
+from hookfit import Callback, Check, ConfigError, Range
 from hookfit.background import Jobs
 from hookfit.monitor import Best, Monitor
 
-from ._files import Ledger, check_filepath, check_placeholders, remove_stale_temp_files
+from ._files import (
+    Ledger,
+    check_filepath,
+    check_placeholders,
+    format_filepath,
+    hdf5_name,
+    remove_stale_temp_files,
+)
 
 
 class ModelCheckpoint(Callback):
@@ -19,9 +27,10 @@ class ModelCheckpoint(Callback):
 
     ``filepath`` is formatted with ``epoch`` (1-based) and every log key, and
     with ``batch`` (1-based) when saving on a batch, e.g.
-    ``"weights.{epoch:02d}-{val_loss:.2f}.h5"``. Every file is written to a
-    temporary name in the same folder and renamed into place, so a process
-    killed mid-save leaves the previous file intact.
+    ``"weights.{epoch:02d}-{val_loss:.2f}.h5"``. It saves through the
+    model's own ``save``/``save_weights``, which write every file to a
+    temporary name in the same folder and rename it into place, so a
+    process killed mid-save leaves the previous file intact.
 
     Args:
         filepath: Path of the ``.h5``/``.hdf5`` file; folders are created.
@@ -47,8 +56,10 @@ class ModelCheckpoint(Callback):
         best_score: The monitored value of ``best_model_path``, or None.
 
     Raises:
-        ConfigError: A bad argument, or (at ``on_train_begin``) a
-            placeholder naming a key that will never be in the logs.
+        ConfigError: A bad argument (checked against the type hints of
+            ``__init__``, then the rules between arguments and for the
+            filepath template), or (at ``on_train_begin``) a placeholder
+            naming a key that will never be in the logs.
 
     Example:
         >>> checkpointer = ModelCheckpoint("/tmp/weights.hdf5", verbose=1, save_best_only=True)
@@ -57,35 +68,28 @@ class ModelCheckpoint(Callback):
 
     def __init__(
         self,
-        filepath: str | os.PathLike[str],
-        monitor: str = "val_loss",
-        verbose: int = 0,
+        filepath: Annotated[
+            str | os.PathLike[str],
+            Check(hdf5_name, "a path ending in .h5 or .hdf5 (Keras 2's HDF5 format)"),
+        ],
+        monitor: Annotated[str, Check(bool, "a log key such as 'val_loss'")] = "val_loss",
+        verbose: Literal[0, 1] = 0,
         save_best_only: bool = False,
         save_weights_only: bool = False,
-        mode: str = "auto",
-        period: int = 1,
-        save_freq: Literal["epoch"] | int = "epoch",
-        initial_value_threshold: float | None = None,
-        save_top_k: int | None = None,
+        mode: Literal["auto", "min", "max"] = "auto",
+        period: Annotated[int, Range(ge=1)] = 1,
+        save_freq: Literal["epoch"] | Annotated[int, Range(ge=1)] = "epoch",
+        initial_value_threshold: Annotated[float, Range()] | None = None,
+        save_top_k: Annotated[int, Range(ge=1)] | None = None,
         save_last: bool = False,
     ) -> None:
         super().__init__()
         self._monitor = Monitor("ModelCheckpoint", monitor, mode)
-        if verbose not in (0, 1) or isinstance(verbose, bool):
-            raise _error("verbose", "0 or 1", verbose)
-        if not _positive(period):
-            raise _error("period", "an integer >= 1 (epochs between checkpoints)", period)
-        if save_freq != "epoch" and not _positive(save_freq):
-            raise _error("save_freq", "'epoch' or an integer >= 1 (batches)", save_freq)
         if save_freq != "epoch" and period != 1:
-            raise _error("period", "1 when save_freq counts batches", period)
-        if initial_value_threshold is not None and not _number(initial_value_threshold):
-            raise _error(
-                "initial_value_threshold", "a finite number or None", initial_value_threshold
+            raise ConfigError(
+                f"ModelCheckpoint: period must be 1 when save_freq counts batches, got {period!r}."
             )
-        if save_top_k is not None and not _positive(save_top_k):
-            raise _error("save_top_k", "an integer >= 1 or None (keep every file)", save_top_k)
-        self.filepath, self._fields = check_filepath(filepath, save_top_k, save_last)
+        self.filepath = check_filepath(filepath, save_top_k, save_last)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
@@ -112,10 +116,12 @@ class ModelCheckpoint(Callback):
 
     @property
     def best_model_path(self) -> str | None:
+        """The best file this instance wrote and has not deleted, or None."""
         return self._ledger.best()[0]
 
     @property
     def best_score(self) -> float | None:
+        """The monitored value of `best_model_path`, or None."""
         return self._ledger.best()[1]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -142,7 +148,7 @@ class ModelCheckpoint(Callback):
             self._save(self._epoch, batch, logs or {})
 
     def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
-        path = self._format(epoch, batch, logs)
+        path = format_filepath(self.filepath, epoch, batch, logs)
         ranked = self.save_best_only or self.save_top_k is not None
         # A plain save only records the value: no reason to warn when it is missing.
         current = self._monitor.get(logs, "Model checkpointing") if ranked else _float(logs, self)
@@ -173,24 +179,13 @@ class ModelCheckpoint(Callback):
         if self.save_last:
             self._write(str(Path(path).with_name(self._last_name)))
 
-    def _format(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> str:
-        values = {**logs, "epoch": epoch + 1}
-        if batch is not None:
-            values["batch"] = batch + 1
-        try:
-            return self.filepath.format(**values)
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-            raise ConfigError(
-                f"ModelCheckpoint: cannot format filepath {self.filepath!r} at epoch {epoch + 1} "
-                f"with the keys {', '.join(values)}: {type(exc).__name__}: {exc}."
-            ) from None
-
     def _write(self, path: str) -> None:
-        # The state is copied now; the file is written on hookfit's I/O thread.
+        # The host copies the state now and writes the file on the jobs'
+        # thread (or at once), so training does not wait for the disk.
         if self.save_weights_only:
-            saving.save_weights(self.model, path, jobs=self._jobs)
+            self.model.save_weights(path, jobs=self._jobs)
         else:
-            saving.save_model(self.model, path, jobs=self._jobs)
+            self.model.save(path, jobs=self._jobs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._jobs.wait()
@@ -206,24 +201,12 @@ class ModelCheckpoint(Callback):
             "batches_seen": self._batches_seen,
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what `state_dict` returned."""
         self.best = None if state["best"] is None else float(state["best"])
         self._ledger.load(state["files"])
         self.epochs_since_last_save = int(state["epochs_since_last_save"])
         self._batches_seen = int(state["batches_seen"])
-
-
-def _error(name: str, valid: str, got: Any) -> ConfigError:
-    return ConfigError(f"ModelCheckpoint: {name} must be {valid}, got {got!r}.")
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _float(logs: dict[str, Any], checkpoint: ModelCheckpoint) -> float | None:

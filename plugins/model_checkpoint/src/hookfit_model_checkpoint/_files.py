@@ -11,20 +11,28 @@ import string
 from pathlib import Path
 from typing import Any
 
-from hookfit import ConfigError, saving
+from hookfit import ConfigError
+from hookfit.saving import remove_stale_temp_files as remove_temp_files_in
 
 
-def check_filepath(filepath: Any, save_top_k: int | None, save_last: bool) -> tuple[str, set[str]]:
-    """Return ``filepath`` as a string and the log keys it names.
+def hdf5_name(filepath: str | os.PathLike[str]) -> bool:
+    """True for a name ending in ``.h5`` or ``.hdf5`` (the ``filepath`` hint's check)."""
+    return os.fspath(filepath).endswith((".h5", ".hdf5"))
+
+
+def check_filepath(
+    filepath: str | os.PathLike[str], save_top_k: int | None, save_last: bool
+) -> str:
+    """Return ``filepath`` as a string, checked as a template.
+
+    Its type and suffix are the hint's business; this checks what depends
+    on the format string and on the other arguments.
 
     Raises:
-        ConfigError: Not a path, not an ``.h5``/``.hdf5`` name, a bad format
-            string, no placeholder with ``save_top_k``, or a file named like
-            the one ``save_last`` writes.
+        ConfigError: A bad format string, no placeholder with
+            ``save_top_k``, or a file named like the one ``save_last`` writes.
     """
-    path = os.fspath(filepath) if isinstance(filepath, str | os.PathLike) else None
-    if not isinstance(path, str) or not path.endswith((".h5", ".hdf5")):
-        raise _bad("a path ending in .h5 or .hdf5 (hookfit writes Keras's HDF5 layout)", filepath)
+    path = os.fspath(filepath)
     names = placeholders(path)
     if save_top_k is not None and not names:
         raise _bad(
@@ -35,7 +43,7 @@ def check_filepath(filepath: Any, save_top_k: int | None, save_last: bool) -> tu
     last = "last" + Path(path).suffix
     if save_last and Path(path).name == last:
         raise _bad(f"another name than {last} when save_last writes {last}", path)
-    return path, names
+    return path
 
 
 def placeholders(filepath: str) -> set[str]:
@@ -52,6 +60,25 @@ def placeholders(filepath: str) -> set[str]:
     if "" in names or any(name.isdigit() for name in names):
         raise _bad("a format string with named placeholders only, such as {epoch:02d}", filepath)
     return names
+
+
+def format_filepath(filepath: str, epoch: int, batch: int | None, logs: dict[str, Any]) -> str:
+    """The file to write: ``filepath`` with the 1-based ``epoch`` (and
+    ``batch``) and every log key.
+
+    Raises:
+        ConfigError: The values do not fit the template, saying why.
+    """
+    values = {**logs, "epoch": epoch + 1}
+    if batch is not None:
+        values["batch"] = batch + 1
+    try:
+        return filepath.format(**values)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ConfigError(
+            f"ModelCheckpoint: cannot format filepath {filepath!r} at epoch {epoch + 1} "
+            f"with the keys {', '.join(values)}: {type(exc).__name__}: {exc}."
+        ) from None
 
 
 def check_placeholders(filepath: str, metrics: list[str], by_batch: bool) -> None:
@@ -139,7 +166,7 @@ def remove_stale_temp_files(filepath: str) -> None:
         glob.escape(text) + ("*" if f is not None else "") for text, f, _, _ in parsed
     )
     for folder in glob.glob(pattern or "."):
-        saving.remove_stale_temp_files(folder)
+        remove_temp_files_in(folder)
 
 
 def _bad(valid: str, got: Any) -> ConfigError:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
-from hookfit import Callback, ConfigError, hookimpl
+from hookfit import Callback, hookimpl
 
 WIDTH = 30
 _BAR = "{n_fmt}/{total_fmt} [{bar:" + str(WIDTH) + "}] - ETA: {remaining}{metrics}"
@@ -34,13 +34,11 @@ class ProgbarLogger(Callback):
     """
 
     def __init__(
-        self, count_mode: str = "samples", stateful_metrics: Iterable[str] | None = None
+        self,
+        count_mode: Literal["samples", "steps"] = "samples",
+        stateful_metrics: Iterable[str] | None = None,
     ) -> None:
         super().__init__()
-        if count_mode not in ("samples", "steps"):
-            raise ConfigError(
-                f"ProgbarLogger: Unknown `count_mode`: {count_mode!r}. Use 'samples' or 'steps'."
-            )
         self.count_mode = count_mode
         self.stateful_metrics = set(stateful_metrics or ())
         self.verbose = 0

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from hookfit import Callback, ConfigError
+from hookfit import Callback, Check, ConfigError, Range
 from hookfit.monitor import Best, Monitor
+
+Count = Annotated[int, Range(ge=0)]
+NonNegative = Annotated[float, Range(ge=0)]
 
 
 class ReduceLROnPlateau(Callback):
@@ -41,7 +44,9 @@ class ReduceLROnPlateau(Callback):
         best: The best value seen so far, or None.
 
     Raises:
-        ConfigError: A bad argument (``factor >= 1``, negative patience, ...).
+        ConfigError: A bad argument (``factor >= 1``, negative patience, ...),
+            checked against the hints below when the plugin is built; or
+            ``epsilon`` given with a different ``min_delta``.
 
     Example:
         >>> reduce_lr = ReduceLROnPlateau(monitor="val_loss", factor=0.2,
@@ -51,15 +56,15 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(
         self,
-        monitor: str = "val_loss",
-        factor: float = 0.1,
-        patience: int = 10,
-        verbose: int = 0,
-        mode: str = "auto",
-        min_delta: float = 1e-4,
-        cooldown: int = 0,
-        min_lr: float = 0,
-        epsilon: float | None = None,
+        monitor: Annotated[str, Check(bool, "a log key such as 'val_loss'")] = "val_loss",
+        factor: Annotated[float, Range(gt=0, lt=1)] = 0.1,
+        patience: Count = 10,
+        verbose: Literal[0, 1] = 0,
+        mode: Literal["auto", "min", "max"] = "auto",
+        min_delta: NonNegative = 1e-4,
+        cooldown: Count = 0,
+        min_lr: NonNegative = 0,
+        epsilon: NonNegative | None = None,
     ) -> None:
         super().__init__()
         if epsilon is not None:
@@ -76,26 +81,6 @@ class ReduceLROnPlateau(Callback):
                 )
             min_delta = epsilon
         self._monitor = Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
-        if not _finite(factor) or factor <= 0:
-            raise ConfigError(
-                f"ReduceLROnPlateau: factor must be a number in (0, 1), got {factor!r}."
-            )
-        if factor >= 1.0:
-            raise ConfigError(
-                "ReduceLROnPlateau does not support a factor >= 1.0. "
-                f"Received factor={factor}. Use a factor in (0, 1), such as 0.1."
-            )
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(
-                    f"ReduceLROnPlateau: {name} must be an integer >= 0, got {value!r}."
-                )
-        if verbose not in (0, 1):
-            raise ConfigError(f"ReduceLROnPlateau: verbose must be 0 or 1, got {verbose!r}.")
-        if not _finite(min_lr) or min_lr < 0:
-            raise ConfigError(
-                f"ReduceLROnPlateau: min_lr must be a finite number >= 0, got {min_lr!r}."
-            )
         self.monitor = monitor
         self.factor = float(factor)
         self.patience = patience
@@ -151,12 +136,8 @@ class ReduceLROnPlateau(Callback):
         """The counters and best value, JSON-able, to resume a run."""
         return {"wait": self.wait, "cooldown_counter": self.cooldown_counter, "best": self.best}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what `state_dict` returned."""
         self.wait = int(state["wait"])
         self.cooldown_counter = int(state["cooldown_counter"])
         self.best = None if state["best"] is None else float(state["best"])
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections import deque
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from hookfit import Callback, ConfigError, HookfitWarning, MissingDependencyError
+from hookfit import Callback, Check, HookfitWarning, MissingDependencyError, Range
 from hookfit.background import Jobs
 
 _MISSING = (
     "RemoteMonitor requires the `requests` library: pip install hookfit-remote-monitor "
     "(which depends on it), or pip install requests."
 )
+
+
+def _http_url(root: str) -> bool:
+    url = urlsplit(root)
+    return url.scheme in ("http", "https") and bool(url.netloc)
 
 
 class RemoteMonitor(Callback):
@@ -38,7 +42,8 @@ class RemoteMonitor(Callback):
         failures: Those of them that failed.
 
     Raises:
-        ConfigError: An argument is not valid; the message names it.
+        ConfigError: An argument does not fit its type hint; the message
+            names it.
         MissingDependencyError: ``requests`` is not installed (when training begins).
 
     Example:
@@ -48,31 +53,16 @@ class RemoteMonitor(Callback):
 
     def __init__(
         self,
-        root: str = "http://localhost:9000",
+        root: Annotated[
+            str, Check(_http_url, 'an http(s) URL such as "http://localhost:9000"')
+        ] = "http://localhost:9000",
         path: str = "/publish/epoch/end/",
-        field: str = "data",
+        field: Annotated[str, Check(bool, "a non-empty string")] = "data",
         headers: dict[str, str] | None = None,
         send_as_json: bool = False,
-        timeout: float = 5.0,
+        timeout: Annotated[float, Range(gt=0)] = 5.0,
     ) -> None:
         super().__init__()
-        url = urlsplit(root) if isinstance(root, str) else None
-        if url is None or url.scheme not in ("http", "https") or not url.netloc:
-            raise _error("root must be an http(s) URL such as 'http://localhost:9000'", root)
-        if not isinstance(path, str):
-            raise _error("path must be a string such as '/epoch/'", path)
-        if not isinstance(field, str) or not field:
-            raise _error("field must be a non-empty string", field)
-        strings = isinstance(headers, dict) and all(
-            isinstance(item, str) for pair in headers.items() for item in pair
-        )
-        if headers is not None and not strings:
-            raise _error("headers must be a dict of strings to strings", headers)
-        if not isinstance(send_as_json, bool):
-            raise _error("send_as_json must be True or False", send_as_json)
-        number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-        if not number or not math.isfinite(timeout) or timeout <= 0:
-            raise _error("timeout must be a finite number of seconds > 0", timeout)
         self.root, self.path, self.field, self.headers = root, path, field, headers
         self.send_as_json, self.timeout = send_as_json, float(timeout)
         self.posts = self.failures = 0
@@ -144,10 +134,6 @@ class RemoteMonitor(Callback):
         if self._session is not None:
             self._session.close()
         self._session = None
-
-
-def _error(rule: str, got: Any) -> ConfigError:
-    return ConfigError(f"RemoteMonitor: {rule}, got {got!r}.")
 
 
 def _plain(value: Any) -> Any:

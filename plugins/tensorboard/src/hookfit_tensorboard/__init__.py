@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from hookfit import Callback, HookfitWarning
-from hookfit.background import Jobs
+from hookfit import Callback, Check, HookfitWarning, Range
+from hookfit.hooks.arguments import ArgumentError, shown
 
-from ._arguments import checked
+# What embeddings_metadata takes: one label file for every layer, or one per layer.
+LabelFiles = str | os.PathLike[str] | dict[str, str | os.PathLike[str]]
+
+
+def _folder_path(value: str | os.PathLike[str]) -> bool:
+    return bool(os.fspath(value))
 
 
 class TensorBoard(Callback):
@@ -25,21 +30,26 @@ class TensorBoard(Callback):
     overwrite each other. Files are flushed every epoch and closed when
     training ends, also after an error.
 
+    It reads its model through the plugin protocol only, so it runs on any
+    host; only the graph needs hookfit's own `Model`.
+
     Args:
         log_dir: The folder of the logs; point ``tensorboard --logdir`` at it.
         histogram_freq: Every how many epochs (epoch % histogram_freq == 0) to
             write a histogram of every layer weight; 0 writes none.
         batch_size: Accepted for Keras 2 compatibility; unused, since no
             validation data is run through the model for histograms.
-        write_graph: Write the model config for TensorBoard's Graphs tab.
-        write_grads: With the weight histograms, also write histograms of the
-            gradients of the epoch's last batch. Needs ``histogram_freq``.
+        write_graph: Write the Keras model config for TensorBoard's Graphs
+            tab (hookfit's models only; other hosts have none).
+        write_grads: Accepted for Keras 2 compatibility and ignored with a
+            warning, as tf.keras 2 does: a plugin sees weights, not gradients.
         write_images: With the weight histograms, also write every 1-D or 2-D
             weight as a grayscale image. Needs ``histogram_freq``.
-        embeddings_freq: Every how many epochs to write the kernels of the
-            embedding layers for TensorBoard's Projector; 0 writes none.
-        embeddings_layer_names: The Dense layers whose kernels to write (each
-            row is a point); None or empty: every Dense layer.
+        embeddings_freq: Every how many epochs to write the embedded weights
+            for TensorBoard's Projector; 0 writes none.
+        embeddings_layer_names: The layers to embed, each by its first 2-D
+            weight (a Dense kernel: each row is a point); None or empty:
+            every layer that has a 2-D weight.
         embeddings_metadata: One label file for every embedding layer, or a
             dict of layer name to label file. A relative name is looked up
             in ``log_dir`` first, then in the current folder.
@@ -51,9 +61,9 @@ class TensorBoard(Callback):
             their names (``embeddings_layer_names`` as a list or None).
 
     Raises:
-        ConfigError: A bad argument (named in the message); at
-            ``on_train_begin``, an embeddings layer or metadata file that
-            the model or the disk does not have.
+        ArgumentError: A bad argument (a `ConfigError` naming it); at
+            ``on_train_begin``, an embeddings layer or label file that the
+            model or the disk does not have.
 
     Example:
         >>> tensorboard = TensorBoard(log_dir="./logs", histogram_freq=1)
@@ -62,90 +72,94 @@ class TensorBoard(Callback):
 
     def __init__(
         self,
-        log_dir: str | os.PathLike[str] = "./logs",
-        histogram_freq: int = 0,
-        batch_size: int = 32,
+        log_dir: Annotated[
+            str | os.PathLike[str], Check(_folder_path, "a folder path (a non-empty string)")
+        ] = "./logs",
+        histogram_freq: Annotated[int, Range(ge=0)] = 0,
+        batch_size: Annotated[int, Range(ge=1)] = 32,
         write_graph: bool = True,
         write_grads: bool = False,
         write_images: bool = False,
-        embeddings_freq: int = 0,
+        embeddings_freq: Annotated[int, Range(ge=0)] = 0,
         embeddings_layer_names: str | list[str] | None = None,
-        embeddings_metadata: str | os.PathLike[str] | dict[str, str] | None = None,
-        update_freq: Literal["epoch", "batch"] | int = "epoch",
+        embeddings_metadata: LabelFiles | None = None,
+        update_freq: Literal["epoch", "batch"] | Annotated[int, Range(ge=1)] = "epoch",
     ) -> None:
         super().__init__()
-        self.log_dir, names, metadata, every = checked(
-            log_dir,
-            histogram_freq,
-            batch_size,
-            write_graph,
-            write_grads,
-            write_images,
-            embeddings_freq,
-            embeddings_layer_names,
-            embeddings_metadata,
-            update_freq,
-        )
+        # Types and ranges are checked from the hints; what they cannot say:
+        self.log_dir = os.fspath(log_dir)
+        if os.path.isfile(self.log_dir):
+            raise ArgumentError(
+                "TensorBoard", "log_dir", f"expected a folder, got the file {shown(self.log_dir)}"
+            )
+        if write_images and not histogram_freq:
+            raise ArgumentError(
+                "TensorBoard",
+                "write_images",
+                "needs histogram_freq >= 1 (images are written with the weight histograms), "
+                "got histogram_freq=0",
+            )
+        if write_grads:
+            warnings.warn(
+                "TensorBoard: write_grads is ignored: plugins see the weights of a model, not "
+                "its gradients (tf.keras 2 ignores it too, and Keras 3 dropped it).",
+                HookfitWarning,
+                stacklevel=2,
+            )
         self.histogram_freq = histogram_freq
         self.batch_size = batch_size
         self.write_graph = write_graph
         self.write_grads = write_grads
         self.write_images = write_images
         self.embeddings_freq = embeddings_freq
-        self.embeddings_layer_names = names
-        self.embeddings_metadata = metadata
+        names = embeddings_layer_names
+        self.embeddings_layer_names = (
+            [names] if isinstance(names, str) else list(names or ()) or None
+        )
+        self.embeddings_metadata = _paths(embeddings_metadata)
         self.update_freq = update_freq
-        self._every = every
-        if every:
+        # every how many batches to write the batch logs; 0: never
+        self._every = update_freq if isinstance(update_freq, int) else int(update_freq == "batch")
+        if self._every:
             # Registered only when needed: a batch hook makes the trainer
             # build batch logs, which costs time on every batch.
             self.on_batch_end = self._on_batch_end  # type: ignore[method-assign]
-        self._tb: Any = None
-        self._writers: dict[str, Any] = {}
-        self._jobs = Jobs("TensorBoard")
-        self._embedded: list[tuple[Any, str | None]] = []
+        self._events: Any = None  # an _events.Events while training
+        self._embedded: list[Any] = []
         self._batches_before = 0
         self._skipped: set[str] = set()
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._close()
+        self._close()  # a run that ended without on_train_end
         self._skipped = set()
-        from . import _summaries  # imports tensorboard: only when training with it
+        # imports tensorboard and numpy: only when training with the plugin
+        from . import _events, _model
 
-        self._tb = _summaries
         if self.embeddings_freq:
-            self._embedded = _summaries.embedding_layers(
+            self._embedded = _model.embedding_layers(
                 self.model, self.embeddings_layer_names, self.embeddings_metadata, self.log_dir
             )
-        # Opening a writer takes milliseconds: open the ones that will surely
-        # be written while the first epoch runs (no empty run folders).
-        runs = ["train"] if self.write_graph else []
-        self._jobs.submit(
-            self._open, runs + ["validation"] * bool(self.params.get("do_validation"))
-        )
-        if self.write_graph:
-            from hookfit.saving import model_config
-
-            graph = model_config(self.model)
-            self._jobs.submit(
-                lambda: self._write("train", 0, [self._tb.keras_model("keras", graph)])
-            )
+        graph = _model.graph(self.model) if self.write_graph else None
+        self._events = _events.Events(self.log_dir)
+        # the runs that will surely be written to in the first epoch
+        validation = bool(self.params.get("do_validation"))
+        self._events.open(["train"] * (graph is not None) + ["validation"] * validation)
+        if graph is not None:
+            self._events.graph(graph)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # Counting from the epoch keeps a resumed run's batch steps in line.
         self._batches_before = epoch * int(self.params.get("steps") or 0)
 
-    # The training thread only reads the numbers (and copies the weights);
-    # building the summaries and writing the events happen on hookfit's I/O
-    # thread, so an epoch does not wait for protobuf or the disk.
-
     def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         step = self._batches_before + batch + 1
         if step % self._every == 0:
             items = (item for item in (logs or {}).items() if item[0] not in ("batch", "size"))
-            self._jobs.submit(self._write_scalars, "train", step, self._numbers("batch_", items))
+            self._events.scalars("train", step, self._numbers("batch_", items))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        from . import _model, _summaries  # already imported by on_train_begin
+
         logs = dict(logs or {})
         if "lr" not in logs and getattr(self.model.optimizer, "lr", None) is not None:
             logs["lr"] = self.model.optimizer.lr
@@ -153,49 +167,28 @@ class TensorBoard(Callback):
         val = self._numbers("epoch_", [(k[4:], v) for k, v in logs.items() if k[:4] == "val_"])
         weights = None
         if self.histogram_freq and epoch % self.histogram_freq == 0:
-            weights = self._weights()
-        self._jobs.submit(self._write_epoch, epoch, train, val, weights)
+            weights = _model.weights(self.model, self.write_images)
+        self._events.epoch(epoch, train, val, weights)
         if self.embeddings_freq and epoch % self.embeddings_freq == 0:
-            self._tb.write_projector(self.log_dir, self._embedded)
-
-    def _write_epoch(self, epoch: int, train: Any, val: Any, weights: Any) -> None:
-        self._write_scalars("train", epoch, train)
-        self._write_scalars("validation", epoch, val)
-        if weights is not None:
-            self._write("train", epoch, self._summaries(weights))
-        for writer in self._writers.values():
-            writer.flush()
+            kernels = _model.kernels(self.model, self._embedded)
+            _summaries.write_projector(self.log_dir, kernels)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._close()
 
-    def _open(self, runs: list[str]) -> None:
-        for run in runs:
-            if run not in self._writers:
-                self._writers[run] = self._tb.EventFileWriter(os.path.join(self.log_dir, run))
-
-    def _write(self, run: str, step: int, values: list[Any]) -> None:
-        if not values:
-            return
-        if run not in self._writers:
-            self._writers[run] = self._tb.EventFileWriter(os.path.join(self.log_dir, run))
-        self._writers[run].add_event(self._tb.event(step, values))
-
     def _close(self) -> None:
-        self._jobs.wait()
-        writers, self._writers = self._writers, {}
-        for writer in writers.values():
-            writer.close()
-
-    def _write_scalars(self, run: str, step: int, numbers: list[tuple[str, float]]) -> None:
-        self._write(run, step, [self._tb.scalar(tag, number) for tag, number in numbers])
+        events, self._events = self._events, None
+        if events is not None:
+            events.close()
 
     def _numbers(self, prefix: str, items: Any) -> list[tuple[str, float]]:
+        from ._summaries import number
+
         values = []
         for key, value in items:
-            number = self._tb.number(value)
-            if number is not None:
-                values.append((prefix + key, number))
+            found = number(value)
+            if found is not None:
+                values.append((prefix + key, found))
             elif key not in self._skipped:
                 self._skipped.add(key)
                 warnings.warn(
@@ -205,19 +198,9 @@ class TensorBoard(Callback):
                 )
         return values
 
-    def _weights(self) -> list[tuple[str, str, Any]]:
-        """Copies of what the histograms and images show: (kind, tag, array)."""
-        found = []
-        for layer in self.model.layers:
-            grads = layer.grads if len(layer.grads) == len(layer.weights) else []
-            for i, (name, weight) in enumerate(zip(layer.weight_names, layer.weights, strict=True)):
-                tag = f"{layer.name}/{name}"
-                found.append(("histogram", f"{tag}/histogram", weight.copy()))
-                if self.write_grads and grads:
-                    found.append(("histogram", f"{tag}_grad/histogram", grads[i].copy()))
-                if self.write_images and weight.ndim in (1, 2):
-                    found.append(("image", f"{tag}/image", weight.copy()))
-        return found
 
-    def _summaries(self, weights: list[tuple[str, str, Any]]) -> list[Any]:
-        return [getattr(self._tb, kind)(tag, array) for kind, tag, array in weights]
+def _paths(metadata: Any) -> str | dict[str, str] | None:
+    """The label files as strings (None stays None)."""
+    if isinstance(metadata, dict):
+        return {name: os.fspath(path) for name, path in metadata.items()}
+    return None if metadata is None else os.fspath(metadata)

@@ -27,12 +27,10 @@ from tensorboard.plugins.graph.metadata import PLUGIN_NAME_KERAS_MODEL
 from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from hookfit import ConfigError
 from hookfit.saving import atomic_file
 
 __all__ = [
     "EventFileWriter",
-    "embedding_layers",
     "event",
     "histogram",
     "image",
@@ -132,64 +130,24 @@ def number(value: Any) -> float | None:
         return None
 
 
-def embedding_layers(
-    model: Any, names: list[str] | None, metadata: str | dict[str, str] | None, log_dir: str
-) -> list[tuple[Any, str | None]]:
-    """The Dense layers to project, each with its label file or None.
-
-    Raises:
-        ConfigError: A name that is not a Dense layer of ``model``, or a
-            label file that does not exist.
-    """
-    dense = {layer.name: layer for layer in model.layers if layer.class_name == "Dense"}
-    names = names or list(dense)
-    unknown = [name for name in names if name not in dense]
-    if unknown:
-        raise ConfigError(
-            f"TensorBoard: embeddings_layer_names must name Dense layers of the model "
-            f"({', '.join(dense) or 'none'}), got {unknown!r}."
-        )
-    if isinstance(metadata, dict):
-        unknown = [name for name in metadata if name not in names]
-        if unknown:
-            raise ConfigError(
-                f"TensorBoard: embeddings_metadata must map embedding layers "
-                f"({', '.join(names)}), got {unknown!r}."
-            )
-    labels = metadata if isinstance(metadata, dict) else dict.fromkeys(names, metadata)
-    return [(dense[name], _find(labels.get(name), log_dir)) for name in names]
-
-
-def _find(path: str | os.PathLike[str] | None, log_dir: str) -> str | None:
-    # Keras writes the name into the config, where TensorBoard reads it
-    # relative to log_dir; a path from the current folder is what Python
-    # users expect: both are accepted, log_dir first.
-    if path is None:
-        return None
-    path = os.fspath(path)
-    tried = [path] if os.path.isabs(path) else [os.path.join(log_dir, path), path]
-    for candidate in tried:
-        if os.path.isfile(candidate):
-            return candidate
-    raise ConfigError(
-        f"TensorBoard: embeddings_metadata file {path!r} was not found (looked for "
-        f"{' and '.join(map(repr, tried))})."
-    )
-
-
-def write_projector(log_dir: str, embedded: Sequence[tuple[Any, str | None]]) -> None:
-    """Write ``embeddings/<layer>/tensors.tsv`` (the kernel, one point a
+def write_projector(log_dir: str, kernels: Sequence[tuple[str, str, Any, str | None]]) -> None:
+    """Write ``embeddings/<layer>/tensors.tsv`` (the weight, one point a
     row), a copy of the label file as ``metadata.tsv``, and
-    ``projector_config.pbtxt`` listing them, all under ``log_dir``."""
+    ``projector_config.pbtxt`` listing them, all under ``log_dir``.
+
+    Args:
+        log_dir: The log folder.
+        kernels: (layer name, tensor name, 2-D array, label file or None).
+    """
     config = ProjectorConfig()
-    for layer, labels in embedded:
-        folder = f"embeddings/{layer.name}"
-        kernel = np.asarray(layer.weights[0], np.float32)
+    for layer, tensor, array, labels in kernels:
+        folder = f"embeddings/{layer}"
+        kernel = np.asarray(array, np.float32)
         with atomic_file(os.path.join(log_dir, folder, "tensors.tsv")) as temp:
             # 9 significant digits give every float32 back exactly
             np.savetxt(temp, kernel, fmt="%.9g", delimiter="\t")
         embedding = config.embeddings.add()
-        embedding.tensor_name = f"{layer.name}/kernel"
+        embedding.tensor_name = tensor
         embedding.tensor_shape.extend(kernel.shape)
         embedding.tensor_path = f"{folder}/tensors.tsv"
         if labels is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hookfit import Callback, ConfigError, TrainingError
+from hookfit import Callback, TrainingError
 
 
 class TerminateOnNaN(Callback):
@@ -22,7 +22,8 @@ class TerminateOnNaN(Callback):
             plugins' ``on_train_end`` still runs.
 
     Raises:
-        ConfigError: ``raise_error`` is not a bool.
+        ConfigError: ``raise_error`` is not a bool (checked against its hint
+            when the plugin is built).
 
     Example:
         >>> model.fit(x, y, callbacks=[TerminateOnNaN()])
@@ -30,10 +31,6 @@ class TerminateOnNaN(Callback):
 
     def __init__(self, raise_error: bool = False) -> None:
         super().__init__()
-        if not isinstance(raise_error, bool):
-            raise ConfigError(
-                f"TerminateOnNaN: raise_error must be True or False, got {raise_error!r}."
-            )
         self.raise_error = raise_error
 
     def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Benchmark 1: the seed's model, one epoch, hookfit vs Keras 3 vs PyTorch.
+"""Benchmark 1: the Keras documentation's model, one epoch, hookfit vs Keras 3 vs PyTorch.
 
 Dense(10, input_dim=784) + softmax, categorical cross-entropy, RMSprop,
 batch 128, 60,000 x 784 float32 synthetic samples, 10% validation. Each
@@ -10,7 +10,7 @@ case is a full epoch: shuffled training batches, then the validation pass.
 - PyTorch CPU: a hand-written loop (randperm, index, forward,
   cross-entropy on logits, backward, RMSprop step; then validation).
 
-    python benchmarks/seed_model.py [--rounds 5]
+    python benchmarks/docs_model.py [--rounds 5]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def hookfit_case(x, one_hot):
     model.add(Activation("softmax"))
     model.compile(loss="categorical_crossentropy", optimizer="rmsprop")
     return lambda: model.fit(
-        x, one_hot, batch_size=BATCH, epochs=1, verbose=0, validation_split=0.1, config=False
+        x, one_hot, batch_size=BATCH, epochs=1, verbose=0, validation_split=0.1
     )
 
 
@@ -104,7 +104,7 @@ def main() -> None:
     hookfit = stats["hookfit"]["median"]
     common.emit(
         {
-            "benchmark": "seed_model",
+            "benchmark": "docs_model",
             "epoch_seconds": stats,
             "keras_over_hookfit": stats["keras"]["median"] / hookfit,
             "hookfit_over_pytorch": hookfit / stats["pytorch"]["median"],

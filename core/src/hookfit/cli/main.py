@@ -20,13 +20,16 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from . import __version__
-from . import config as configuration
-from .errors import ConfigError, PluginError, PluginLoadError, PluginValidationError
-from .hookspecs import hookimpl
-from .plugins import hooks_in_source, requires_hookfit
+from .. import __version__
+from ..errors import ConfigError, PluginError, PluginLoadError, PluginValidationError
+from ..hooks.hints import shown
+from ..hooks.specs import hookimpl
+from ..run.catalogue import PluginInfo, catalogue, hooks_in_source, requires_hookfit
+from ..run.discovery import find_file
+from ..run.plan import Plan, build_plugin, plan
+from ..run.sources import Setting, display, from_command_line, read_file
 
 EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
@@ -63,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                 "config_file",
                 nargs="?",
                 metavar="CONFIG",
-                help="config file (default: hookfit.toml or pyproject.toml found from here upward)",
+                help="config file (default: hookfit.toml, or pyproject.toml with [tool.hookfit], "
+                "found from here up to the project root)",
             )
         sub.add_argument(
             "--config", dest="config_option", metavar="PATH", help="config file (same as CONFIG)"
@@ -113,39 +117,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace, bundled: bool = False) -> configuration.Config:
+def _settings(args: argparse.Namespace, bundled: bool = False) -> tuple[list[Setting], str]:
+    """The settings of the command's sources, and the config file's name:
+    the config file (given, else discovered, else the bundled example for
+    ``train`` and ``config``), then the command line. The environment is
+    read by the plan itself."""
+    cat = catalogue()
     path = getattr(args, "config_file", None) or args.config_option
-    if path is not None or not bundled or configuration.find_file() is not None:
-        return configuration.load(path, plugins=args.plugins, sets=args.sets)
-    from .job import example_layer
+    found = Path(path) if path is not None else find_file()
+    if found is not None:
+        settings, name = read_file(found, cat), display(found)
+    elif bundled:
+        from ..run.job import example
 
-    config = configuration.load(False, plugins=args.plugins, sets=args.sets)
-    return configuration.Config([*config.layers, example_layer(config.catalogue)], config.catalogue)
+        settings, name = example(cat), "bundled example"
+    else:
+        settings, name = [], "none"
+    return settings + from_command_line(args.plugins, args.sets, cat), name
 
 
 # -- train ----------------------------------------------------------------------
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .job import prepare, substitute
+    from ..run.job import prepare, substitute
 
-    config = _load(args, bundled=True)
     run_dir = _run_dir()
-    substitute(config, str(run_dir))
-    job = prepare(config)
-    _note_unused(config)
-    source = config.file or "no config file"
+    settings, source = _settings(args, bundled=True)
+    run = plan([RunDirectory(run_dir)], config=substitute(settings, str(run_dir)), verbose=None)
+    job = prepare(run)
+    _note_unused(run)
     print(f"hookfit {__version__}: training with {source}; run directory {run_dir}", flush=True)
     with _ctrl_c(job.model) as interrupted:
         history = job.model.fit(
-            job.x,
-            job.y,
-            **job.fit_args,
-            validation_data=job.validation,
-            config=config,
-            callbacks=[RunDirectory(run_dir)],
+            job.x, job.y, **job.fit_args, validation_data=job.validation, callbacks=run
         )
-    _report(config, run_dir, history)
+    _report(run, run_dir, history)
     if interrupted():
         print(
             "hookfit: stopped by Ctrl-C after the current batch; files are complete.",
@@ -167,13 +174,12 @@ class RunDirectory:
         self.path.mkdir(parents=True, exist_ok=True)
 
 
-def _note_unused(config: configuration.Config) -> None:
-    settings = config.settings()
-    for decision in config.decisions():
-        if not decision.on and decision.name in settings.args:
+def _note_unused(run: Plan) -> None:
+    for entry in run.off:
+        if entry.arguments:
             print(
-                f"hookfit: note: callbacks.{decision.name} is set but the plugin is off "
-                f"({decision.why}).",
+                f"hookfit: note: callbacks.{entry.name} is set but the plugin is off "
+                f"({entry.why}).",
                 file=sys.stderr,
             )
 
@@ -213,7 +219,7 @@ def _ctrl_c(model: Any) -> Iterator[Any]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _report(config: configuration.Config, run_dir: Path, history: Any) -> None:
+def _report(run: Plan, run_dir: Path, history: Any) -> None:
     if history is not None and history.history:
         # training metrics first, then validation, as the progress bar shows them
         keys = sorted(history.history, key=lambda k: k.startswith("val_"))
@@ -222,17 +228,15 @@ def _report(config: configuration.Config, run_dir: Path, history: Any) -> None:
             f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in last.items()
         )
         print(f"Last epoch ({history.epoch[-1] + 1}): {shown}")
-    settings = config.settings()
     outputs = []
-    for name, args in settings.args.items():
-        if name in settings.disabled:
-            continue
-        for key, value in args.items():
+    for entry in run.plugins:
+        for key, setting in entry.arguments.items():
+            value = setting.value
             if isinstance(value, str) and ("/" in value or "." in value):
                 # a filename pattern such as weights.{epoch:02d}.h5: its folder
                 path = Path(value).parent if "{" in value else Path(value)
                 if path.exists():
-                    outputs.append(f"  {name}.{key}: {path}")
+                    outputs.append(f"  {entry.name}.{key}: {path}")
     if outputs:
         print("Files written:")
         print("\n".join(outputs))
@@ -244,30 +248,28 @@ def _report(config: configuration.Config, run_dir: Path, history: Any) -> None:
 
 
 def _plugins(args: argparse.Namespace) -> int:
-    from .callback_list import hooks_of
-    from .selection import build
+    from ..hooks.dispatch import hooks_of
 
-    config = _load(args)
-    cat = config.catalogue
-    settings = config.settings()
+    run = plan(config=_settings(args)[0], build=False)
+    cat = run.catalogue
     rows = []
-    for decision in config.decisions():
-        info = cat.plugins[decision.name]
+    for entry in run.plugins + run.off:
+        info = cast(PluginInfo, entry.info)
         row: dict[str, Any] = {
             "name": info.name,
             "distribution": info.dist,
             "version": info.version,
             "target": info.value,
             "requires": requires_hookfit(info),
-            "status": "on" if decision.on else "off",
-            "why": decision.why,
+            "status": "on" if entry.on else "off",
+            "why": entry.why,
             "hooks": None,
             "hooks_from": None,
             "error": None,
         }
-        if decision.on:
+        if entry.on:
             try:
-                row["hooks"] = hooks_of(build(info, settings, decision.why))
+                row["hooks"] = hooks_of(build_plugin(entry))
                 row["hooks_from"] = "imported"
             except (PluginLoadError, PluginValidationError, ConfigError) as exc:
                 row["status"], row["error"] = "error", str(exc)
@@ -275,15 +277,19 @@ def _plugins(args: argparse.Namespace) -> int:
             row["hooks"] = hooks_in_source(info)
             row["hooks_from"] = "source" if row["hooks"] is not None else None
         rows.append(row)
+    rows.sort(key=lambda row: row["status"] == "off")
     conflicts = {
         name: [f"{i.dist} {i.version}" for i in infos] for name, infos in cat.conflicts.items()
     }
+    problems = [
+        *cat.bad_defaults,
+        *(
+            f"{d} is not installed; hookfit runs without this default (pip install {d})"
+            for d in cat.missing
+        ),
+    ]
     if args.json:
-        print(
-            json.dumps(
-                {"plugins": rows, "conflicts": conflicts, "problems": cat.bad_defaults}, indent=2
-            )
-        )
+        print(json.dumps({"plugins": rows, "conflicts": conflicts, "problems": problems}, indent=2))
         return 0
     if not rows:
         print("No hookfit plugins are installed.")
@@ -300,7 +306,7 @@ def _plugins(args: argparse.Namespace) -> int:
             f"conflict: {name!r} is claimed by {' and '.join(dists)}; "
             "it is refused until only one is installed."
         )
-    for problem in cat.bad_defaults:
+    for problem in problems:
         print(f"problem: {problem}")
     return 0
 
@@ -309,10 +315,9 @@ def _plugins(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from .typecheck import shown
-
-    config = _load(args, bundled=True)
-    rows = config.report()
+    settings, source = _settings(args, bundled=True)
+    run = plan(config=settings, verbose=None, build=False)
+    rows = run.report()
     if args.json:
         print(
             json.dumps(
@@ -320,7 +325,7 @@ def _config(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"# config file: {config.file or 'none'}")
+    print(f"# config file: {source}")
     for key, value, where in rows:
         text = value if key.startswith("plugins.") else shown(value)
         print(f"{key} = {text}  # {where}")

@@ -1,4 +1,4 @@
-"""The seed documentation's examples, with only the imports changed."""
+"""The Keras documentation's examples, with only the imports changed."""
 
 import numpy as np
 import pytest
@@ -22,7 +22,7 @@ def test_recording_loss_history(mnist_like):
     x_train, y_train = mnist_like
     set_random_seed(7)
 
-    # --- the seed's example, `keras` replaced by `hookfit` -------------------
+    # --- the Keras documentation's example, `keras` replaced by `hookfit` -------------------
     class LossHistory(hookfit.callbacks.Callback):
         def on_train_begin(self, logs={}):  # noqa: B006
             self.losses = []

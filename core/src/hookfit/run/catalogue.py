@@ -18,7 +18,7 @@ from typing import Any
 
 import importlib_metadata
 
-from .errors import PluginLoadError, PluginNotFoundError, PluginValidationError, nearest
+from ..errors import PluginLoadError, PluginNotFoundError, PluginValidationError, nearest
 
 GROUP = "hookfit.callbacks"
 """The entry-point group that lists plugins: ``name = "module:Class"``."""
@@ -31,24 +31,6 @@ The name is the plugin's name; the value is when: ``always``, or ``verbose``
 """
 
 DEFAULT_WHEN = ("always", "verbose")
-
-# The seed's callbacks, so that a name or class that is not installed can be
-# answered with the distribution that provides it.
-BUILTINS: dict[str, tuple[str, str]] = {
-    "history": ("History", "hookfit-history"),
-    "base_logger": ("BaseLogger", "hookfit-base-logger"),
-    "progbar_logger": ("ProgbarLogger", "hookfit-progbar-logger"),
-    "lambda_callback": ("LambdaCallback", "hookfit-lambda-callback"),
-    "terminate_on_nan": ("TerminateOnNaN", "hookfit-terminate-on-nan"),
-    "early_stopping": ("EarlyStopping", "hookfit-early-stopping"),
-    "reduce_lr_on_plateau": ("ReduceLROnPlateau", "hookfit-reduce-lr-on-plateau"),
-    "learning_rate_scheduler": ("LearningRateScheduler", "hookfit-learning-rate-scheduler"),
-    "csv_logger": ("CSVLogger", "hookfit-csv-logger"),
-    "model_checkpoint": ("ModelCheckpoint", "hookfit-model-checkpoint"),
-    "remote_monitor": ("RemoteMonitor", "hookfit-remote-monitor"),
-    "tensorboard": ("TensorBoard", "hookfit-tensorboard"),
-    "backup_and_restore": ("BackupAndRestore", "hookfit-backup-and-restore"),
-}
 
 
 @dataclass(frozen=True)
@@ -63,6 +45,9 @@ class PluginInfo:
         default: ``"always"`` or ``"verbose"`` when on by default, else None.
         rivals: Other installed distributions that claim the same name
             (``"dist version"``); such a plugin is refused when enabled.
+        bundled: True when ``pip install hookfit`` brings it (the core
+            distribution requires its distribution): Keras's default
+            experience, which the autoload switches leave alone.
         distribution: The ``importlib.metadata`` distribution, for reading
             more metadata later (looking it up again by name is slow).
     """
@@ -73,6 +58,7 @@ class PluginInfo:
     value: str
     default: str | None = None
     rivals: tuple[str, ...] = ()
+    bundled: bool = False
     distribution: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -101,11 +87,14 @@ class Catalogue:
             infos of all claimants, sorted (the first one is in ``plugins``,
             refused when enabled).
         bad_defaults: Problems with ``hookfit.defaults`` entries, as text.
+        missing: Distributions the core requires (History, BaseLogger,
+            ProgbarLogger) that are not installed.
     """
 
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     conflicts: dict[str, list[PluginInfo]] = field(default_factory=dict)
     bad_defaults: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> PluginInfo:
         """Return the plugin called ``name`` or raise `PluginNotFoundError`."""
@@ -127,8 +116,8 @@ def unknown_plugin(name: str, catalogue: Catalogue) -> str:
     """Say that no installed plugin is called ``name``, what is installed, and
     which distribution to install when it is one of the built-ins."""
     msg = f"no installed plugin is called {name!r}{nearest(name, catalogue.plugins)}."
-    if name in BUILTINS:
-        dist = BUILTINS[name][1]
+    dist = built_in_distribution(name)
+    if dist is not None:
         msg += f" It is provided by {dist}: pip install {dist}."
     return msg + f" Installed plugins: {', '.join(catalogue.plugins) or 'none'}."
 
@@ -164,11 +153,20 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
                 f"{_dist_name(ep)} declares {ep.name} = {when!r} in [{DEFAULTS_GROUP}]; "
                 f"expected one of {', '.join(DEFAULT_WHEN)}. The plugin stays off by default."
             )
+    required, _ = core_requirements()
     seen: dict[str, list[PluginInfo]] = {}
+    installed: set[str] = set()
     for ep in everything.select(group=GROUP):
         dist, version = _dist_of(ep)
+        installed.add(dist)
         info = PluginInfo(
-            ep.name, dist, version, ep.value, defaults.get((dist, ep.name)), distribution=ep.dist
+            ep.name,
+            dist,
+            version,
+            ep.value,
+            defaults.get((dist, ep.name)),
+            bundled=dist in required,
+            distribution=ep.dist,
         )
         seen.setdefault(ep.name, []).append(info)
     for name in sorted(seen):
@@ -178,8 +176,54 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
             cat.conflicts[name] = claimants
             first = replace(first, rivals=tuple(f"{o.dist} {o.version}" for o in others))
         cat.plugins[name] = first
+    cat.missing = sorted(required - installed)
     _cache = (key, cat)
     return cat
+
+
+_requirements: tuple[frozenset[str], dict[str, str]] | None = None
+
+
+def core_requirements() -> tuple[frozenset[str], dict[str, str]]:
+    """What the core distribution's metadata says of the built-in plugins.
+
+    Returns:
+        The plugin distributions ``pip install hookfit`` brings, and every
+        built-in plugin's distribution (those of ``hookfit[all]``) by
+        plugin name (``early_stopping`` from ``hookfit-early-stopping``).
+        Both are empty when hookfit runs from a source tree without metadata.
+    """
+    global _requirements
+    if _requirements is None:
+        try:
+            lines = importlib_metadata.distribution("hookfit").requires or []
+        except importlib_metadata.PackageNotFoundError:
+            lines = []
+        required: set[str] = set()
+        built_in: dict[str, str] = {}
+        for line in lines:
+            requirement, _, marker = line.partition(";")
+            name = re.split(r"[<>=!~\[( ]", requirement.strip(), maxsplit=1)[0].lower()
+            if not name.startswith("hookfit-"):
+                continue
+            built_in[name.removeprefix("hookfit-").replace("-", "_")] = name
+            if not marker.strip():
+                required.add(name)
+        _requirements = (frozenset(required), built_in)
+    return _requirements
+
+
+def built_in_distribution(name: str) -> str | None:
+    """The distribution of a built-in plugin (by entry-point name, or by class
+    name such as ``EarlyStopping``), installed or not; None for others."""
+    built_in = core_requirements()[1]
+    if name in built_in:
+        return built_in[name]
+    squashed = name.lower()
+    for plugin, dist in built_in.items():
+        if plugin.replace("_", "") == squashed:
+            return dist
+    return None
 
 
 _DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
@@ -243,7 +287,7 @@ def hooks_in_source(info: PluginInfo) -> list[str] | None:
     module) or, for a module plugin, its top-level functions. Returns None
     when the source cannot be found or read.
     """
-    from .hookspecs import ALL_HOOKS
+    from ..hooks.specs import ALL_HOOKS
 
     path = _module_file(info)
     if path is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from .hookspecs import Logs
+from .arguments import check_call
+from .specs import Logs
 
 
 class Callback:
@@ -15,10 +17,21 @@ class Callback:
     ``def on_batch_end(self, batch, logs={})``. Only overridden methods are
     registered, so a hook you do not override costs nothing.
 
+    A subclass declares its arguments with type hints in ``__init__``
+    (``Literal``, ``Annotated[int, Range(ge=0)]``, see
+    `hookfit.hooks.arguments`); every construction is checked against them,
+    the same way for code and for a config file, so ``__init__`` need not
+    check types or ranges again.
+
+    A plugin that must survive a resume returns its state from `state_dict`
+    and takes it back in `load_state_dict` (see `resumable`).
+
     Attributes:
         params: dict. Training parameters (verbosity, batch size, number of
             epochs, ...), set by `set_params` before ``on_train_begin``.
-        model: The model being trained, set by `set_model`.
+        model: The model being trained, set by `set_model`. Use only what
+            `hookfit.hooks.host.Host` declares, so that any host can run
+            the plugin.
         validation_data: ``[x_val, y_val]`` during `fit` when validating,
             else None.
 
@@ -31,7 +44,7 @@ class Callback:
     """
 
     # Class-level defaults, so that subclasses that do not call
-    # super().__init__() (the seed's examples do not) still have them.
+    # super().__init__() (the Keras documentation's examples do not) still have them.
     model: Any = None
     params: dict[str, Any] = {}  # noqa: RUF012 - replaced, never mutated
     validation_data: Any = None
@@ -40,6 +53,25 @@ class Callback:
         self.model = None
         self.params = {}
         self.validation_data = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # Checked here, not in a wrapped __init__, so that a warning an
+        # __init__ raises with stacklevel=2 still points at the caller.
+        if args or kwargs:
+            check_call(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The plugin's state that a resumed run needs, JSON-able.
+
+        The base class has none (an empty dict). Override it together with
+        `load_state_dict` to make a plugin resumable.
+        """
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Take back what `state_dict` returned, before the resumed run's
+        first epoch (after ``on_train_begin``)."""
 
     def set_params(self, params: dict[str, Any]) -> None:
         """Store the run's parameters as ``self.params``."""
@@ -125,3 +157,22 @@ def overridden_hooks(callback: Callback) -> list[str]:
         if k3 in names and k2 in names:
             names.remove(k2)
     return names
+
+
+def resumable(plugins: Mapping[str, Any]) -> dict[str, Any]:
+    """The plugins among ``plugins`` whose state a resume must save.
+
+    A `Callback` is resumable when its class overrides `Callback.state_dict`;
+    any other plugin object when it has callable ``state_dict`` and
+    ``load_state_dict`` methods.
+    """
+    found = {}
+    for name, obj in plugins.items():
+        if isinstance(obj, Callback):
+            if type(obj).state_dict is not Callback.state_dict:
+                found[name] = obj
+        elif callable(getattr(obj, "state_dict", None)) and callable(
+            getattr(obj, "load_state_dict", None)
+        ):
+            found[name] = obj
+    return found

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
-from . import losses, optimizers
-from .config import Config, from_mapping
-from .errors import ConfigError, nearest
-from .layers import LAYER_CLASSES, Layer
-from .models import Sequential
-from .plugins import Catalogue
-from .typecheck import check_arguments, shown
-from .utils import set_random_seed, to_categorical
+from ..errors import ConfigError, nearest
+from ..hooks.arguments import ArgumentError, shown, validate
+from ..trainer import losses, optimizers
+from ..trainer.layers import LAYER_CLASSES, Layer
+from ..trainer.models import Sequential
+from ..trainer.utils import set_random_seed, to_categorical
+from .catalogue import Catalogue
+from .plan import Plan
+from .sources import Setting, from_mapping
 
 RUN_DIR = "{run_dir}"
 FIT_KEYS = ("batch_size", "epochs", "verbose", "validation_split", "shuffle", "initial_epoch")
@@ -47,19 +48,17 @@ class Job:
     fit_args: dict[str, Any] = field(default_factory=dict)
 
 
-def example_layer(cat: Catalogue) -> Any:
+def example(cat: Catalogue) -> list[Setting]:
     """The bundled example config, without the plugins that are not installed."""
-    text = resources.files(__package__).joinpath("example.toml").read_text(encoding="utf-8")
+    text = resources.files("hookfit").joinpath("example.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     data["callbacks"] = {k: v for k, v in data["callbacks"].items() if k in cat.plugins}
     return from_mapping(data, "file", "bundled example", cat)
 
 
-def substitute(config: Config, run_dir: str) -> None:
-    """Replace ``{run_dir}`` in every string setting by ``run_dir``."""
-    for layer in config.layers:
-        for path, (value, where) in layer.values.items():
-            layer.values[path] = (_replace(value, run_dir), where)
+def substitute(settings: list[Setting], run_dir: str) -> list[Setting]:
+    """The settings with ``{run_dir}`` in every string replaced by ``run_dir``."""
+    return [replace(s, value=_replace(s.value, run_dir)) for s in settings]
 
 
 def _replace(value: Any, run_dir: str) -> Any:
@@ -72,23 +71,23 @@ def _replace(value: Any, run_dir: str) -> Any:
     return value
 
 
-def prepare(config: Config) -> Job:
-    """Load the data and build the model the config describes.
+def prepare(plan: Plan) -> Job:
+    """Load the data and build the model the plan's config describes.
 
     Raises:
         ConfigError: A missing or unreadable data file, an unknown layer,
             loss or optimizer, or arguments they do not take.
     """
-    fit = config.section("fit")
+    fit = plan.values("fit")
     if "seed" in fit:
         set_random_seed(fit["seed"])
-    x, y, validation = load_data(config)
-    model_cfg = config.section("model")
-    model = Sequential([_layer(config, i, spec) for i, spec in enumerate(_layers(model_cfg, y))])
+    x, y, validation = load_data(plan)
+    model_cfg = plan.values("model")
+    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(model_cfg, y))])
     model.compile(
-        optimizer=_optimizer(config, model_cfg.get("optimizer", "rmsprop")),
+        optimizer=_optimizer(plan, model_cfg.get("optimizer", "rmsprop")),
         loss=_named(
-            config,
+            plan,
             ("model", "loss"),
             model_cfg.get("loss", "sparse_categorical_crossentropy"),
             losses.get,
@@ -115,50 +114,56 @@ def _layers(model_cfg: dict[str, Any], y: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def _where(config: Config, *path: str) -> str:
-    found = config.value(*path)
-    return found[1] if found else ".".join(path)
+def _where(plan: Plan, section: str, key: str) -> str:
+    found = plan.section(section).get(key)
+    return found.origin if found else f"{section}.{key}"
 
 
-def _layer(config: Config, index: int, spec: dict[str, Any]) -> Layer:
-    where = f"{_where(config, 'model', 'layers')}[{index}]"
+def _build(cls: type, args: dict[str, Any], where: str) -> Any:
+    """Build a layer or optimizer from config, each argument checked once."""
+    try:
+        return cls(**validate(cls, args))
+    except ArgumentError as exc:
+        raise exc.at(f"{where}.{exc.key}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _layer(plan: Plan, index: int, spec: dict[str, Any]) -> Layer:
+    where = f"{_where(plan, 'model', 'layers')}[{index}]"
     kind = spec.get("type")
     if kind not in LAYER_CLASSES:
         raise ConfigError(
             f"{where}.type: expected a layer type{nearest(str(kind), LAYER_CLASSES)}, got "
             f"{shown(kind)}. Valid types: {', '.join(LAYER_CLASSES)}."
         )
-    args = {k: v for k, v in spec.items() if k != "type"}
-    origins = {k: f"{where}.{k}" for k in args}
-    args = check_arguments(LAYER_CLASSES[kind], args, origins, where, where)
-    try:
-        return LAYER_CLASSES[kind](**args)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    return cast(
+        Layer, _build(LAYER_CLASSES[kind], {k: v for k, v in spec.items() if k != "type"}, where)
+    )
 
 
-def _named(config: Config, path: tuple[str, ...], value: Any, get: Any) -> Any:
+def _named(plan: Plan, path: tuple[str, str], value: Any, get: Any) -> Any:
     try:
         return get(value)
     except ConfigError as exc:
-        raise ConfigError(f"{_where(config, *path)}: {exc}") from None
+        raise ConfigError(f"{_where(plan, *path)}: {exc}") from None
 
 
-def _optimizer(config: Config, spec: Any) -> optimizers.Optimizer:
+def _optimizer(plan: Plan, spec: Any) -> optimizers.Optimizer:
     if isinstance(spec, str):
-        return _named(config, ("model", "optimizer"), spec, optimizers.get)
-    where = _where(config, "model", "optimizer")
-    name = spec.get("name")
-    cls = type(_named(config, ("model", "optimizer"), name, optimizers.get))
+        return _named(plan, ("model", "optimizer"), spec, optimizers.get)
+    where = _where(plan, "model", "optimizer")
+    if "name" not in spec:
+        raise ConfigError(
+            f"{where}.name: required, and not given. Name the optimizer, e.g. "
+            'optimizer = {name = "sgd", lr = 0.01}.'
+        )
+    cls = type(_named(plan, ("model", "optimizer"), spec["name"], optimizers.get))
     args = {k: v for k, v in spec.items() if k != "name"}
-    args = check_arguments(cls, args, {k: f"{where}.{k}" for k in args}, where, where)
-    try:
-        return cls(**args)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    return cast(optimizers.Optimizer, _build(cls, args, where))
 
 
-def load_data(config: Config) -> tuple[np.ndarray, np.ndarray, Any]:
+def load_data(plan: Plan) -> tuple[np.ndarray, np.ndarray, Any]:
     """Return ``(x, y, (x_val, y_val) or None)`` as the ``[data]`` section says.
 
     ``dataset = "digits"`` is the bundled set (its test split validates);
@@ -166,14 +171,14 @@ def load_data(config: Config) -> tuple[np.ndarray, np.ndarray, Any]:
     ``x_val``, ``y_val``), or a ``.csv`` file with a header and a label
     column (``label``, default ``"label"``). ``scale`` multiplies the inputs.
     """
-    data = config.section("data")
+    data = plan.values("data")
     if "dataset" in data and "path" in data:
         raise ConfigError(
-            f"{_where(config, 'data', 'path')}: give data.dataset or data.path, not both."
+            f"{_where(plan, 'data', 'path')}: give data.dataset or data.path, not both."
         )
     if "path" in data:
         path = Path(data["path"])
-        where = _where(config, "data", "path")
+        where = _where(plan, "data", "path")
         if not path.is_file():
             raise ConfigError(f"{where}: no such file: {path}.")
         if path.suffix == ".npz":
@@ -187,10 +192,10 @@ def load_data(config: Config) -> tuple[np.ndarray, np.ndarray, Any]:
         name = data.get("dataset", "digits")
         if name != "digits":
             raise ConfigError(
-                f"{_where(config, 'data', 'dataset')}: unknown data set {name!r}"
+                f"{_where(plan, 'data', 'dataset')}: unknown data set {name!r}"
                 f"{nearest(name, ['digits'])}; the bundled one is 'digits'."
             )
-        from .datasets import digits
+        from ..datasets import digits
 
         (x, y), (x_test, y_test) = digits.load_data()
         x = x.reshape(len(x), -1) / np.float32(16)

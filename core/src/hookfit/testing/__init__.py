@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from .callback import Callback
-from .hookspecs import ALL_HOOKS, hookimpl
+from ..hooks.callback import Callback
+from ..hooks.specs import ALL_HOOKS, hookimpl
 
 
 class Recorder:
@@ -113,9 +113,7 @@ def fit_with_values(
     x, y = data
     inject = Inject(key, values)
     fit_args.setdefault("verbose", 0)
-    model.fit(
-        x, y, epochs=epochs or len(values), callbacks=[inject, *plugins], config=False, **fit_args
-    )
+    model.fit(x, y, epochs=epochs or len(values), callbacks=[inject, *plugins], **fit_args)
     return inject
 
 
@@ -158,9 +156,7 @@ def hookfit_fit(hookfit_model: Callable[..., Any], hookfit_data: Any) -> Callabl
         recorder = Recorder()
         model = hookfit_model()
         fit_args.setdefault("verbose", 0)
-        history = model.fit(
-            x, y, epochs=epochs, callbacks=[*plugins, recorder], config=False, **fit_args
-        )
+        history = model.fit(x, y, epochs=epochs, callbacks=[*plugins, recorder], **fit_args)
         return FitResult(model, history, recorder.calls)
 
     return run
@@ -186,17 +182,51 @@ def hookfit_data(hookfit_rng: Any) -> tuple[Any, Any]:
     return x, y
 
 
+HOSTS = ("hookfit", "minimal")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--hookfit-host``: which host ``hookfit_model`` builds."""
+    parser.addoption(
+        "--hookfit-host",
+        choices=(*HOSTS, "both"),
+        default="hookfit",
+        help="hookfit_model builds hookfit's Sequential (hookfit), the protocol-only "
+        "MinimalHost (minimal), or each in turn (both)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses ``hookfit_model`` on the hosts asked for."""
+    if "hookfit_host" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--hookfit-host", "hookfit")
+        hosts = HOSTS if chosen == "both" else (chosen,)
+        metafunc.parametrize("hookfit_host", hosts, indirect=True, ids=list(hosts))
+
+
 @pytest.fixture
-def hookfit_model() -> Callable[..., Any]:
+def hookfit_host(request: pytest.FixtureRequest) -> str:
+    """The kind of host ``hookfit_model`` builds: ``"hookfit"`` or ``"minimal"``."""
+    return str(getattr(request, "param", "hookfit"))
+
+
+@pytest.fixture
+def hookfit_model(hookfit_host: str) -> Callable[..., Any]:
     """A factory for a small compiled model matching ``hookfit_data``.
 
     Call it as ``hookfit_model(optimizer="sgd", metrics=["accuracy"])``.
+    With ``--hookfit-host=minimal`` (or ``both``) it builds the protocol-only
+    `hookfit.testing.host.MinimalHost` instead of hookfit's `Sequential`.
     """
 
     def make(optimizer: Any = "sgd", metrics: Any = ("accuracy",), seed: int = 0) -> Any:
-        from .layers import Dense
-        from .models import Sequential
-        from .utils import set_random_seed
+        if hookfit_host == "minimal":
+            from .host import MinimalHost
+
+            return MinimalHost(8, 3, seed=seed, metrics=list(metrics))
+        from ..layers import Dense
+        from ..models import Sequential
+        from ..utils import set_random_seed
 
         set_random_seed(seed)
         model = Sequential(

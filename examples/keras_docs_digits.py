@@ -1,8 +1,8 @@
-"""The seed's model, trained on the bundled digits with the default plugins.
+"""The Keras documentation's model, trained on the bundled digits with the default plugins.
 
 The Keras documentation's example with only the imports changed and the data
 set swapped for the bundled 8x8 digits (64 features instead of MNIST's 784).
-Run it with ``python examples/seed_digits.py`` or ``tox -e demo``.
+Run it with ``python examples/keras_docs_digits.py`` or ``tox -e demo``.
 """
 
 from hookfit.datasets import digits

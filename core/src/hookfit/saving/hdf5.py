@@ -8,20 +8,15 @@ The layout is the one Keras 2 wrote and Keras 3 still loads: ``model_config``
 count, random generators) sits in a ``hookfit`` group that Keras ignores, so
 ``load_model`` then ``fit`` continues exactly where the saved model stopped.
 
-Every write goes to a temporary file in the same folder, is flushed to disk
-and renamed into place: a process killed mid-save leaves the previous file.
-Loading reads only arrays and JSON: links, external or virtual datasets,
-unknown layers (``Lambda`` among them) and shape mismatches are refused, and
-no stored code ever runs.
+Every write goes through `hookfit.saving.atomic`. Loading reads only arrays
+and JSON (`hookfit.saving.keras_config` for the configs): links, external or
+virtual datasets and shape mismatches are refused; no stored code runs.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
-import secrets
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,17 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import initializers, losses, optimizers
-from .background import Jobs
-from .errors import ConfigError, FormatError, HookfitWarning, MissingDependencyError, nearest
-from .layers import LAYER_CLASSES, Layer
-from .typecheck import parameters
+from ..background import Jobs
+from ..errors import ConfigError, FormatError, HookfitWarning, MissingDependencyError
+from .atomic import atomic_file
+from .keras_config import compile_from, model_config, parse_model_config, training_config
 
 if TYPE_CHECKING:
-    from .models import Model
+    from ..trainer.models import Model
 
 KERAS_VERSION = "2.15.0"  # Keras 2 reads a file without a 2.x version as Keras 1's
-TEMP_MARK = ".tmp-"
 _MAX_BYTES = 4 << 30  # Keras 3.15's "shape bomb" rule: declared size vs stored size
 _SHAPE_BOMB_RATIO = 1000
 
@@ -57,65 +50,6 @@ def h5py() -> Any:
 
 
 # -- writing --------------------------------------------------------------------
-
-
-@contextmanager
-def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s folder; on success it is flushed
-    to disk and renamed over ``path``, on failure removed.
-
-    The folder is created if missing. A process killed inside leaves at most
-    a ``.<name>.tmp-*`` file and never a half-written ``path``.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
-    try:
-        yield temp
-        with open(temp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-_TEMP = re.compile(rf"^\..+{re.escape(TEMP_MARK)}(\d+)-[0-9a-f]+$")
-
-
-def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files that processes killed mid-save left in
-    ``folder`` (see `atomic_file`) and return them. The temporary file of a
-    process still alive is a save in progress and is kept."""
-    removed = []
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as entries:
-        for entry in entries:
-            match = _TEMP.match(entry.name)
-            if match and not _alive(int(match.group(1))):
-                with contextlib.suppress(OSError):  # in use (Windows) or already gone
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill(pid, 0) would end it; unlinking an open file fails instead
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists but belongs to another user
-        pass
-    return True
 
 
 def _check_target(path: str | os.PathLike[str], overwrite: bool) -> Path:
@@ -277,45 +211,6 @@ def _names(items: list[str]) -> np.ndarray:
     return np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
 
 
-def model_config(model: Model) -> dict[str, Any]:
-    """The Keras ``model_config``: a Sequential with an explicit InputLayer."""
-    first = model.layers[0]
-    shape = first.batch_input_shape or (None, model.input_dim)
-    input_layer = {
-        "class_name": "InputLayer",
-        "config": {
-            "batch_input_shape": list(shape),
-            "dtype": first.dtype.name,
-            "sparse": False,
-            "ragged": False,
-            "name": f"{first.name}_input",
-        },
-    }
-    layers = [
-        {"class_name": layer.class_name, "config": layer.get_config()} for layer in model.layers
-    ]
-    return {
-        "class_name": "Sequential",
-        "config": {"name": model.name, "layers": [input_layer, *layers]},
-    }
-
-
-def training_config(model: Model) -> dict[str, Any] | None:
-    """The Keras ``training_config`` (Keras 3 compiles the model from it)."""
-    if model.loss is None or model.optimizer is None:
-        return None
-    config = model.optimizer.get_config()
-    # Keras 3's optimizers take no `decay`; hookfit keeps it in its own group.
-    keras_config = {k: v for k, v in config.items() if k != "decay"}
-    return {
-        "loss": model.loss.name,
-        "metrics": ["accuracy"] if model.metrics else [],
-        "weighted_metrics": None,
-        "loss_weights": None,
-        "optimizer_config": {"class_name": type(model.optimizer).__name__, "config": keras_config},
-    }
-
-
 # -- reading --------------------------------------------------------------------
 
 
@@ -340,7 +235,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
     Raises:
         FormatError: The file is not a model this loader accepts, with why.
     """
-    from .models import Sequential
+    from ..trainer.models import Sequential
 
     with _open(path) as f:
         if "model_config" not in f.attrs:
@@ -349,13 +244,13 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
                 "and call model.load_weights() on it."
             )
         config = json.loads(_text(f.attrs["model_config"]))
-        name, layers = _parse_model_config(config, path)
+        name, layers = parse_model_config(config, path)
         model = Sequential(layers, name=name)
         if not model.built:
             raise FormatError(f"{path}: the model_config gives no input shape (no InputLayer).")
         _read_weights(_group(f, "model_weights", path), model, path)
         if compile and "training_config" in f.attrs:
-            _compile(model, json.loads(_text(f.attrs["training_config"])), path)
+            compile_from(model, json.loads(_text(f.attrs["training_config"])), path)
         if "hookfit" in f:
             _read_state(_group(f, "hookfit", path), model, path)
     return model
@@ -497,118 +392,10 @@ def _read_state(group: Any, model: Model, path: Any) -> None:
             array[...] = _dataset(_group(slots, slot, path), str(i), path, array.shape)
 
 
-# -- the model config -------------------------------------------------------------
-
-_IGNORED = {"trainable", "dtype", "batch_input_shape", "name"}
-_UNSUPPORTED_NULL = (
-    "kernel_regularizer",
-    "bias_regularizer",
-    "activity_regularizer",
-    "kernel_constraint",
-    "bias_constraint",
-    "noise_shape",
-)
-_KNOWN = {
-    "Dense": {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"},
-    "Activation": {"activation"},
-    "Dropout": {"rate", "seed"},
-    "Flatten": {"data_format"},
-}
-
-
-def _parse_model_config(config: Any, path: Any) -> tuple[str | None, list[Layer]]:
-    if not isinstance(config, dict) or config.get("class_name") != "Sequential":
-        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
-        raise FormatError(f"{path}: hookfit loads Sequential models; this file holds {kind!r}.")
-    body = config.get("config")
-    if not isinstance(body, dict) or not isinstance(body.get("layers"), list):
-        raise FormatError(f"{path}: model_config has no list of layers.")
-    specs = body["layers"]
-    batch_shape = None
-    if specs and isinstance(specs[0], dict) and specs[0].get("class_name") == "InputLayer":
-        inner = specs[0].get("config") or {}
-        batch_shape = inner.get("batch_input_shape") or inner.get("batch_shape")
-        specs = specs[1:]
-    layers = [_layer(spec, i, path) for i, spec in enumerate(specs)]
-    if layers and batch_shape and layers[0].input_dim is None:
-        shape = tuple(batch_shape[1:])
-        if len(shape) > 1 and not layers[0].flattens:
-            raise FormatError(f"{path}: input shape {shape} needs a Flatten layer first.")
-        layers[0].batch_input_shape = (None, *shape)
-        layers[0].input_dim = int(np.prod(shape))
-    return body.get("name"), layers
-
-
-def _layer(spec: Any, index: int, path: Any) -> Layer:
-    where = f"{path}: model_config layer {index}"
-    kind = spec.get("class_name") if isinstance(spec, dict) else None
-    if kind == "Lambda":
-        raise FormatError(
-            f"{where} is a Lambda layer, which holds code; hookfit never runs stored code."
-        )
-    if kind not in _KNOWN:
-        raise FormatError(
-            f"{where} is {kind!r}{nearest(str(kind), _KNOWN)}, a layer hookfit does not have. "
-            f"hookfit loads: {', '.join(_KNOWN)}."
-        )
-    config = dict(spec.get("config") or {})
-    for key in _UNSUPPORTED_NULL:
-        if config.pop(key, None) is not None:
-            raise FormatError(f"{where} ({kind}) sets {key}, which hookfit does not support.")
-    # Keras 3 adds settings that are off by default (quantization_config,
-    # lora_rank, ...): harmless while off, refused when on.
-    unknown = {k: v for k, v in config.items() if k not in _KNOWN[kind] | _IGNORED}
-    used = {k: v for k, v in unknown.items() if v not in (None, False)}
-    if used:
-        raise FormatError(f"{where} ({kind}) has settings hookfit does not know: {used}.")
-    if isinstance(config.get("dtype"), dict):  # Keras 3's dtype policy
-        config["dtype"] = (config["dtype"].get("config") or {}).get("name")
-    kwargs = {k: config[k] for k in _KNOWN[kind] if k in config and k != "data_format"}
-    for key in ("kernel_initializer", "bias_initializer"):
-        if isinstance(kwargs.get(key), dict):
-            kwargs[key] = initializers.from_config(kwargs[key])
-    shape = config.get("batch_input_shape")
-    if shape:
-        kwargs["input_shape"] = tuple(shape[1:])
-    try:
-        return LAYER_CLASSES[kind](name=config.get("name"), dtype=config.get("dtype"), **kwargs)
-    except (ConfigError, TypeError) as exc:
-        raise FormatError(f"{where} ({kind}): {exc}") from None
-
-
-def _compile(model: Model, training: Any, path: Any) -> None:
-    try:
-        opt_config = training["optimizer_config"]
-        cls = type(optimizers.get(str(opt_config["class_name"]).lower()))
-        accepted, _ = parameters(cls)
-        config = opt_config.get("config") or {}
-        settings = {k: v for k, v in config.items() if k in accepted}
-        # Keras 3's extras (weight_decay, clipnorm, centered, ...) are fine
-        # while off; a setting that is on cannot be honoured.
-        extras = {
-            k: v
-            for k, v in config.items()
-            if k not in accepted and k != "name" and v not in (None, False, 0, 0.0)
-        }
-        if extras and set(extras) - {"ema_momentum", "steps_per_execution"}:
-            raise ConfigError(f"the optimizer sets {extras}, which hookfit's {cls.__name__} lacks")
-        loss = losses.get(training["loss"])
-        metrics = [m for m in training.get("metrics") or [] if m in ("accuracy", "acc")]
-        model.compile(cls(**settings), loss, metrics=metrics)
-    except (ConfigError, KeyError, TypeError) as exc:
-        warnings.warn(
-            f"{path}: the training config cannot be used ({exc}); the model is not compiled. "
-            "Compile it yourself.",
-            HookfitWarning,
-            stacklevel=3,
-        )
-
-
 __all__ = [
-    "atomic_file",
     "load_model",
     "load_weights",
-    "remove_stale_temp_files",
+    "model_config",
     "restore",
     "save_model",
     "save_weights",

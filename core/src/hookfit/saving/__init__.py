@@ -1,0 +1,19 @@
+"""Saving: atomic files (`hookfit.saving.atomic`) and models as HDF5 files
+in the Keras legacy layout (`hookfit.saving.hdf5`, which needs h5py)."""
+
+from __future__ import annotations
+
+from .atomic import atomic_file, fsync_folder, remove_stale_temp_files
+from .hdf5 import load_model, load_weights, model_config, restore, save_model, save_weights
+
+__all__ = [
+    "atomic_file",
+    "fsync_folder",
+    "load_model",
+    "load_weights",
+    "model_config",
+    "remove_stale_temp_files",
+    "restore",
+    "save_model",
+    "save_weights",
+]

@@ -1,0 +1,170 @@
+"""Translating between hookfit's models and Keras's JSON model and training
+configs (what HDF5 files and TensorBoard's graph hold). Reading accepts only
+the layers and settings hookfit has: nothing stored ever runs as code."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ConfigError, FormatError, HookfitWarning, nearest
+from ..hooks.arguments import parameters
+from ..trainer import initializers, losses, optimizers
+from ..trainer.layers import LAYER_CLASSES, Layer
+
+if TYPE_CHECKING:
+    from ..trainer.models import Model
+
+
+def model_config(model: Model) -> dict[str, Any]:
+    """The Keras ``model_config``: a Sequential with an explicit InputLayer."""
+    first = model.layers[0]
+    shape = first.batch_input_shape or (None, model.input_dim)
+    input_layer = {
+        "class_name": "InputLayer",
+        "config": {
+            "batch_input_shape": list(shape),
+            "dtype": first.dtype.name,
+            "sparse": False,
+            "ragged": False,
+            "name": f"{first.name}_input",
+        },
+    }
+    layers = [
+        {"class_name": layer.class_name, "config": layer.get_config()} for layer in model.layers
+    ]
+    return {
+        "class_name": "Sequential",
+        "config": {"name": model.name, "layers": [input_layer, *layers]},
+    }
+
+
+def training_config(model: Model) -> dict[str, Any] | None:
+    """The Keras ``training_config`` (Keras 3 compiles the model from it)."""
+    if model.loss is None or model.optimizer is None:
+        return None
+    config = model.optimizer.get_config()
+    # Keras 3's optimizers take no `decay`; hookfit keeps it in its own group.
+    keras_config = {k: v for k, v in config.items() if k != "decay"}
+    return {
+        "loss": model.loss.name,
+        "metrics": ["accuracy"] if model.metrics else [],
+        "weighted_metrics": None,
+        "loss_weights": None,
+        "optimizer_config": {"class_name": type(model.optimizer).__name__, "config": keras_config},
+    }
+
+
+# -- reading ----------------------------------------------------------------------
+
+_IGNORED = {"trainable", "dtype", "batch_input_shape", "name"}
+_UNSUPPORTED_NULL = (
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+    "noise_shape",
+)
+_KNOWN = {
+    "Dense": {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"},
+    "Activation": {"activation"},
+    "Dropout": {"rate", "seed"},
+    "Flatten": {"data_format"},
+}
+
+
+def parse_model_config(config: Any, path: Any) -> tuple[str | None, list[Layer]]:
+    """The model's name and layers from a Keras ``model_config``.
+
+    Raises:
+        FormatError: Not a Sequential, or a layer or setting hookfit lacks.
+    """
+    if not isinstance(config, dict) or config.get("class_name") != "Sequential":
+        kind = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise FormatError(f"{path}: hookfit loads Sequential models; this file holds {kind!r}.")
+    body = config.get("config")
+    if not isinstance(body, dict) or not isinstance(body.get("layers"), list):
+        raise FormatError(f"{path}: model_config has no list of layers.")
+    specs = body["layers"]
+    batch_shape = None
+    if specs and isinstance(specs[0], dict) and specs[0].get("class_name") == "InputLayer":
+        inner = specs[0].get("config") or {}
+        batch_shape = inner.get("batch_input_shape") or inner.get("batch_shape")
+        specs = specs[1:]
+    layers = [_layer(spec, i, path) for i, spec in enumerate(specs)]
+    if layers and batch_shape and layers[0].input_dim is None:
+        shape = tuple(batch_shape[1:])
+        if len(shape) > 1 and not layers[0].flattens:
+            raise FormatError(f"{path}: input shape {shape} needs a Flatten layer first.")
+        layers[0].batch_input_shape = (None, *shape)
+        layers[0].input_dim = int(np.prod(shape))
+    return body.get("name"), layers
+
+
+def _layer(spec: Any, index: int, path: Any) -> Layer:
+    where = f"{path}: model_config layer {index}"
+    kind = spec.get("class_name") if isinstance(spec, dict) else None
+    if kind == "Lambda":
+        raise FormatError(
+            f"{where} is a Lambda layer, which holds code; hookfit never runs stored code."
+        )
+    if kind not in _KNOWN:
+        raise FormatError(
+            f"{where} is {kind!r}{nearest(str(kind), _KNOWN)}, a layer hookfit does not have. "
+            f"hookfit loads: {', '.join(_KNOWN)}."
+        )
+    config = dict(spec.get("config") or {})
+    for key in _UNSUPPORTED_NULL:
+        if config.pop(key, None) is not None:
+            raise FormatError(f"{where} ({kind}) sets {key}, which hookfit does not support.")
+    # Keras 3 adds settings that are off by default (quantization_config,
+    # lora_rank, ...): harmless while off, refused when on.
+    unknown = {k: v for k, v in config.items() if k not in _KNOWN[kind] | _IGNORED}
+    used = {k: v for k, v in unknown.items() if v not in (None, False)}
+    if used:
+        raise FormatError(f"{where} ({kind}) has settings hookfit does not know: {used}.")
+    if isinstance(config.get("dtype"), dict):  # Keras 3's dtype policy
+        config["dtype"] = (config["dtype"].get("config") or {}).get("name")
+    kwargs = {k: config[k] for k in _KNOWN[kind] if k in config and k != "data_format"}
+    for key in ("kernel_initializer", "bias_initializer"):
+        if isinstance(kwargs.get(key), dict):
+            kwargs[key] = initializers.from_config(kwargs[key])
+    shape = config.get("batch_input_shape")
+    if shape:
+        kwargs["input_shape"] = tuple(shape[1:])
+    try:
+        return LAYER_CLASSES[kind](name=config.get("name"), dtype=config.get("dtype"), **kwargs)
+    except (ConfigError, TypeError) as exc:
+        raise FormatError(f"{where} ({kind}): {exc}") from None
+
+
+def compile_from(model: Model, training: Any, path: Any) -> None:
+    """Compile ``model`` as a Keras ``training_config`` says, or warn why not."""
+    try:
+        opt_config = training["optimizer_config"]
+        cls = type(optimizers.get(str(opt_config["class_name"]).lower()))
+        accepted, _ = parameters(cls)
+        config = opt_config.get("config") or {}
+        settings = {k: v for k, v in config.items() if k in accepted}
+        # Keras 3's extras (weight_decay, clipnorm, centered, ...) are fine
+        # while off; a setting that is on cannot be honoured.
+        extras = {
+            k: v
+            for k, v in config.items()
+            if k not in accepted and k != "name" and v not in (None, False, 0, 0.0)
+        }
+        if extras and set(extras) - {"ema_momentum", "steps_per_execution"}:
+            raise ConfigError(f"the optimizer sets {extras}, which hookfit's {cls.__name__} lacks")
+        loss = losses.get(training["loss"])
+        metrics = [m for m in training.get("metrics") or [] if m in ("accuracy", "acc")]
+        model.compile(cls(**settings), loss, metrics=metrics)
+    except (ConfigError, KeyError, TypeError) as exc:
+        warnings.warn(
+            f"{path}: the training config cannot be used ({exc}); the model is not compiled. "
+            "Compile it yourself.",
+            HookfitWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,535 @@
+"""`Sequential` models: structure, files, compile, and the Keras training API.
+
+Everything is float32 numpy, vectorised over the batch. `fit`, `evaluate`
+and `predict` check their inputs (`hookfit.trainer.inputs`), get the run's
+plugins as a `hookfit.hooks.Run`, and hand both to the loops that call the
+hooks and compute Keras's logs (`hookfit.trainer.loops`).
+
+`Model` implements `hookfit.hooks.host.ResumableHost`: that, and nothing
+else, is what plugins use of it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+import numpy as np
+
+from .. import saving
+from ..errors import ConfigError, ModelError
+from ..hooks.callback import Callback
+from ..hooks.dispatch import Run, plugins_for
+from . import activations, inputs, loops, losses, optimizers, utils
+from .layers import Layer
+
+Array = np.ndarray
+_ACCURACY = ("accuracy", "acc")
+_model_counter = itertools.count(1)
+
+
+class Model:
+    """The trainable model: layers applied in order, with Keras's training API.
+
+    Attributes:
+        layers: The layers, in order.
+        optimizer: The optimizer, after `compile`.
+        loss: The loss, after `compile`.
+        stop_training: Set it (from a plugin) to stop `fit` after the
+            current batch or epoch.
+        history: The History of the last `fit`, when that plugin ran.
+        initial_epoch: The epoch `fit` starts from; a plugin may raise it in
+            ``on_train_begin`` to resume a run (BackupAndRestore does).
+        interrupted: True while ``on_train_end`` runs after training ended
+            with an error or was stopped from outside (Ctrl-C in ``hookfit
+            train``); False when it ran to its end or a plugin stopped it.
+            Plugins that clean up only after a finished run check it.
+        plugins: The plugins of the run in progress, by name.
+        rng: The generator behind weight initialisation, shuffling and
+            dropout (seeded by `hookfit.utils.set_random_seed`).
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or f"{type(self).__name__.lower()}_{next(_model_counter)}"
+        self.layers: list[Layer] = []
+        self.optimizer: optimizers.Optimizer | None = None
+        self.loss: losses.Loss | None = None
+        self.metrics: list[str] = []
+        self.stop_training = False
+        self.history: Any = None
+        self.initial_epoch = 0
+        self.interrupted = False
+        self._run: Run | None = None
+        self.rng = utils.new_generator()
+        self._acc_kind: str | None = None
+        self._fused = False
+
+    # -- structure -----------------------------------------------------------
+
+    @property
+    def plugins(self) -> dict[str, Any]:
+        """The plugins of the run in progress, by name (empty between runs)."""
+        return dict(self._run.plugins) if self._run is not None else {}
+
+    @property
+    def built(self) -> bool:
+        """True once every layer has its weights."""
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    @property
+    def input_dim(self) -> int | None:
+        """The number of input features, once known."""
+        return self.layers[0].input_dim if self.layers else None
+
+    @property
+    def output_dim(self) -> int | None:
+        """The number of outputs, once known."""
+        for layer in reversed(self.layers):
+            if layer.output_dim is not None:
+                return layer.output_dim
+        return None
+
+    def build(self, input_dim: int) -> None:
+        """Create every layer's weights for ``input_dim`` input features."""
+        dim = input_dim
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(dim, self.rng)
+            elif layer.input_dim != dim:
+                raise ConfigError(
+                    f"Layer {layer.name} expects {layer.input_dim} inputs but the layer "
+                    f"before gives {dim}."
+                )
+            dim = layer.output_dim or dim
+        self._trainable = [ly for ly in self.layers if ly.trainable and ly.weights]
+        self._weights, self._grads = _flatten(self._trainable)
+        # A layer needs d(loss)/d(input) only if something before it learns.
+        self._need_dx = [any(ly.weights for ly in self.layers[:i]) for i in range(len(self.layers))]
+
+    def get_weights(self) -> list[Array]:
+        """Return copies of all weights, layer by layer."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[Array]) -> None:
+        """Set all weights from a list like `get_weights` returns.
+
+        Raises:
+            ConfigError: The count or a shape does not match the model.
+        """
+        expected = sum(len(layer.weights) for layer in self.layers)
+        if len(weights) != expected:
+            raise ConfigError(
+                f"Model {self.name} has {expected} weight arrays, got {len(weights)}."
+            )
+        position = 0
+        for layer in self.layers:
+            count = len(layer.weights)
+            layer.set_weights(weights[position : position + count])
+            position += count
+
+    def count_params(self) -> int:
+        """The number of weight values."""
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn: Any = print) -> None:
+        """Print a table of the layers, their output shapes and sizes."""
+        rule = "_" * 65
+        print_fn(f'Model: "{self.name}"')
+        print_fn(rule)
+        print_fn(f"{'Layer (type)':<29}{'Output Shape':<26}Param #")
+        print_fn("=" * 65)
+        for layer in self.layers:
+            shape = f"(None, {layer.output_dim})" if layer.output_dim else "?"
+            print_fn(
+                f"{layer.name + ' (' + layer.class_name + ')':<29}{shape:<26}{layer.count_params()}"
+            )
+        print_fn("=" * 65)
+        print_fn(f"Total params: {self.count_params()}")
+        print_fn(rule)
+
+    # -- files ---------------------------------------------------------------
+
+    def save(
+        self,
+        filepath: str | os.PathLike[str],
+        overwrite: bool = True,
+        include_optimizer: bool = True,
+        *,
+        metadata: dict[str, Any] | None = None,
+        jobs: Any = None,
+    ) -> None:
+        """Save the model to an HDF5 file (tf.keras 2.x layout; Keras 3 loads
+        it), with the optimizer state unless ``include_optimizer`` is False.
+
+        The file is written to a temporary name and renamed into place, so a
+        crash never leaves a half-written file. Needs ``hookfit[h5]``.
+
+        Args:
+            filepath: The ``.h5`` file.
+            overwrite: False refuses an existing file.
+            include_optimizer: Also save the optimizer state and the random
+                generators (what an exact resume needs).
+            metadata: JSON-able data stored in the same file; `restore`
+                returns it.
+            jobs: A `hookfit.background.Jobs`: the state is copied now and
+                the file written on its thread.
+        """
+        saving.save_model(
+            self._built_for("save"), filepath, overwrite, include_optimizer, metadata, jobs
+        )
+
+    def save_weights(
+        self, filepath: str | os.PathLike[str], overwrite: bool = True, *, jobs: Any = None
+    ) -> None:
+        """Save the weights only, in Keras 2's ``save_weights`` layout
+        (``jobs`` as in `save`)."""
+        saving.save_weights(self._built_for("save_weights"), filepath, overwrite, jobs)
+
+    def restore(self, filepath: str | os.PathLike[str]) -> dict[str, Any]:
+        """Load weights, optimizer state and random generators that `save`
+        wrote into this model, built and compiled like the saved one, and
+        return the saved ``metadata`` (BackupAndRestore resumes this way).
+
+        Raises:
+            FormatError: The file is unreadable or belongs to another model.
+        """
+        return saving.restore(self._built_for("restore"), filepath)
+
+    def load_weights(self, filepath: str | os.PathLike[str]) -> None:
+        """Load weights saved by `save_weights` or `save` (layers with weights
+        are matched in order, as Keras does).
+
+        Raises:
+            FormatError: The file does not fit the model, or is unreadable.
+        """
+        saving.load_weights(self._built_for("load_weights"), filepath)
+
+    def _built_for(self, what: str) -> Model:
+        if not self.built:
+            raise ModelError(
+                f"{what}() needs a built model: give the first layer input_dim, or fit once."
+            )
+        return self
+
+    # -- compile -------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer: str | optimizers.Optimizer = "rmsprop",
+        loss: str | losses.Loss | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> None:
+        """Choose the optimizer, the loss and the metrics.
+
+        Args:
+            optimizer: A Keras name (``'sgd'``, ``'rmsprop'``, ``'adam'``,
+                ``'adagrad'``) or an optimizer object.
+            loss: A Keras loss name or `Loss`.
+            metrics: ``['accuracy']`` (logged as ``acc``/``val_acc``) or None.
+
+        Raises:
+            ConfigError: An unknown optimizer, loss or metric.
+            ModelError: The model has no layers.
+        """
+        if not self.layers:
+            raise ModelError(f"Model {self.name} has no layers; add() some before compile().")
+        if loss is None:
+            raise ConfigError(
+                "compile() needs a loss, e.g. loss='categorical_crossentropy'. "
+                "Valid losses: " + ", ".join(losses._REGISTRY) + "."
+            )
+        self.loss = losses.get(loss)
+        self.optimizer = optimizers.get(optimizer)
+        self.metrics = []
+        for metric in metrics or ():
+            if metric not in _ACCURACY:
+                raise ConfigError(
+                    f"Unknown metric {metric!r}; hookfit computes 'accuracy' (logged as 'acc')."
+                )
+            self.metrics = ["acc"]
+        last = getattr(self.layers[-1], "activation", None)
+        self._fused = self.loss.fuses_with is not None and last is activations.get(
+            self.loss.fuses_with
+        )
+        units = self.output_dim
+        self._acc_kind = losses.accuracy_for(self.loss, units or 0) if self.metrics else None
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``['loss']`` plus ``'acc'`` when compiled with accuracy."""
+        return ["loss", *self.metrics]
+
+    def _require_compiled(self, what: str) -> None:
+        if self.loss is None or self.optimizer is None:
+            raise ModelError(
+                f"{what}() needs a compiled model: call model.compile(optimizer=..., loss=...) "
+                "first."
+            )
+
+    # -- steps ---------------------------------------------------------------
+
+    def _forward(self, x: Array, training: bool) -> Array:
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def _metrics(self, y: Array, out: Array) -> tuple[float, float | None]:
+        function = cast(losses.Loss, self.loss)
+        loss = function.fused_value(y, out) if self._fused else function(y, out)
+        acc = losses.accuracy(self._acc_kind, y, out) if self._acc_kind else None
+        return loss, acc
+
+    def _step(self, x: Array, y: Array) -> tuple[float, float | None]:
+        """One optimiser step; returns the batch's (loss, acc)."""
+        loss = cast(losses.Loss, self.loss)
+        out = self._forward(x, training=True)
+        result = self._metrics(y, out)
+        grad: Any = loss.fused_gradient(y, out) if self._fused else loss.gradient(y, out)
+        layers, need_dx = self.layers, self._need_dx
+        last = len(layers) - 1
+        for i in range(last, -1, -1):
+            if i == last and self._fused:
+                grad = layers[i].backward(grad, need_dx[i], pre_activation=True)  # type: ignore[call-arg]
+            else:
+                grad = layers[i].backward(grad, need_dx[i])
+            if not need_dx[i]:  # nothing before this layer learns
+                break
+        cast(optimizers.Optimizer, self.optimizer).apply(self._weights, self._grads)
+        return result
+
+    def _gather(self, data: Array, index: Array) -> Array:
+        # np.take into a fresh array measured faster than into a reused
+        # buffer (out=), which takes numpy's slower path.
+        return np.take(data, index, axis=0)
+
+    # -- training API --------------------------------------------------------
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int = 1,
+        callbacks: Iterable[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        config: Any = None,
+    ) -> Any:
+        """Train the model, calling the plugins' hooks.
+
+        Args:
+            x: Inputs, ``(samples, features)``.
+            y: Targets: one-hot rows, or class indices for the sparse loss.
+            batch_size: Samples per update (default 32).
+            epochs: The epoch to stop at (0-based count, as in Keras).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: Plugins for this run: objects, or entry-point names.
+            validation_split: Fraction in [0, 1) of the data (taken from the
+                end, before shuffling) to validate on after each epoch.
+            validation_data: ``(x_val, y_val)``; overrides the split.
+            shuffle: Shuffle the training samples every epoch.
+            initial_epoch: The epoch to start from (to resume).
+            config: Plugin settings: a path to a config file or a dict in
+                the config file's form. None (the default) reads no file:
+                the run has the plugins passed in ``callbacks`` and those on
+                by default (the environment's autoload switches apply to
+                these, as in pytest).
+
+        Returns:
+            The History plugin of this run, unless switched off by name.
+
+        Raises:
+            ModelError: The model is not compiled.
+            ConfigError: Bad arguments or data, before any hook runs.
+        """
+        self._require_compiled("fit")
+        batch_size = inputs.batch_size(batch_size)
+        epochs = inputs.count("epochs", epochs)
+        initial_epoch = inputs.count("initial_epoch", initial_epoch)
+        verbose = inputs.verbose(verbose)
+        if not isinstance(shuffle, bool):
+            raise ConfigError(f"fit: shuffle must be True or False, got {shuffle!r}.")
+        x, y, x_val, y_val = inputs.fit_data(self, x, y, validation_split, validation_data)
+        n = len(x)
+        do_validation = x_val is not None
+        names = self.metrics_names
+        params = {
+            "batch_size": batch_size,
+            "epochs": epochs,
+            "steps": -(-n // batch_size),
+            "samples": n,
+            "verbose": verbose,
+            "do_validation": do_validation,
+            "metrics": names + [f"val_{m}" for m in names] if do_validation else names,
+        }
+        run = self._start(callbacks, verbose, config, params)
+        if do_validation:
+            for plugin in run.plugins.values():
+                if isinstance(plugin, Callback):
+                    plugin.validation_data = [x_val, y_val]
+        # History sets itself as model.history in on_train_begin, as Keras's does
+        self.history = None
+        self.initial_epoch = initial_epoch
+        self._run = run
+        try:
+            loops.train(self, run, x, y, (x_val, y_val), batch_size, epochs, shuffle)
+        finally:
+            self._run = None
+        return self.history
+
+    def _start(self, callbacks: Any, verbose: int, config: Any, params: dict[str, Any]) -> Run:
+        """The run's plugins, checked and ready: everything that can be
+        refused is refused here, before the first hook."""
+        return Run(plugins_for(callbacks, config=config, verbose=verbose), self, params)
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int = 1,
+        callbacks: Iterable[Any] | None = None,
+        config: Any = None,
+    ) -> float | list[float]:
+        """Return the loss (and accuracy) on ``x``/``y``, calling the test hooks.
+
+        Returns:
+            The loss, or ``[loss, acc]`` when compiled with accuracy.
+        """
+        self._require_compiled("evaluate")
+        batch_size = inputs.batch_size(batch_size)
+        verbose = inputs.verbose(verbose)
+        x = inputs.prepare_x(self, x, "evaluate")
+        y = inputs.prepare_y(self, y, len(x), "evaluate")
+        params = {
+            "batch_size": batch_size,
+            "steps": -(-len(x) // batch_size),
+            "samples": len(x),
+            "verbose": verbose,
+            "metrics": self.metrics_names,
+        }
+        run = self._start(callbacks, verbose, config, params)
+        results = loops.test(self, run, x, y, batch_size)
+        return results["loss"] if len(results) == 1 else [results[m] for m in self.metrics_names]
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: int = 0,
+        callbacks: Iterable[Any] | None = None,
+        config: Any = None,
+    ) -> Array:
+        """Return the model's outputs for ``x``, calling the predict hooks."""
+        batch_size = inputs.batch_size(batch_size)
+        verbose = inputs.verbose(verbose)
+        x = inputs.prepare_x(self, x, "predict")
+        params = {
+            "batch_size": batch_size,
+            "steps": -(-len(x) // batch_size),
+            "samples": len(x),
+            "verbose": verbose,
+        }
+        run = self._start(callbacks, verbose, config, params)
+        return loops.predict(self, run, x, batch_size)
+
+    def train_on_batch(self, x: Any, y: Any) -> float | list[float]:
+        """One update on one batch, without hooks; returns its loss (and acc)."""
+        self._require_compiled("train_on_batch")
+        x = inputs.prepare_x(self, x, "train_on_batch")
+        y = inputs.prepare_y(self, y, len(x), "train_on_batch")
+        loss, acc = self._step(x, y)
+        return loss if acc is None else [loss, acc]
+
+    def test_on_batch(self, x: Any, y: Any) -> float | list[float]:
+        """The loss (and acc) on one batch, without hooks or updates."""
+        self._require_compiled("test_on_batch")
+        x = inputs.prepare_x(self, x, "test_on_batch")
+        y = inputs.prepare_y(self, y, len(x), "test_on_batch")
+        loss, acc = self._metrics(y, self._forward(x, training=False))
+        return loss if acc is None else [loss, acc]
+
+    def predict_on_batch(self, x: Any) -> Array:
+        """The outputs for one batch, without hooks."""
+        x = inputs.prepare_x(self, x, "predict_on_batch")
+        return self._forward(x, training=False).copy()
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    Args:
+        layers: Layers to add, in order.
+        name: The model's name.
+
+    Example:
+        >>> model = Sequential()
+        >>> model.add(Dense(10, input_dim=784, kernel_initializer='uniform'))
+        >>> model.add(Activation('softmax'))
+        >>> model.compile(loss='categorical_crossentropy', optimizer='rmsprop')
+    """
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None) -> None:
+        super().__init__(name)
+        for layer in layers or ():
+            self.add(layer)
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; the first one may fix the input size.
+
+        Raises:
+            ConfigError: Not a layer, or a name already used in the model.
+        """
+        if not isinstance(layer, Layer):
+            raise ConfigError(f"Sequential.add takes a layer such as Dense(10), got {layer!r}.")
+        if any(existing.name == layer.name for existing in self.layers):
+            raise ConfigError(f"Model {self.name} already has a layer named {layer.name!r}.")
+        self.layers.append(layer)
+        if self.layers[0].input_dim is not None:
+            self.build(self.layers[0].input_dim)
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise ModelError(f"Model {self.name} has no layers to pop.")
+        layer = self.layers.pop()
+        if self.built:
+            self.build(self.input_dim)  # type: ignore[arg-type]
+        return layer
+
+
+def _flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
+    """Put every trainable weight (and its gradient) in one buffer.
+
+    The layers keep working on views of it, while the optimizer updates one
+    array per step instead of two per layer. Layers of another dtype than
+    the first keep arrays of their own.
+    """
+    weights = [w for ly in layers for w in ly.weights]
+    if not weights or any(w.dtype != weights[0].dtype for w in weights):
+        return weights, [g for ly in layers for g in ly.grads]
+    flat_w = np.empty(sum(w.size for w in weights), dtype=weights[0].dtype)
+    flat_g = np.zeros_like(flat_w)
+    start = 0
+    for layer in layers:
+        for i, w in enumerate(layer.weights):
+            view = flat_w[start : start + w.size].reshape(w.shape)
+            view[...] = w
+            layer.weights[i] = view
+            layer.grads[i] = flat_g[start : start + w.size].reshape(w.shape)
+            start += w.size
+    return [flat_w], [flat_g]
+
+
+load_model = saving.load_model
+
+__all__ = [
+    "Model",
+    "Sequential",
+    "load_model",
+]
