@@ -39,7 +39,7 @@ def main() -> None:
     )
     loss.backward()
     optimizer.step()  # so that its state exists
-    off = {"hookfit": {"autoload": False}}
+    off = common.NO_PLUGINS
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
 

@@ -20,6 +20,12 @@ import numpy as np
 
 THREADS = os.cpu_count() or 1
 
+NO_PLUGINS = {
+    "hookfit": {"autoload": False, "disable": ["history", "base_logger", "progbar_logger"]}
+}
+"""A fit with no plugin at all: autoload off keeps the three defaults that
+``pip install hookfit`` brings, so they are switched off by name."""
+
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on: CPU, numpy and its BLAS, threads."""

@@ -95,7 +95,7 @@ def main() -> None:
         [sys.executable, "-c", RECEIVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     url = f"http://127.0.0.1:{receiver.stdout.readline().strip()}"  # type: ignore[union-attr]
-    off = {"hookfit": {"autoload": False}}
+    off = common.NO_PLUGINS
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
 

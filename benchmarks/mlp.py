@@ -62,7 +62,7 @@ def torch_mlp():
 
 def hookfit_case(x, one_hot, steps):
     model = hookfit_mlp()
-    off = {"hookfit": {"autoload": False}}  # steps only: no plugins
+    off = common.NO_PLUGINS  # steps only: no plugins
     return lambda: model.fit(x, one_hot, batch_size=BATCH, epochs=1, verbose=0, config=off)
 
 
