@@ -2,7 +2,10 @@
 caught at registration, and many installed plugins costing nothing."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 
 import numpy as np
@@ -69,6 +72,35 @@ def test_new_plugin_refusals_exit_2(args, message, hookfit_cli, tmp_path):
     result = hookfit_cli(*args)
     assert result.returncode == 2
     assert re.search(message, result.stderr), result.stderr
+
+
+EXTRA_HOOK = """
+
+def _starting(self, logs=None):
+    print("starting")
+
+
+LossPrinter.on_train_begin = {wrap}(_starting)
+"""
+
+
+@pytest.mark.parametrize(
+    ("style", "wrap"), [("callback", ""), ("hookimpl", "hookfit.hookimpl")], ids=str
+)
+def test_the_generated_test_allows_prints_from_other_hooks(style, wrap, tmp_path):
+    root = write("hookfit-loss-printer", tmp_path, style)
+    module = root / "src/hookfit_loss_printer/__init__.py"
+    module.write_text(module.read_text() + EXTRA_HOOK.format(wrap=wrap))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "one_line"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
 
 
 def test_new_plugin_refuses_an_unknown_style(tmp_path):

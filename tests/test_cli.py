@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from hookfit import ConfigError
+
 VERSION = (Path(__file__).parents[1] / "VERSION").read_text().strip()
 
 SPY = {
@@ -47,6 +49,25 @@ WRITER = {
     """
 }
 BROKEN = {"broken_plugin.py": "import not_a_module_anywhere\n"}
+STOP = {
+    "stop_plugin.py": """
+    from hookfit import Callback
+
+    class Stop(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+    """
+}
+TYPO = {
+    "typo_plugin.py": """
+    from hookfit import Callback
+
+    class Typo(Callback):
+        def on_epoch_ends(self, epoch, logs=None):
+            pass
+    """
+}
+RUN_DIR = r"runs/\d{8}-\d{6}-[0-9a-f]{6}"
 
 
 @pytest.fixture
@@ -56,6 +77,8 @@ def site(hookfit_site, tmp_path):
     hookfit_site.add("hookfit-spy", {"spy": "spy_plugin:Spy"}, SPY, defaults={"spy": "always"})
     hookfit_site.add("hookfit-writer", {"writer": "writer_plugin:Writer"}, WRITER)
     hookfit_site.add("hookfit-broken", {"broken": "broken_plugin:Broken"}, BROKEN, version="0.9")
+    hookfit_site.add("hookfit-stop", {"stop": "stop_plugin:Stop"}, STOP)
+    hookfit_site.add("hookfit-typo", {"typo": "typo_plugin:Typo"}, TYPO)
     marker = tmp_path / "spy-was-imported"
     return {"PYTHONPATH": str(hookfit_site.root), "SPY_MARKER": str(marker)}, marker
 
@@ -70,7 +93,12 @@ def test_train_runs_the_bundled_example(hookfit_cli, tmp_path):
     result = hookfit_cli("train", "--set", "fit.epochs=2")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert re.search(r"training with bundled example; run directory runs/\d{8}-\d{6}", out)
+    assert re.search(
+        rf"^hookfit {VERSION}: training with bundled example \(2 epochs\); "
+        rf"run directory {RUN_DIR}$",
+        out,
+        re.M,
+    )
     assert out.count("1437/1437 [") == 2
     assert re.search(r"Last epoch \(2\): loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: ", out)
 
@@ -164,6 +192,7 @@ def test_refusals_exit_2_and_write_nothing(args, files, message, hookfit_cli, tm
     result = hookfit_cli(*args, env=env)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert re.search(message, result.stderr), result.stderr
+    assert "training with" not in result.stdout  # the banner comes after every check
     assert not (tmp_path / "runs").exists()
 
 
@@ -187,6 +216,7 @@ def test_plugins_lists_every_plugin_and_survives_a_broken_one(hookfit_cli, site)
         "hooks": ["on_epoch_end", "on_train_begin"],
         "hooks_from": "imported",
         "error": None,
+        "problems": [],
     }
     assert rows["broken"]["status"] == "error"
     assert "ModuleNotFoundError: No module named 'not_a_module_anywhere'" in rows["broken"]["error"]
@@ -501,3 +531,209 @@ def test_a_discovered_config_another_user_owns_is_refused(tmp_path, monkeypatch)
         r"user \(uid \d+\)",
     ):
         discovery.find_file(tmp_path)
+
+
+# -- a newcomer's first hour ---------------------------------------------------------------
+
+
+def test_a_config_with_only_callbacks_trains_the_bundled_example_and_says_so(
+    hookfit_cli, tmp_path, site
+):
+    env, _ = site
+    (tmp_path / "job.toml").write_text("[callbacks.stop]\n")  # stops after the first epoch
+    result = hookfit_cli("train", "job.toml", "-p", "no:spy", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(
+        f"hookfit {VERSION}: training with job.toml; the [model], [fit], [data] keys it does not "
+        "set come from the bundled example (30 epochs; hookfit config shows every value)\n"
+        "Epoch 1/30\n"
+    )
+    assert "Last epoch (1): loss: " in result.stdout
+    # no plugin writes: no run directory is made or named
+    assert "run directory" not in result.stdout.lower()
+    assert not (tmp_path / "runs").exists()
+
+
+EXAMPLE_KEYS = {
+    "model.layers": None,
+    "model.loss": "categorical_crossentropy",
+    "model.optimizer": "rmsprop",
+    "model.metrics": ["accuracy"],
+    "fit.batch_size": 32,
+    "fit.epochs": 30,
+    "fit.verbose": 1,
+    "fit.shuffle": True,
+    "fit.validation_split": 0.0,
+    "fit.initial_epoch": 0,
+    "fit.seed": 0,
+    "data.dataset": "digits",
+}
+
+
+@pytest.mark.parametrize(
+    ("file", "cli", "expected"),
+    [
+        ("[callbacks.stop]\n", [], {}),
+        (
+            "[fit]\nepochs = 4\n",
+            ["--set", "model.loss=mse"],
+            {
+                "fit.epochs": (4, "job.toml: fit.epochs"),
+                "model.loss": ("mse", "command line: --set model.loss=mse"),
+            },
+        ),
+        (
+            "[data]\npath = 'd.csv'\n",
+            [],
+            {"data.path": ("d.csv", "job.toml: data.path"), "data.dataset": None},
+        ),
+    ],
+    ids=["callbacks-only", "file-and-command-line", "own-data"],
+)
+def test_config_shows_every_model_fit_and_data_value_with_its_origin(
+    file, cli, expected, hookfit_cli, tmp_path, site
+):
+    env, _ = site
+    (tmp_path / "job.toml").write_text(file)
+    result = hookfit_cli("config", "job.toml", "--json", *cli, env=env)
+    assert result.returncode == 0, result.stderr
+    rows = {row["key"]: (row["value"], row["from"]) for row in json.loads(result.stdout)}
+    for key, value in EXAMPLE_KEYS.items():
+        want = expected.get(key, (value, f"bundled example: {key}"))
+        if want is None:
+            assert key not in rows
+        elif want[0] is None:
+            assert rows[key][1] == want[1]
+        else:
+            assert rows[key] == want
+    for key, want in expected.items():
+        assert rows.get(key) == want
+    # a config file says which plugins run: not the example's
+    assert rows["plugins.csv_logger"] == ("off", "installed, not named")
+    assert not [key for key in rows if key.startswith("callbacks.csv_logger")]
+    text = hookfit_cli("config", "job.toml", *cli, env=env).stdout
+    assert "fit.batch_size = 32  # bundled example: fit.batch_size" in text
+
+
+def test_the_example_model_fits_the_classes_of_the_configs_own_data(hookfit_cli, tmp_path, site):
+    env, _ = site
+    rows = [f"{i % 3},{i % 5},{i % 12}" for i in range(48)]  # 12 classes, not 10 digits
+    (tmp_path / "d.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    (tmp_path / "job.toml").write_text("[data]\npath = 'd.csv'\n[fit]\nepochs = 1\n")
+    result = hookfit_cli("train", "job.toml", "-p", "no:spy", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "the [model], [fit] keys it does not set come from the bundled example" in (
+        result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("filepath", "reason"),
+    [
+        ("somefile.txt/ckpt.h5", "'somefile.txt' is a file, not a folder"),
+        ("/proc/hookfit-test/ckpt.h5", r"No such file or directory \(/proc/hookfit-test\)"),
+    ],
+    ids=["under-a-file", "in-proc"],
+)
+def test_an_unwritable_checkpoint_path_is_one_message_and_exit_2(
+    filepath, reason, hookfit_cli, tmp_path
+):
+    (tmp_path / "somefile.txt").write_text("a file")
+    option = f"callbacks.model_checkpoint.filepath={filepath}"
+    result = hookfit_cli("train", "--set", option, "--set", "fit.verbose=0")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    folder = re.escape(os.path.dirname(filepath))
+    assert re.match(
+        rf"hookfit: error: command line: --set {re.escape(option)}: cannot write files in the "
+        rf"folder '{folder}': {reason}\. Give a path in a folder this user can create and write "
+        r"to \(ModelCheckpoint's argument filepath\)\.\n"
+        r"  hookfit: raised in on_train_begin of plugin model_checkpoint \(.*\)\n$",
+        result.stderr,
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    assert "training with" not in result.stdout  # refused before the banner
+    assert not (tmp_path / "runs").exists()  # the refused run leaves nothing
+
+
+def test_run_directories_started_in_one_second_differ(tmp_path):
+    from hookfit.cli.main import RunStart, new_run_dir
+
+    names = {new_run_dir(tmp_path) for _ in range(20)}
+    assert len(names) == 20
+    code = "from hookfit.cli.main import new_run_dir; print(new_run_dir())"
+    children = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = {child.communicate()[0].strip() for child in children}
+    assert len(outputs) == 2
+    assert all(re.fullmatch(RUN_DIR, name) for name in outputs)
+    first, second = RunStart(tmp_path / "runs" / "a"), RunStart(tmp_path / "runs" / "b")
+    for start in (first, second):
+        start.needed = True
+        start.make_run_directory()
+        assert start.created and start.path.is_dir()
+
+
+def test_a_run_directory_is_never_shared(tmp_path):
+    from hookfit.cli.main import RunStart
+
+    start = RunStart(tmp_path / "runs" / "taken")
+    start.path.mkdir(parents=True)
+    start.needed = True
+    with pytest.raises(
+        ConfigError,
+        match=r"^run directory .*taken exists already; another run made it\. Nothing was "
+        r"written: start the run again \(it gets a new name\)\.$",
+    ):
+        start.make_run_directory()
+    assert not start.created
+
+
+def test_no_run_directory_when_no_plugin_writes_there(hookfit_cli, tmp_path):
+    result = hookfit_cli(
+        "train",
+        "--set",
+        "fit.epochs=1",
+        "--set",
+        "fit.verbose=0",
+        "-p",
+        "no:csv_logger",
+        "-p",
+        "no:model_checkpoint",
+        "-p",
+        "no:tensorboard",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "run directory" not in result.stdout.lower()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_train_help_shows_three_examples(hookfit_cli):
+    result = hookfit_cli("train", "--help")
+    assert result.returncode == 0
+    lines = result.stdout.split("examples:\n")[1].splitlines()
+    assert [line.split("  ")[1] for line in lines[:4] if line.startswith("  hookfit")] == [
+        "hookfit train",
+        "hookfit train job.toml --set fit.epochs=5",
+        "hookfit train -p csv_logger --set callbacks.csv_logger.filename={run_dir}/log.csv",
+    ]
+
+
+@pytest.mark.parametrize(
+    "switch", [[], ["-p", "typo"]], ids=["off-read-from-source", "on-imported"]
+)
+def test_plugins_reports_a_misspelled_hook(switch, hookfit_cli, site):
+    env, _ = site
+    problem = (
+        "defines on_epoch_ends(), which is not a hookfit hook (did you mean 'on_epoch_end'?); "
+        "it would never be called"
+    )
+    row = plugins_json(hookfit_cli, *switch, env=env)["typo"]
+    assert row["status"] == ("on" if switch else "off")
+    assert row["hooks_from"] == ("imported" if switch else "source")
+    assert row["problems"] == [problem]
+    text = hookfit_cli("plugins", *switch, env=env).stdout
+    assert re.search(
+        rf"^typo \(hookfit-typo 1\.0\): .*\n    problem: {re.escape(problem)}$", text, re.M
+    ), text

@@ -314,8 +314,8 @@ def test_an_uninstalled_builtin_names_its_distribution():
     with pytest.raises(
         ConfigError,
         match=r"f\.toml: hookfit\.enable\[0\]: no installed plugin is called 'tensorboard'\. It is "
-        r"provided by hookfit-tensorboard: pip install hookfit-tensorboard\. Installed plugins: "
-        r"none\.",
+        r"provided by hookfit-tensorboard: pip install hookfit-tensorboard \(from a clone of "
+        r"hookfit: pip install \./plugins/tensorboard\)\. Installed plugins: none\.",
     ):
         from_mapping({"hookfit": {"enable": ["tensorboard"]}}, "file", "f.toml", Catalogue())
 

@@ -145,7 +145,11 @@ def test_an_unknown_name_lists_the_installed_plugins():
 
 
 def test_an_uninstalled_builtin_names_its_distribution():
-    with pytest.raises(PluginNotFoundError, match=r"pip install hookfit-remote-monitor"):
+    with pytest.raises(
+        PluginNotFoundError,
+        match=r"It is provided by hookfit-remote-monitor: pip install hookfit-remote-monitor "
+        r"\(from a clone of hookfit: pip install \./plugins/remote_monitor\)\. Installed",
+    ):
         Catalogue().get("remote_monitor")
 
 
@@ -163,7 +167,8 @@ def test_from_hookfit_callbacks_says_which_distribution_to_install(monkeypatch):
     with pytest.raises(
         ImportError,
         match=r"it is provided by hookfit-tensorboard, which is not installed\. "
-        r"Install it with: pip install hookfit-tensorboard",
+        r"Install it with: pip install hookfit-tensorboard \(from a clone of hookfit: "
+        r"pip install \./plugins/tensorboard\)$",
     ):
         from hookfit.callbacks import TensorBoard  # noqa: F401
     with pytest.raises(AttributeError, match="no installed plugin provides a class of that name"):

@@ -4,9 +4,11 @@
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,28 @@ def pip_install(run, *requirements):
     run("python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements)
 
 
+def requirements(wheel_file):
+    """The Requires-Dist lines of a wheel's metadata."""
+    with zipfile.ZipFile(wheel_file) as z:
+        name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = z.read(name).decode().split("\n\n", 1)[0].splitlines()
+    return [line.split(":", 1)[1].strip() for line in lines if line.startswith("Requires-Dist:")]
+
+
+def clone(path):
+    """A copy of the repository's distributions, as a clone has them: the
+    core, every plugin folder and VERSION (core/hatch_build.py looks for
+    plugins/ beside core/)."""
+    skip = shutil.ignore_patterns("__pycache__", ".pytest_cache", "build", "dist", "tests")
+    path.mkdir()
+    shutil.copy(ROOT / "VERSION", path / "VERSION")
+    shutil.copytree(ROOT / "core", path / "core", ignore=skip)
+    for folder in (ROOT / "plugins").iterdir():
+        if (folder / "pyproject.toml").is_file():
+            shutil.copytree(folder, path / "plugins" / folder.name, ignore=skip)
+    return path
+
+
 VERSION = (ROOT / "VERSION").read_text().strip()
 DEFAULTS = ("plugins/history", "plugins/base_logger", "plugins/progbar_logger")
 
@@ -94,7 +118,16 @@ def test_core_and_a_plugin_from_wheels(wheel, tmp_path):
     assert report["conflicts"] == {} and report["problems"] == []
     # importing a plugin that is not installed names its distribution
     missing = run("python", "-c", "from hookfit.callbacks import EarlyStopping", check=False)
-    assert "pip install hookfit-early-stopping" in missing.stderr
+    assert (
+        "pip install hookfit-early-stopping "
+        "(from a clone of hookfit: pip install ./plugins/early_stopping)"
+    ) in missing.stderr
+    # tox's wheels (tools/install_wheels.py) keep the plain ranges a published
+    # wheel has: pip took the plugin wheels given on its command line
+    requires = requirements(wheel("core"))
+    assert "hookfit-history<0.2,>=0.1" in requires
+    assert "hookfit-early-stopping<0.2,>=0.1.0; extra == 'all'" in requires
+    assert not [r for r in requires if "@" in r]
 
 
 def test_a_new_plugin_from_its_wheel_runs_in_hookfit_train(wheel, tmp_path):
@@ -159,11 +192,14 @@ def test_a_missing_default_plugin_is_said_once(wheel, tmp_path):
     result = run("python", "fit.py", cwd=tmp_path)
     assert result.stdout.splitlines() == ["history None", "history None"]
     assert result.stderr.count("hookfit-history is not installed") == 1, result.stderr
-    assert "pip install hookfit-history" in result.stderr
+    assert (
+        "Reinstall hookfit, or pip install hookfit-history "
+        "(from a clone of hookfit: pip install ./plugins/history)."
+    ) in result.stderr
     report = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)
     assert report["problems"] == [
         "hookfit-history is not installed; hookfit runs without this default "
-        "(pip install hookfit-history)"
+        "(pip install hookfit-history (from a clone of hookfit: pip install ./plugins/history))"
     ]
 
 
@@ -186,3 +222,42 @@ def test_hookfit_all_installs_every_builtin(wheel, tmp_path):
     rows = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)["plugins"]
     assert len(rows) == len(folders) - 1 == 13
     assert all(row["error"] is None for row in rows)
+
+
+def test_from_a_clone_pip_installs_the_core_and_a_plugin(tmp_path):
+    """pip install ./core ./plugins/early_stopping from a clone: the default
+    plugins are not on any index; the core's metadata points pip at
+    plugins/<name> of the same clone."""
+    repo = clone(tmp_path / "hookfit")
+    run = fresh_venv(tmp_path / "venv")
+    pip_install(run, str(repo / "core"), str(repo / "plugins" / "early_stopping"))
+    requires = run(
+        "python", "-c", "import importlib.metadata as m; print(m.requires('hookfit'))"
+    ).stdout
+    assert f"hookfit-history @ {(repo / 'plugins' / 'history').resolve().as_uri()}" in requires
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run("hookfit", "train", "--set", "fit.epochs=1", cwd=work)
+    assert "Epoch 1/1" in result.stdout
+    assert "[==============================]" in result.stdout  # ProgbarLogger
+    assert "Last epoch (1): loss: " in result.stdout  # the summary
+    report = json.loads(run("hookfit", "plugins", "--json", cwd=work).stdout)
+    rows = {row["name"]: row for row in report["plugins"]}
+    assert sorted(rows) == ["base_logger", "early_stopping", "history", "progbar_logger"]
+    assert all(rows[n]["status"] == "on" for n in ("base_logger", "history", "progbar_logger"))
+    assert rows["early_stopping"]["why"] == "installed, not named"
+    assert report["problems"] == [] and report["conflicts"] == {}
+
+
+def test_from_a_clone_pip_installs_hookfit_all(tmp_path):
+    """pip install './core[all]', also naming a plugin folder the core points
+    at (no conflict), brings every built-in plugin from the clone; each
+    plugin's own requirement hookfit>=0.1.0,<0.2 is met by ./core."""
+    repo = clone(tmp_path / "hookfit")
+    run = fresh_venv(tmp_path / "venv")
+    pip_install(run, f"{repo / 'core'}[all]", str(repo / "plugins" / "history"))
+    report = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)
+    folders = [p for p in (repo / "plugins").iterdir() if (p / "pyproject.toml").is_file()]
+    assert len(report["plugins"]) == len(folders) == 13
+    assert all(row["error"] is None and row["version"] == VERSION for row in report["plugins"])
+    assert report["problems"] == []

@@ -8,12 +8,19 @@ entry point, package file or dependency fails there as it would for users.
 
 A wheel is rebuilt only when its distribution's files changed (the folder's
 content hash is part of the wheelhouse path).
+
+Wheels are built with HOOKFIT_BUILD_FOR_INDEX=1: the core's requirements on
+its default plugins stay plain version ranges, as in a published wheel,
+rather than the direct references to plugins/<name> that core/hatch_build.py
+writes from a clone. pip then takes the plugin wheels named on its command
+line.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -23,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"__pycache__", ".pytest_cache", "tests", "build", "dist"}
+FOR_INDEX = {"HOOKFIT_BUILD_FOR_INDEX": "1"}
+"""Build-time environment: plain version requirements (core/hatch_build.py)."""
 
 
 def all_packages() -> list[Path]:
@@ -35,8 +44,13 @@ def required_plugins(folder: Path) -> list[Path]:
     """The plugin folders a distribution requires (the core requires History,
     BaseLogger and ProgbarLogger), so that pip finds them in this tree."""
     data = tomllib.loads((folder / "pyproject.toml").read_text(encoding="utf-8"))
+    requirements = data["project"].get("dependencies")
+    if requirements is None:
+        # the core's are dynamic: core/hatch_build.py reads them from here
+        hook = data.get("tool", {}).get("hatch", {}).get("metadata", {}).get("hooks", {})
+        requirements = hook.get("custom", {}).get("dependencies", [])
     found = []
-    for requirement in data["project"].get("dependencies", []):
+    for requirement in requirements:
         name = re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0]
         if name.startswith("hookfit-"):
             found.append(ROOT / "plugins" / name.removeprefix("hookfit-").replace("-", "_"))
@@ -75,6 +89,7 @@ def build(folder: Path, wheelhouse: Path) -> Path:
             str(folder),
         ],
         check=True,
+        env={**os.environ, **FOR_INDEX},
     )
     (wheel,) = target.glob("*.whl")
     return wheel

@@ -90,6 +90,7 @@ __all__ = [
 _SUBMODULES = frozenset(
     {
         "activations",
+        "backend",
         "background",
         "callbacks",
         "datasets",

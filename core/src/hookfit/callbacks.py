@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .hooks.callback import Callback
-from .run.catalogue import PluginInfo, built_in_distribution, catalogue, load
+from .run.catalogue import PluginInfo, built_in_distribution, catalogue, install_hint, load
 
 __all__ = ["Callback"]
 
@@ -32,7 +32,7 @@ def __getattr__(name: str) -> Any:
     if dist is not None and name[:1].isupper():
         raise ImportError(
             f"cannot import name {name!r} from 'hookfit.callbacks': it is provided by {dist}, "
-            f"which is not installed. Install it with: pip install {dist}",
+            f"which is not installed. Install it with: {install_hint(dist)}",
             name=__name__,
         )
     raise AttributeError(

@@ -96,7 +96,9 @@ class Monitor:
                     f"{purpose} conditioned on metric `{self.monitor}` which is not available. "
                     f"Available metrics are: {','.join(logs) or 'none'}.",
                     HookfitWarning,
-                    stacklevel=2,
+                    # past the plugin's hook, to the hook call, which
+                    # hookfit.hooks.attribution reports at the user's line
+                    stacklevel=3,
                 )
             return None
         try:

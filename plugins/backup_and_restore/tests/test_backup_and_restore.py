@@ -603,3 +603,18 @@ def test_a_bad_config_value_is_refused_before_training(tmp_path, hookfit_data, b
     with pytest.raises(ConfigError, match=re.escape(message)):
         build().fit(x, y, epochs=1, verbose=0, callbacks=[recorder], config=config)
     assert recorder.calls == []
+
+
+def test_backup_and_restore_a_destination_that_cannot_be_written_stops_before_the_first_batch(
+    hookfit_fit, tmp_path
+):
+    (tmp_path / "somefile.txt").write_text("not a folder")
+    recorder = Recorder()
+    with pytest.raises(
+        ConfigError,
+        match=r"BackupAndRestore: backup_dir: cannot write files in the folder "
+        r"'.*somefile\.txt/backup': "
+        r"'.*somefile\.txt' is a file, not a folder\. Give a path in a folder",
+    ):
+        hookfit_fit(recorder, BackupAndRestore(str(tmp_path / "somefile.txt" / "backup")))
+    assert "on_batch_begin" not in recorder.hooks()

@@ -430,3 +430,17 @@ def test_bad_arguments_are_refused(tmp_path, kwargs, message):
         message = message.replace("DIR", str(tmp_path))
     with pytest.raises(ConfigError, match=f"^{re.escape('CSVLogger: ' + message)}$"):
         CSVLogger(**kwargs)
+
+
+def test_csv_logger_a_destination_that_cannot_be_written_stops_before_the_first_batch(
+    hookfit_fit, tmp_path
+):
+    (tmp_path / "somefile.txt").write_text("not a folder")
+    recorder = Recorder()
+    with pytest.raises(
+        ConfigError,
+        match=r"CSVLogger: filename: cannot write files in the folder '.*somefile\.txt/logs': "
+        r"'.*somefile\.txt' is a file, not a folder\. Give a path in a folder",
+    ):
+        hookfit_fit(recorder, CSVLogger(str(tmp_path / "somefile.txt" / "logs" / "log.csv")))
+    assert "on_batch_begin" not in recorder.hooks()

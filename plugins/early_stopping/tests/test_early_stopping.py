@@ -172,10 +172,11 @@ def test_missing_monitor_in_a_fit_warns_once(hookfit_model, hookfit_data):
 @pytest.mark.parametrize(
     ("restore", "expected"),
     [
-        (False, "Epoch 3: early stopping\n"),
+        (False, "Epoch 00003: early stopping\n"),
         (
             True,
-            "Epoch 3: early stopping\nRestoring model weights from the end of the best epoch: 1.\n",
+            "Epoch 00003: early stopping\n"
+            "Restoring model weights from the end of the best epoch: 1.\n",
         ),
     ],
     ids=["stop", "stop-and-restore"],

@@ -239,10 +239,10 @@ def test_verbose_prints_the_rate_every_epoch(hookfit_model, hookfit_data, capsys
     scheduler = LearningRateScheduler(lambda epoch: next(rates), verbose=1)
     fit(hookfit_model(), x, y, [scheduler], epochs=4, initial_epoch=1)
     assert capsys.readouterr().out == (
-        "\nEpoch 2: LearningRateScheduler setting learning rate to 0.1.\n"
+        "\nEpoch 00002: LearningRateScheduler setting learning rate to 0.1.\n"
         # f"{lr}", as Keras 3 prints it: the float32 as the float the optimizer gets.
-        "\nEpoch 3: LearningRateScheduler setting learning rate to 0.05000000074505806.\n"
-        "\nEpoch 4: LearningRateScheduler setting learning rate to 0.025.\n"
+        "\nEpoch 00003: LearningRateScheduler setting learning rate to 0.05000000074505806.\n"
+        "\nEpoch 00004: LearningRateScheduler setting learning rate to 0.025.\n"
     )
 
 
@@ -407,5 +407,5 @@ def test_config_names_the_schedule_as_module_function(
     model.fit(x, y, epochs=3, verbose=0, config=config)
     assert math.isclose(model.optimizer.lr, 0.001, rel_tol=1e-12)
     out = capsys.readouterr().out
-    assert "\nEpoch 1: LearningRateScheduler setting learning rate to 0.01.\n" in out
-    assert re.search(r"\nEpoch 2: LearningRateScheduler setting learning rate to 0\.001", out)
+    assert "\nEpoch 00001: LearningRateScheduler setting learning rate to 0.01.\n" in out
+    assert re.search(r"\nEpoch 00002: LearningRateScheduler setting learning rate to 0\.001", out)

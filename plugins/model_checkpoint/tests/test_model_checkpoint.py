@@ -87,7 +87,7 @@ def test_the_keras_2_example_runs_with_only_the_imports_changed(tmp_path, monkey
     )
 
     out = capsys.readouterr().out
-    assert out.startswith("\nEpoch 1: val_loss improved from inf to ")
+    assert out.startswith("\nEpoch 00001: val_loss improved from inf to ")
     assert out.count(f"saving model to {tmp_path / 'weights.hdf5'}") >= 1
     saved = load_model(tmp_path / "weights.hdf5")
     assert saved.evaluate(X_test, Y_test, batch_size=128, verbose=0) == pytest.approx(
@@ -273,8 +273,8 @@ def test_save_freq_counts_batches_across_epochs(hookfit_model, hookfit_data, tmp
     assert same(weights_in(hookfit_model, tmp_path / files[0]), record.weights[2])
     assert same(weights_in(hookfit_model, tmp_path / files[1]), record.weights[5])
     assert capsys.readouterr().out == (
-        f"\nEpoch 1: saving model to {tmp_path / files[0]}\n"
-        f"\nEpoch 2: saving model to {tmp_path / files[1]}\n"
+        f"\nEpoch 00001: saving model to {tmp_path / files[0]}\n"
+        f"\nEpoch 00002: saving model to {tmp_path / files[1]}\n"
     )
     assert checkpoint.state_dict()["batches_seen"] == 2
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[checkpoint])
@@ -328,9 +328,10 @@ def test_save_top_k_says_when_a_value_is_not_among_the_best(
     checkpoint = ModelCheckpoint(str(tmp_path / "w.{epoch}.h5"), save_top_k=1, verbose=1)
     fit(hookfit_model(), hookfit_data, [checkpoint], values=[0.5, 0.6, 0.25])
     assert capsys.readouterr().out == (
-        f"\nEpoch 1: val_loss improved from inf to 0.50000, saving model to {tmp_path / 'w.1.h5'}"
-        "\n\nEpoch 2: val_loss 0.60000 is not among the best 1\n"
-        f"\nEpoch 3: val_loss improved from 0.50000 to 0.25000, saving model to "
+        "\nEpoch 00001: val_loss improved from inf to 0.50000, saving model to "
+        f"{tmp_path / 'w.1.h5'}"
+        "\n\nEpoch 00002: val_loss 0.60000 is not among the best 1\n"
+        f"\nEpoch 00003: val_loss improved from 0.50000 to 0.25000, saving model to "
         f"{tmp_path / 'w.3.h5'}\n"
     )
 
@@ -406,18 +407,18 @@ def test_verbose_messages(hookfit_model, hookfit_data, tmp_path, capsys):
     fit(hookfit_model(), hookfit_data, [best], values=[0.5, 0.6, 0.4])
     path = tmp_path / "b.h5"
     assert capsys.readouterr().out == (
-        f"\nEpoch 1: val_loss improved from inf to 0.50000, saving model to {path}\n"
-        "\nEpoch 2: val_loss did not improve from 0.50000\n"
-        f"\nEpoch 3: val_loss improved from 0.50000 to 0.40000, saving model to {path}\n"
+        f"\nEpoch 00001: val_loss improved from inf to 0.50000, saving model to {path}\n"
+        "\nEpoch 00002: val_loss did not improve from 0.50000\n"
+        f"\nEpoch 00003: val_loss improved from 0.50000 to 0.40000, saving model to {path}\n"
     )
     acc = ModelCheckpoint(str(path), monitor="val_acc", save_best_only=True, verbose=1)
     fit(hookfit_model(), hookfit_data, [acc], "val_acc", [0.5])
     assert capsys.readouterr().out == (
-        f"\nEpoch 1: val_acc improved from -inf to 0.50000, saving model to {path}\n"
+        f"\nEpoch 00001: val_acc improved from -inf to 0.50000, saving model to {path}\n"
     )
     plain = ModelCheckpoint(str(tmp_path / "p.h5"), verbose=1)
     fit(hookfit_model(), hookfit_data, [plain], values=[0.5])
-    assert capsys.readouterr().out == f"\nEpoch 1: saving model to {tmp_path / 'p.h5'}\n"
+    assert capsys.readouterr().out == f"\nEpoch 00001: saving model to {tmp_path / 'p.h5'}\n"
     quiet = ModelCheckpoint(str(tmp_path / "q.h5"))
     fit(hookfit_model(), hookfit_data, [quiet], values=[0.5])
     assert capsys.readouterr().out == ""
@@ -718,3 +719,17 @@ def test_sigkill_during_checkpoint_writes_leaves_only_loadable_files(tmp_path):
     assert {"fixed.h5", "best.hdf5", "last.h5", "last.hdf5", "weights-ep01.h5"} <= set(names_left)
     # Kills landed inside writes, not only between them (about half of them do).
     assert kills_leaving_temp_files >= 1
+
+
+def test_model_checkpoint_a_destination_that_cannot_be_written_stops_before_the_first_batch(
+    hookfit_fit, tmp_path
+):
+    (tmp_path / "somefile.txt").write_text("not a folder")
+    recorder = Recorder()
+    with pytest.raises(
+        ConfigError,
+        match=r"ModelCheckpoint: filepath: cannot write files in the folder '.*somefile\.txt': "
+        r"'.*somefile\.txt' is a file, not a folder\. Give a path in a folder",
+    ):
+        hookfit_fit(recorder, ModelCheckpoint(str(tmp_path / "somefile.txt" / "ckpt.h5")))
+    assert "on_batch_begin" not in recorder.hooks()

@@ -10,7 +10,8 @@ import pytest
 from hookfit import Callback, ConfigError
 from hookfit_progbar_logger import ProgbarLogger
 
-FINAL = r"(\d+)/\1 \[={30}\] - \d+s \d+(us|ms|s)/(sample|step)"
+# Keras 2.1+ says "/step" in both count modes: "60000/60000 [====] - 3s 50us/step"
+FINAL = r"(\d+)/\1 \[={30}\] - \d+s \d+(us|ms|s)/step"
 METRICS = r" - loss: \d\.\d{4} - acc: \d\.\d{4}"
 
 
@@ -49,14 +50,20 @@ def test_verbose_0_prints_nothing(hookfit_model, hookfit_data, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_count_mode_steps_counts_batches(hookfit_model, hookfit_data, capsys):
+@pytest.mark.parametrize(
+    ("count_mode", "count"), [("samples", "64/64"), ("steps", "4/4")], ids=["samples", "steps"]
+)
+def test_final_line_counts_by_mode_and_says_per_step(
+    count_mode, count, hookfit_model, hookfit_data, capsys
+):
     x, y = hookfit_data
     hookfit_model().fit(
-        x, y, batch_size=16, epochs=1, verbose=1, callbacks=[ProgbarLogger(count_mode="steps")]
+        x, y, batch_size=16, epochs=1, verbose=1, callbacks=[ProgbarLogger(count_mode=count_mode)]
     )
-    assert re.search(
-        r"^4/4 \[={30}\] - \d+s \d+(us|ms|s)/step" + METRICS + "$", capsys.readouterr().out, re.M
-    )
+    out = capsys.readouterr().out
+    final = rf"^{count} \[={{30}}\] - \d+s \d+(us|ms|s)/step"
+    assert re.search(final + METRICS + "$", out, re.M), out
+    assert "/sample" not in out
 
 
 def test_keys_other_plugins_add_are_shown_last(hookfit_model, hookfit_data, capsys):
@@ -88,6 +95,20 @@ def test_evaluate_and_predict_draw_their_own_bar(capsys):
     assert re.fullmatch(final + " - loss: 0.7500 - acc: 0.2500", lines[0]), lines[0]
     assert re.fullmatch(final, lines[1]), lines[1]
     assert len(lines) == 2
+
+
+def test_without_a_sample_count_the_bar_counts_steps(capsys):
+    # fit_generator's params, as in Keras 2: steps, no samples
+    logger = ProgbarLogger()
+    logger.set_params({"epochs": 1, "steps": 3, "verbose": 1, "metrics": ["loss"]})
+    logger.on_train_begin({})
+    logger.on_epoch_begin(0, {})
+    for batch in range(3):
+        logger.on_batch_end(batch, {"batch": batch, "size": 32, "loss": 1.0})
+    logger.on_epoch_end(0, {"loss": 1.0})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 1/1"
+    assert re.fullmatch(FINAL.replace(r"(\d+)/\1", "3/3") + " - loss: 1.0000", lines[1]), lines
 
 
 def test_stateful_metrics_show_their_last_value(capsys):
@@ -156,6 +177,6 @@ def test_a_real_terminal_gets_a_live_bar(hookfit_host, tmp_path):
     # The bar is redrawn in place with carriage returns, Keras-style...
     assert re.search(r"\r\d+/256 \[=+>\.+\] - ETA: [\d:?]+ - loss: \d\.\d{4} - acc: \d\.\d{4}", out)
     # ...and each epoch ends with one complete line.
-    finals = re.findall(r"256/256 \[={30}\] - \d+s \d+(?:us|ms|s)/sample" + METRICS, out)
+    finals = re.findall(r"256/256 \[={30}\] - \d+s \d+(?:us|ms|s)/step" + METRICS, out)
     assert len(finals) == 2
     assert out.index("Epoch 1/2") < out.index("Epoch 2/2")

@@ -104,8 +104,8 @@ def test_verbose_message(hookfit_model, hookfit_data, capsys):
     plugin = ReduceLROnPlateau(patience=1, factor=0.5, verbose=1)
     fit(at_lr(hookfit_model()), hookfit_data, plugin, [0.5] * 3)
     assert capsys.readouterr().out == (
-        "\nEpoch 2: ReduceLROnPlateau reducing learning rate to 0.5.\n"
-        "\nEpoch 3: ReduceLROnPlateau reducing learning rate to 0.25.\n"
+        "\nEpoch 00002: ReduceLROnPlateau reducing learning rate to 0.5.\n"
+        "\nEpoch 00003: ReduceLROnPlateau reducing learning rate to 0.25.\n"
     )
 
 

@@ -600,3 +600,17 @@ def test_embeddings_that_the_model_lacks_are_refused_when_training_begins(
         # every layer has a 2-D kernel, on both hosts
         assert listed.split(", ") == [layer.name for layer in model.layers]
     assert not (tmp_path / "logs").exists()
+
+
+def test_tensorboard_a_destination_that_cannot_be_written_stops_before_the_first_batch(
+    hookfit_fit, tmp_path
+):
+    (tmp_path / "somefile.txt").write_text("not a folder")
+    recorder = Recorder()
+    with pytest.raises(
+        ConfigError,
+        match=r"TensorBoard: log_dir: cannot write files in the folder '.*somefile\.txt/tb': "
+        r"'.*somefile\.txt' is a file, not a folder\. Give a path in a folder",
+    ):
+        hookfit_fit(recorder, TensorBoard(log_dir=str(tmp_path / "somefile.txt" / "tb")))
+    assert "on_batch_begin" not in recorder.hooks()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
+import shutil
 import signal
 import sys
 import time
@@ -23,16 +25,40 @@ from pathlib import Path
 from typing import Any, cast
 
 from .. import __version__
-from ..errors import ConfigError, PluginError, PluginLoadError, PluginValidationError
+from ..errors import (
+    ConfigError,
+    PluginError,
+    PluginLoadError,
+    PluginValidationError,
+    nearest,
+)
+from ..hooks.arguments import ArgumentError
 from ..hooks.hints import shown
 from ..hooks.specs import hookimpl
-from ..run.catalogue import PluginInfo, catalogue, hooks_in_source, requires_hookfit
+from ..run.catalogue import (
+    PluginInfo,
+    catalogue,
+    hooks_in_source,
+    install_hint,
+    requires_hookfit,
+)
 from ..run.discovery import find_file
 from ..run.plan import Plan, build_plugin, plan
 from ..run.sources import Setting, display, from_command_line, read_file
 
 EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
+
+TRAIN_EXAMPLES = """\
+examples:
+  hookfit train                                  the bundled example (or ./hookfit.toml)
+  hookfit train job.toml --set fit.epochs=5      a config file, one key changed
+  hookfit train -p csv_logger --set callbacks.csv_logger.filename={run_dir}/log.csv
+                                                 switch a plugin on; {run_dir} is runs/<time>-<id>
+
+A config file's missing [model], [fit] and [data] keys come from the bundled
+example; `hookfit config` shows every value and where it came from.
+"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hookfit {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    def command(name: str, help_text: str, run: Any, config_arg: bool = True) -> Any:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    def command(
+        name: str, help_text: str, run: Any, config_arg: bool = True, epilog: str | None = None
+    ) -> Any:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog,
+            # keeps the examples' lines as written
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(run=run)
         if config_arg:
             sub.add_argument(
@@ -90,7 +125,12 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    command("train", "Train the model the config describes (or the bundled example).", _train)
+    command(
+        "train",
+        "Train the model the config describes (or the bundled example).",
+        _train,
+        epilog=TRAIN_EXAMPLES,
+    )
     plugins = command(
         "plugins", "List every installed plugin, on or off and why.", _plugins, config_arg=False
     )
@@ -121,37 +161,60 @@ def _settings(args: argparse.Namespace, bundled: bool = False) -> tuple[list[Set
     """The settings of the command's sources, and the config file's name:
     the config file (given, else discovered, else the bundled example for
     ``train`` and ``config``), then the command line. The environment is
-    read by the plan itself."""
+    read by the plan itself.
+
+    For ``train`` and ``config`` (``bundled``), every ``[model]``, ``[fit]``
+    and ``[data]`` key that neither the file nor the command line sets
+    comes from the bundled example, as a default: without them a config
+    that only names plugins would train an unseen model for one epoch.
+    """
+    from ..run.job import EXAMPLE, example, example_defaults
+
     cat = catalogue()
     path = getattr(args, "config_file", None) or args.config_option
     found = Path(path) if path is not None else find_file()
     if found is not None:
         settings, name = read_file(found, cat), display(found)
     elif bundled:
-        from ..run.job import example
-
-        settings, name = example(cat), "bundled example"
+        settings, name = example(cat), EXAMPLE
     else:
         settings, name = [], "none"
-    return settings + from_command_line(args.plugins, args.sets, cat), name
+    settings += from_command_line(args.plugins, args.sets, cat)
+    if bundled:
+        settings += example_defaults(settings, cat)
+    return settings, name
 
 
 # -- train ----------------------------------------------------------------------
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ..run.job import prepare, substitute
+    from ..run.job import mentions_run_dir, prepare, substitute
 
-    run_dir = _run_dir()
+    run_dir = new_run_dir()
     settings, source = _settings(args, bundled=True)
-    run = plan([RunDirectory(run_dir)], config=substitute(settings, str(run_dir)), verbose=None)
+    uses_run_dir = {(s.path, s.origin) for s in settings if mentions_run_dir(s.value)}
+    start = RunStart(run_dir)
+    run = plan([start], config=substitute(settings, str(run_dir)), verbose=None)
     job = prepare(run)
     _note_unused(run)
-    print(f"hookfit {__version__}: training with {source}; run directory {run_dir}", flush=True)
-    with _ctrl_c(job.model) as interrupted:
-        history = job.model.fit(
-            job.x, job.y, **job.fit_args, validation_data=job.validation, callbacks=run
-        )
+    # Made only when a plugin that runs writes into it: no empty folders.
+    start.needed = any(
+        (s.path, s.origin) in uses_run_dir for p in run.plugins for s in p.arguments.values()
+    )
+    start.banner = _banner(run, source)
+    try:
+        with _ctrl_c(job.model) as interrupted:
+            history = job.model.fit(
+                job.x, job.y, **job.fit_args, validation_data=job.validation, callbacks=run
+            )
+    except ArgumentError as exc:
+        # A plugin refused its destination in on_train_begin: name the
+        # setting, and leave nothing of the refused run behind.
+        start.tidy(refused=True)
+        raise _at_origin(run, exc) from None
+    finally:
+        start.tidy()
     _report(run, run_dir, history)
     if interrupted():
         print(
@@ -162,16 +225,105 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-class RunDirectory:
-    """Creates the run directory when training starts, once every check has
-    passed, so that a refused run leaves nothing behind."""
+def _banner(run: Plan, source: str) -> str:
+    from ..run.job import EXAMPLE, from_example
+
+    epochs = run.values("fit").get("epochs", 1)
+    text = f"hookfit {__version__}: training with {source}"
+    if source == EXAMPLE:
+        return f"{text} ({epochs} epochs)"
+    sections = [
+        f"[{name}]"
+        for name in ("model", "fit", "data")
+        if any(from_example(s) for s in run.section(name).values())
+    ]
+    if not sections:
+        return text
+    return (
+        f"{text}; the {', '.join(sections)} keys it does not set come from the {EXAMPLE} "
+        f"({epochs} epochs; hookfit config shows every value)"
+    )
+
+
+def _at_origin(run: Plan, exc: ArgumentError) -> ConfigError:
+    """The error of a plugin's argument, named by the setting that gave it."""
+    for entry in run.plugins:
+        setting = entry.arguments.get(exc.key)
+        if setting is not None and type(entry.obj).__name__ == exc.owner:
+            found = exc.at(setting.origin)
+            for note in getattr(exc, "__notes__", ()):
+                found.add_note(note)
+            return found
+    return exc
+
+
+def new_run_dir(root: Path = Path("runs")) -> Path:
+    """A name for a new run directory: ``runs/<date>-<time>-<random>``.
+
+    The random part keeps two runs started in the same second apart;
+    `RunStart` creates the folder only when it is needed, and refuses one
+    that exists.
+    """
+    return root / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+class RunStart:
+    """The start of ``hookfit train``'s run: creates the run directory first
+    (when a plugin writes into it), announces the run last, once every
+    plugin's ``on_train_begin`` has checked its setup.
+
+    Attributes:
+        path: The run directory.
+        needed: Whether a plugin of the run writes into it.
+        banner: The line that announces the run.
+        created: Whether this run created the run directory.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.needed = False
+        self.banner = ""
+        self.created = False
+        self.made_parent = False
 
-    @hookimpl(tryfirst=True)
-    def on_train_begin(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+    def tidy(self, refused: bool = False) -> None:
+        """Remove the run directory if this run made it and left it empty
+        (or, ``refused``, with what the refused run wrote), and ``runs/``
+        if this run made it and it is empty now."""
+        if not self.created:
+            return
+        if refused:
+            shutil.rmtree(self.path, ignore_errors=True)
+        folders = [self.path, self.path.parent] if self.made_parent else [self.path]
+        for folder in folders:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+    @hookimpl(tryfirst=True, specname="on_train_begin")
+    def make_run_directory(self) -> None:
+        """Create the run directory, atomically: never one another run made.
+
+        Raises:
+            ConfigError: It exists already.
+        """
+        if not self.needed or self.created:
+            return
+        self.made_parent = not self.path.parent.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir()  # no exist_ok: two runs must never share a folder
+        except FileExistsError:
+            raise ConfigError(
+                f"run directory {self.path} exists already; another run made it. Nothing was "
+                "written: start the run again (it gets a new name)."
+            ) from None
+        self.created = True
+
+    @hookimpl(trylast=True, specname="on_train_begin")
+    def announce(self) -> None:
+        """Print the banner, naming the run directory if it was made."""
+        where = f"; run directory {self.path}" if self.created else ""
+        print(f"{self.banner}{where}", flush=True)
 
 
 def _note_unused(run: Plan) -> None:
@@ -182,16 +334,6 @@ def _note_unused(run: Plan) -> None:
                 f"({entry.why}).",
                 file=sys.stderr,
             )
-
-
-def _run_dir() -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / stamp
-    candidate, n = base, 1
-    while candidate.exists():
-        candidate = base.with_name(f"{stamp}-{n}")
-        n += 1
-    return candidate
 
 
 @contextmanager
@@ -248,7 +390,7 @@ def _report(run: Plan, run_dir: Path, history: Any) -> None:
 
 
 def _plugins(args: argparse.Namespace) -> int:
-    from ..hooks.dispatch import hooks_of
+    from ..hooks.dispatch import hooks_of, implementations
 
     run = plan(config=_settings(args)[0], build=False)
     cat = run.catalogue
@@ -266,16 +408,29 @@ def _plugins(args: argparse.Namespace) -> int:
             "hooks": None,
             "hooks_from": None,
             "error": None,
+            "problems": [],
         }
         if entry.on:
             try:
-                row["hooks"] = hooks_of(build_plugin(entry))
-                row["hooks_from"] = "imported"
+                entry.obj = build_plugin(entry)
             except (PluginLoadError, PluginValidationError, ConfigError) as exc:
                 row["status"], row["error"] = "error", str(exc)
+            if entry.obj is not None:  # None: failed, or a default that failed to load
+                row["hooks"] = hooks_of(entry.obj)
+                row["hooks_from"] = "imported"
+                row["problems"] = _misspelled(_methods(entry.obj))
+                try:
+                    if not row["problems"]:
+                        # what the run would refuse: a signature, an argument, a wrapper
+                        list(implementations(entry))
+                except PluginValidationError as exc:
+                    row["problems"] = [str(exc)]
         if row["hooks"] is None:
-            row["hooks"] = hooks_in_source(info)
-            row["hooks_from"] = "source" if row["hooks"] is not None else None
+            unknown: list[str] = []
+            found = hooks_in_source(info, unknown)
+            row["hooks"] = found
+            row["hooks_from"] = "source" if found is not None else None
+            row["problems"] = _misspelled(unknown)
         rows.append(row)
     rows.sort(key=lambda row: row["status"] == "off")
     conflicts = {
@@ -284,7 +439,7 @@ def _plugins(args: argparse.Namespace) -> int:
     problems = [
         *cat.bad_defaults,
         *(
-            f"{d} is not installed; hookfit runs without this default (pip install {d})"
+            f"{d} is not installed; hookfit runs without this default ({install_hint(d)})"
             for d in cat.missing
         ),
     ]
@@ -301,6 +456,8 @@ def _plugins(args: argparse.Namespace) -> int:
             print(f"    hooks: {', '.join(row['hooks'])}{suffix}")
         if row["error"]:
             print(f"    error: {row['error']}")
+        for problem in row["problems"]:
+            print(f"    problem: {problem}")
     for name, dists in conflicts.items():
         print(
             f"conflict: {name!r} is claimed by {' and '.join(dists)}; "
@@ -309,6 +466,26 @@ def _plugins(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"problem: {problem}")
     return 0
+
+
+def _methods(obj: Any) -> list[str]:
+    """The ``on_*`` methods of a built plugin."""
+    return sorted(n for n in dir(obj) if n.startswith("on_") and callable(getattr(obj, n, None)))
+
+
+def _misspelled(methods: Sequence[str]) -> list[str]:
+    """A problem for each method named like a hook it is not: it would
+    never be called (``on_epoch_ends``)."""
+    from ..hooks.dispatch import OFFERED
+
+    problems = []
+    for name in methods:
+        hint = nearest(name, OFFERED) if name not in OFFERED else ""
+        if hint:
+            problems.append(
+                f"defines {name}(), which is not a hookfit hook{hint}; it would never be called"
+            )
+    return problems
 
 
 # -- config ---------------------------------------------------------------------

@@ -6,6 +6,8 @@ plugin implements.
 - `hookfit.hooks.host`: what a plugin may use of its model (the protocols).
 - `hookfit.hooks.arguments`: checking a plugin's arguments from its hints.
 - `hookfit.hooks.dispatch`: the hook calls of one run.
+- `hookfit.hooks.attribution`: warnings raised in hooks, reported at the
+  user's line.
 
 This layer imports nothing else of hookfit but its errors.
 """

@@ -118,7 +118,7 @@ def unknown_plugin(name: str, catalogue: Catalogue) -> str:
     msg = f"no installed plugin is called {name!r}{nearest(name, catalogue.plugins)}."
     dist = built_in_distribution(name)
     if dist is not None:
-        msg += f" It is provided by {dist}: pip install {dist}."
+        msg += f" It is provided by {dist}: {install_hint(dist)}."
     return msg + f" Installed plugins: {', '.join(catalogue.plugins) or 'none'}."
 
 
@@ -215,7 +215,8 @@ def core_requirements() -> tuple[frozenset[str], dict[str, str]]:
 
 def built_in_distribution(name: str) -> str | None:
     """The distribution of a built-in plugin (by entry-point name, or by class
-    name such as ``EarlyStopping``), installed or not; None for others."""
+    name such as ``EarlyStopping``), installed or not; None for others. Say
+    how to install it with `install_hint`."""
     built_in = core_requirements()[1]
     if name in built_in:
         return built_in[name]
@@ -224,6 +225,15 @@ def built_in_distribution(name: str) -> str | None:
         if plugin.replace("_", "") == squashed:
             return dist
     return None
+
+
+def install_hint(*dists: str) -> str:
+    """How to install built-in plugin distributions, from an index and from a
+    clone of the repository (where they are folders, not on an index):
+    ``pip install hookfit-early-stopping (from a clone of hookfit: pip install
+    ./plugins/early_stopping)``. Every message that names one uses this."""
+    folders = " ".join(f"./plugins/{d.removeprefix('hookfit-').replace('-', '_')}" for d in dists)
+    return f"pip install {' '.join(dists)} (from a clone of hookfit: pip install {folders})"
 
 
 _DIST_INFO = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)\.dist-info$")
@@ -280,12 +290,18 @@ def load(info: PluginInfo) -> Any:
     return obj
 
 
-def hooks_in_source(info: PluginInfo) -> list[str] | None:
+def hooks_in_source(info: PluginInfo, unknown: list[str] | None = None) -> list[str] | None:
     """The hooks a plugin defines, read from its source without importing it.
 
     Looks at the entry point's class (and its base classes in the same
     module) or, for a module plugin, its top-level functions. Returns None
     when the source cannot be found or read.
+
+    Args:
+        info: The installed plugin.
+        unknown: If given, receives the sorted names of the ``on_*``
+            functions found there that are not hooks (``on_epoch_ends``),
+            so that a misspelled hook shows before the plugin is switched on.
     """
     from ..hooks.specs import ALL_HOOKS
 
@@ -297,25 +313,24 @@ def hooks_in_source(info: PluginInfo) -> list[str] | None:
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return None
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    if not info.attr:
-        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-        return sorted(names & set(ALL_HOOKS))
     found: set[str] = set()
-    todo, seen = [info.attr.split(".")[-1]], set()
+    if not info.attr:
+        found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    todo, seen = [info.attr.split(".")[-1]] if info.attr else [], set()
     while todo:
         node = classes.get(todo.pop())
         if node is None or node.name in seen:
             continue
         seen.add(node.name)
         for item in node.body:
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name in ALL_HOOKS:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                 found.add(item.name)
             elif isinstance(item, ast.Assign):
-                found.update(
-                    t.id for t in item.targets if isinstance(t, ast.Name) and t.id in ALL_HOOKS
-                )
+                found.update(t.id for t in item.targets if isinstance(t, ast.Name))
         todo += [b.id for b in node.bases if isinstance(b, ast.Name)]
-    return sorted(found)
+    if unknown is not None:
+        unknown[:] = sorted(n for n in found if n.startswith("on_") and n not in ALL_HOOKS)
+    return sorted(found & set(ALL_HOOKS))
 
 
 def _module_file(info: PluginInfo) -> Path | None:

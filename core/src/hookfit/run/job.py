@@ -48,12 +48,60 @@ class Job:
     fit_args: dict[str, Any] = field(default_factory=dict)
 
 
-def example(cat: Catalogue) -> list[Setting]:
-    """The bundled example config, without the plugins that are not installed."""
+EXAMPLE = "bundled example"
+JOB_SECTIONS = ("model", "fit", "data")
+
+
+def _example_data() -> dict[str, Any]:
     text = resources.files("hookfit").joinpath("example.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(text)
+    return tomllib.loads(text)
+
+
+def example(cat: Catalogue) -> list[Setting]:
+    """The bundled example config, without the plugins that are not installed:
+    what ``hookfit train`` runs when it finds no config file."""
+    data = _example_data()
     data["callbacks"] = {k: v for k, v in data["callbacks"].items() if k in cat.plugins}
-    return from_mapping(data, "file", "bundled example", cat)
+    return from_mapping(data, "file", EXAMPLE, cat)
+
+
+def example_defaults(settings: list[Setting], cat: Catalogue) -> list[Setting]:
+    """The bundled example's ``[model]``, ``[fit]`` and ``[data]`` keys that
+    ``settings`` do not set, as defaults (the lowest rank, below a file;
+    origin ``"bundled example: fit.epochs"``).
+
+    So a config that only names plugins trains the example, and ``hookfit
+    config`` shows each value it gets. The example's ``[callbacks]`` are not
+    among them: a config file says which plugins run. ``[data]`` is taken
+    whole or not at all, because its keys are alternatives (``dataset`` or
+    ``path``, whose ``x``, ``y`` and ``label`` name its arrays).
+    """
+    data = _example_data()
+    given = {s.path for s in settings if s.path[0] in JOB_SECTIONS}
+    if any(path[0] == "data" for path in given):
+        del data["data"]
+    tables = {
+        section: {k: v for k, v in data[section].items() if (section, k) not in given}
+        for section in JOB_SECTIONS
+        if section in data
+    }
+    return from_mapping(tables, "default", EXAMPLE, cat)
+
+
+def from_example(setting: Setting) -> bool:
+    """True for a default that `example_defaults` gave."""
+    return setting.source == "default" and setting.origin.startswith(f"{EXAMPLE}: ")
+
+
+def mentions_run_dir(value: Any) -> bool:
+    """True when ``{run_dir}`` appears in ``value`` or in any string in it."""
+    if isinstance(value, str):
+        return RUN_DIR in value
+    if isinstance(value, list):
+        return any(mentions_run_dir(v) for v in value)
+    if isinstance(value, dict):
+        return any(mentions_run_dir(v) for v in value.values())
+    return False
 
 
 def substitute(settings: list[Setting], run_dir: str) -> list[Setting]:
@@ -83,7 +131,7 @@ def prepare(plan: Plan) -> Job:
         set_random_seed(fit["seed"])
     x, y, validation = load_data(plan)
     model_cfg = plan.values("model")
-    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(model_cfg, y))])
+    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(plan, y))])
     model.compile(
         optimizer=_optimizer(plan, model_cfg.get("optimizer", "rmsprop")),
         loss=_named(
@@ -104,14 +152,20 @@ def prepare(plan: Plan) -> Job:
     return Job(model, x, y, validation, {k: fit[k] for k in FIT_KEYS if k in fit})
 
 
-def _layers(model_cfg: dict[str, Any], y: np.ndarray) -> list[dict[str, Any]]:
-    if "layers" in model_cfg:
-        return model_cfg["layers"]
+def _layers(plan: Plan, y: np.ndarray) -> list[dict[str, Any]]:
     classes = int(y.max()) + 1 if y.ndim == 1 else y.shape[1]
-    return [
-        {"type": "Dense", "units": 64, "activation": "relu"},
-        {"type": "Dense", "units": classes, "activation": "softmax"},
-    ]
+    found = plan.section("model").get("layers")
+    if found is None:
+        return [
+            {"type": "Dense", "units": 64, "activation": "relu"},
+            {"type": "Dense", "units": classes, "activation": "softmax"},
+        ]
+    layers: list[dict[str, Any]] = found.value
+    if from_example(found) and layers:
+        # The example's output layer has one unit per digit; on the config's
+        # own data it needs one per class of that data.
+        return [*layers[:-1], {**layers[-1], "units": classes}]
+    return layers
 
 
 def _where(plan: Plan, section: str, key: str) -> str:

@@ -31,7 +31,7 @@ from typing import Any, cast
 
 from ..errors import ConfigError, HookfitWarning, PluginLoadError
 from ..hooks.arguments import ArgumentError, validate
-from .catalogue import Catalogue, PluginInfo, catalogue, is_module, load
+from .catalogue import Catalogue, PluginInfo, catalogue, install_hint, is_module, load
 from .sources import Setting, display, from_environment, from_mapping, read_file
 
 
@@ -335,7 +335,7 @@ def _say_missing_defaults(cat: Catalogue) -> None:
             f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed, so "
             "the run lacks Keras's default plugins (fit returns None without hookfit-history; "
             "no progress bar without hookfit-progbar-logger). Reinstall hookfit, or "
-            f"pip install {' '.join(missing)}.",
+            f"{install_hint(*missing)}.",
             HookfitWarning,
             stacklevel=4,
         )

@@ -3,11 +3,12 @@ in the Keras legacy layout (`hookfit.saving.hdf5`, which needs h5py)."""
 
 from __future__ import annotations
 
-from .atomic import atomic_file, fsync_folder, remove_stale_temp_files
+from .atomic import atomic_file, check_writable, fsync_folder, remove_stale_temp_files
 from .hdf5 import load_model, load_weights, model_config, restore, save_model, save_weights
 
 __all__ = [
     "atomic_file",
+    "check_writable",
     "fsync_folder",
     "load_model",
     "load_weights",

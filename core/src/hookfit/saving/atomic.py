@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..hooks.arguments import ArgumentError
+
 TEMP_MARK = ".tmp-"
 
 
@@ -38,6 +40,68 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
         raise
     fsync_folder(target.parent)
+
+
+def check_writable(
+    path: str | os.PathLike[str], *, owner: str, key: str, keep: bool = True
+) -> Path:
+    """Prove that files can be written in the folder ``path``, before training.
+
+    Creates the folder (and its parents) if missing, then creates and
+    deletes a temporary file there. A writer calls it in ``on_train_begin``
+    so that a destination that cannot work (a folder under a file, ``/proc``,
+    a read-only disk) stops the run before the first batch, not after an
+    epoch of training when the first save fails.
+
+    Args:
+        path: The folder (``""`` is the working directory).
+        owner: Who names the folder, for the message (``"CSVLogger"``).
+        key: The argument that names it (``"filename"``).
+        keep: False to remove again the folders this call created, for a
+            writer that makes its folder only when it first writes (and
+            must leave none behind when it never does).
+
+    Returns:
+        The folder.
+
+    Raises:
+        ArgumentError: The folder cannot be created or written in; the
+            message names the folder and the operating system's reason.
+    """
+    folder = Path(path or ".")
+    # the temporary file is named as atomic_file's are, so that one a killed
+    # process leaves is removed by remove_stale_temp_files
+    probe = folder / f".writable{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        probe.unlink()
+        for created in [] if keep else made:
+            created.rmdir()
+    except OSError as exc:
+        blocker = _file_above(folder)
+        reason = (
+            f"{str(blocker)!r} is a file, not a folder"
+            if blocker is not None
+            else f"{exc.strerror or exc} ({exc.filename or folder})"
+        )
+        raise ArgumentError(
+            owner,
+            key,
+            f"cannot write files in the folder {str(folder)!r}: {reason}. Give a path in a "
+            "folder this user can create and write to",
+        ) from None
+    return folder
+
+
+def _file_above(folder: Path) -> Path | None:
+    """The nearest of ``folder`` and its parents that exists and is not a
+    folder: what makes a folder impossible to create."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def fsync_folder(folder: str | os.PathLike[str]) -> None:

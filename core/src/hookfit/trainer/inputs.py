@@ -108,14 +108,14 @@ def batch_size(value: Any) -> int:
     return int(value)
 
 
-def count(name: str, value: Any) -> int:
+def count(name: str, value: Any, what: str = "fit") -> int:
     """An epoch count or index.
 
     Raises:
         ConfigError: Not an integer >= 0.
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ConfigError(f"fit: {name} must be an integer >= 0, got {value!r}.")
+        raise ConfigError(f"{what}: {name} must be an integer >= 0, got {value!r}.")
     return int(value)
 
 

@@ -11,7 +11,9 @@ else, is what plugins use of it.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -19,10 +21,13 @@ from typing import Any, cast
 import numpy as np
 
 from .. import saving
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, FormatError, ModelError
 from ..hooks.callback import Callback
 from ..hooks.dispatch import Run, plugins_for
+from ..saving import keras_config
+from ..saving.hdf5 import KERAS_VERSION
 from . import activations, inputs, loops, losses, optimizers, utils
+from .keras2 import Keras2Methods
 from .layers import Layer
 
 Array = np.ndarray
@@ -30,7 +35,7 @@ _ACCURACY = ("accuracy", "acc")
 _model_counter = itertools.count(1)
 
 
-class Model:
+class Model(Keras2Methods):
     """The trainable model: layers applied in order, with Keras's training API.
 
     Attributes:
@@ -206,6 +211,29 @@ class Model:
         """
         saving.load_weights(self._built_for("load_weights"), filepath)
 
+    def get_config(self) -> dict[str, Any]:
+        """Keras's Sequential config: the model's ``name`` and its ``layers``.
+
+        Raises:
+            ModelError: The model is not built.
+        """
+        config: dict[str, Any] = keras_config.model_config(self._built_for("get_config"))["config"]
+        return config
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture as Keras's JSON, which `model_from_json`
+        (or Keras) rebuilds; ``kwargs`` go to `json.dumps` (``indent=2``).
+
+        Raises:
+            ModelError: The model is not built.
+        """
+        config = {
+            **keras_config.model_config(self._built_for("to_json")),
+            "keras_version": KERAS_VERSION,
+            "backend": "tensorflow",
+        }
+        return json.dumps(config, **kwargs)
+
     def _built_for(self, what: str) -> Model:
         if not self.built:
             raise ModelError(
@@ -368,16 +396,33 @@ class Model:
             "metrics": names + [f"val_{m}" for m in names] if do_validation else names,
         }
         run = self._start(callbacks, verbose, config, params)
-        if do_validation:
+        validate = None
+        if x_val is not None and y_val is not None:
+            validate = functools.partial(loops.slices, x_val, y_val, batch_size)
+        batches = loops.array_batches(self, x, y, batch_size, shuffle)
+        arrays = [x_val, y_val] if do_validation else None
+        return self._fit(run, batches, validate, arrays, initial_epoch, epochs)
+
+    def _fit(
+        self,
+        run: Run,
+        batches: loops.Epoch,
+        validate: loops.Epoch | None,
+        validation_arrays: list[Any] | None,
+        initial_epoch: int,
+        epochs: int,
+    ) -> Any:
+        """Train through ``run`` (`fit` and `fit_generator`); return the History."""
+        if validation_arrays is not None:
             for plugin in run.plugins.values():
                 if isinstance(plugin, Callback):
-                    plugin.validation_data = [x_val, y_val]
+                    plugin.validation_data = validation_arrays
         # History sets itself as model.history in on_train_begin, as Keras's does
         self.history = None
         self.initial_epoch = initial_epoch
         self._run = run
         try:
-            loops.train(self, run, x, y, (x_val, y_val), batch_size, epochs, shuffle)
+            loops.train(self, run, batches, validate, epochs)
         finally:
             self._run = None
         return self.history
@@ -414,7 +459,10 @@ class Model:
             "metrics": self.metrics_names,
         }
         run = self._start(callbacks, verbose, config, params)
-        results = loops.test(self, run, x, y, batch_size)
+        return self._scores(loops.test(self, run, loops.slices(x, y, batch_size)))
+
+    def _scores(self, results: dict[str, float]) -> float | list[float]:
+        """`evaluate`'s result: the loss, or ``[loss, acc]``."""
         return results["loss"] if len(results) == 1 else [results[m] for m in self.metrics_names]
 
     def predict(
@@ -436,7 +484,8 @@ class Model:
             "verbose": verbose,
         }
         run = self._start(callbacks, verbose, config, params)
-        return loops.predict(self, run, x, batch_size)
+        batches = (x[start : start + batch_size] for start in range(0, len(x), batch_size))
+        return loops.predict(self, run, batches, len(x))
 
     def train_on_batch(self, x: Any, y: Any) -> float | list[float]:
         """One update on one batch, without hooks; returns its loss (and acc)."""
@@ -526,10 +575,46 @@ def _flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
     return [flat_w], [flat_g]
 
 
+def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Sequential:
+    """Rebuild a model, with new weights, from `Model.to_json`'s (or Keras
+    2's) JSON. Only hookfit's layers load: nothing in the string runs as code.
+
+    Args:
+        json_string: The JSON.
+        custom_objects: Must be empty: hookfit loads no custom layers.
+
+    Raises:
+        ConfigError: ``custom_objects`` is given.
+        FormatError: Not JSON, or not a Sequential of hookfit's layers.
+    """
+    if custom_objects:
+        raise ConfigError(
+            f"model_from_json: hookfit loads only its own layers, got custom_objects="
+            f"{custom_objects!r}; leave it None."
+        )
+    try:
+        config = json.loads(json_string)
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"model_from_json: not JSON ({exc}); pass model.to_json()'s string."
+        ) from None
+    except TypeError:
+        raise FormatError(
+            f"model_from_json: expected a JSON string, got {type(json_string).__name__}; "
+            "pass model.to_json()'s string."
+        ) from None
+    if isinstance(config, dict) and isinstance(config.get("config"), list):
+        # Keras 2.0 and 2.1 wrote a Sequential's config as its list of layers
+        config = {**config, "config": {"layers": config["config"]}}
+    name, layers = keras_config.parse_model_config(config, "model_from_json")
+    return Sequential(layers, name=name)
+
+
 load_model = saving.load_model
 
 __all__ = [
     "Model",
     "Sequential",
     "load_model",
+    "model_from_json",
 ]

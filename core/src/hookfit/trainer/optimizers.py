@@ -2,6 +2,8 @@
 
 Each takes ``lr`` (Keras 2's name) or ``learning_rate`` and exposes it as a
 settable ``optimizer.lr``, which is what the learning-rate plugins change.
+It is a plain float that ``K.set_value(optimizer.lr, value)`` also sets, as
+Keras 2 callbacks do (`hookfit.trainer.backend.track`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, unknown_name
+from . import backend
 
 Array = np.ndarray
 
@@ -55,6 +58,7 @@ class Optimizer(ABC):
             )
         rate = lr if lr is not None else learning_rate
         self.lr = self.default_lr if rate is None else rate
+        backend.track(self, "lr")
         self.decay = _number(self.name, "decay", decay)
         self.iterations = 0
         self.slots: dict[str, list[Array]] = {}
@@ -64,12 +68,14 @@ class Optimizer(ABC):
 
     @property
     def lr(self) -> float:
-        """The learning rate (settable)."""
+        """The learning rate (settable): a float that ``K.set_value(lr, v)``
+        also sets, as in Keras 2."""
         return self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _number(self.name, "lr", value)
+        # a float object of this optimizer's own, which K.set_value recognises
+        self._lr = backend.own_float(_number(self.name, "lr", value))
 
     @property
     def learning_rate(self) -> float:

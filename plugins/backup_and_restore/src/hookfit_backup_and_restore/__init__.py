@@ -21,6 +21,7 @@ from hookfit import (
 )
 from hookfit.background import Jobs
 from hookfit.saving import remove_stale_temp_files
+from hookfit.saving.atomic import check_writable
 
 FILENAME = "backup.h5"
 
@@ -100,6 +101,9 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._jobs.wait()
         self._epoch = self._batches = 0
+        # keep=False: the folder is made at the first backup, and a run that
+        # never gets there must not leave it
+        check_writable(self.backup_dir, owner="BackupAndRestore", key="backup_dir", keep=False)
         if not self.path.is_file():
             return
         fix = f"Delete the folder {os.fspath(self.backup_dir)!r} to start over."

@@ -14,7 +14,9 @@ import numpy as np
 from hookfit import Callback, Check, HookfitError
 from hookfit.background import Jobs
 from hookfit.hooks.arguments import ArgumentError, shown
-from hookfit.saving.atomic import atomic_file  # not hookfit.saving: that loads the trainer
+
+# not hookfit.saving: that loads the trainer
+from hookfit.saving.atomic import atomic_file, check_writable
 
 
 def _one_character(separator: str) -> bool:
@@ -88,9 +90,7 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._close()
-        folder = os.path.dirname(self.filename)
-        if folder:
-            os.makedirs(folder, exist_ok=True)
+        check_writable(os.path.dirname(self.filename), owner="CSVLogger", key="filename")
         self.keys, self._header, self._started = None, None, False
         if self.append and os.path.exists(self.filename):
             header = self._read()[0]

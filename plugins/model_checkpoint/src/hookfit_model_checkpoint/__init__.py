@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from hookfit import Callback, Check, ConfigError, Range
 from hookfit.background import Jobs
 from hookfit.monitor import Best, Monitor
+from hookfit.saving.atomic import check_writable
 
 from ._files import (
     Ledger,
@@ -129,6 +130,12 @@ class ModelCheckpoint(Callback):
         if "metrics" in self.params:
             check_placeholders(self.filepath, self.params["metrics"], self.save_freq != "epoch")
         remove_stale_temp_files(self.filepath)
+        # the folder before any {placeholder}: a bad one fails now, not after an epoch
+        check_writable(
+            os.path.dirname(os.fspath(self.filepath).split("{")[0]),
+            owner="ModelCheckpoint",
+            key="filepath",
+        )
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
@@ -156,9 +163,12 @@ class ModelCheckpoint(Callback):
         best = self.best
         if best is None:  # Keras starts from -inf or +inf
             best = -math.inf if self._monitor.mode == "max" else math.inf
-        head, write = f"\nEpoch {epoch + 1}: {self.monitor}", not ranked or current is not None
+        # Keras 2's text: "Epoch 00001: ..." (the 1-based epoch, five digits)
+        prefix = f"\nEpoch {epoch + 1:05d}:"
+        saving, head = f"{prefix} saving model to {path}", f"{prefix} {self.monitor}"
+        write = not ranked or current is not None
         if current is None or not ranked:
-            message = f"\nEpoch {epoch + 1}: saving model to {path}" if write else ""
+            message = saving if write else ""
         elif self.save_best_only and not improved:
             message, write = f"{head} did not improve from {best:.5f}", False
         elif self.save_top_k is not None and not self._ledger.admits(current):
@@ -166,7 +176,7 @@ class ModelCheckpoint(Callback):
         elif improved:
             message = f"{head} improved from {best:.5f} to {current:.5f}, saving model to {path}"
         else:
-            message = f"\nEpoch {epoch + 1}: saving model to {path}"
+            message = saving
         if message and self.verbose:
             print(message, flush=True)
         if improved:

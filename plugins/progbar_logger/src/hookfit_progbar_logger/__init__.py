@@ -92,8 +92,9 @@ class ProgbarLogger(Callback):
 
     def _start(self) -> None:
         self._close()
-        key = "steps" if self.count_mode == "steps" else "samples"
-        self._target = self.params.get(key) or 0
+        # fit_generator knows its steps, not its samples (as in Keras 2)
+        self._steps = self.count_mode == "steps" or self.params.get("samples") is None
+        self._target = self.params.get("steps" if self._steps else "samples") or 0
         self._seen = 0
         self._totals: dict[str, float] = {}
         self._count = 0
@@ -117,7 +118,7 @@ class ProgbarLogger(Callback):
         if not self.verbose:  # on by name with verbose=0, as in Keras: silent and free
             return
         size = logs.get("size", 0)
-        self._seen += 1 if self.count_mode == "steps" else size
+        self._seen += 1 if self._steps else size
         self._count += size
         for key in self.params.get("metrics", ()):
             if key in logs:
@@ -146,7 +147,8 @@ class ProgbarLogger(Callback):
         if self.verbose == 2:
             print(f" - {elapsed:.0f}s{_format(values)}", flush=True)
             return
-        unit = "step" if self.count_mode == "steps" else "sample"
+        # Per counted unit (a sample in count_mode "samples"), yet labelled
+        # "/step" in both modes, as Keras 2.1+ prints it: "- 3s 50us/step".
         per = elapsed / self._seen if self._seen else 0.0
         rate = (
             f"{per:.0f}s"
@@ -156,7 +158,7 @@ class ProgbarLogger(Callback):
             else f"{per * 1e6:.0f}us"
         )
         bar = f"{self._seen}/{self._target} [{'=' * WIDTH}]"
-        print(f"{bar} - {elapsed:.0f}s {rate}/{unit}{_format(values)}", flush=True)
+        print(f"{bar} - {elapsed:.0f}s {rate}/step{_format(values)}", flush=True)
 
     def _close(self) -> None:
         if self._bar is not None:

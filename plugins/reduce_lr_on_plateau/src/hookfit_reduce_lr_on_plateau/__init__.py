@@ -126,7 +126,7 @@ class ReduceLROnPlateau(Callback):
                     optimizer.lr = new_lr
                     if self.verbose > 0:
                         print(
-                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"\nEpoch {epoch + 1:05d}: ReduceLROnPlateau reducing learning rate "
                             f"to {new_lr}."
                         )
                     self.cooldown_counter = self.cooldown

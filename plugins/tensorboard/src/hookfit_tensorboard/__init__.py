@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from hookfit import Callback, Check, HookfitWarning, Range
 from hookfit.hooks.arguments import ArgumentError, shown
+from hookfit.saving.atomic import check_writable
 
 # What embeddings_metadata takes: one label file for every layer, or one per layer.
 LabelFiles = str | os.PathLike[str] | dict[str, str | os.PathLike[str]]
@@ -140,6 +141,8 @@ class TensorBoard(Callback):
                 self.model, self.embeddings_layer_names, self.embeddings_metadata, self.log_dir
             )
         graph = _model.graph(self.model) if self.write_graph else None
+        # after the checks that create nothing, before the first batch
+        check_writable(self.log_dir, owner="TensorBoard", key="log_dir")
         self._events = _events.Events(self.log_dir)
         # the runs that will surely be written to in the first epoch
         validation = bool(self.params.get("do_validation"))
