@@ -656,11 +656,11 @@ def test_an_unwritable_checkpoint_path_is_one_message_and_exit_2(
 
 
 def test_run_directories_started_in_one_second_differ(tmp_path):
-    from hookfit.cli.main import RunStart, new_run_dir
+    from hookfit.cli.train import RunStart, new_run_dir
 
     names = {new_run_dir(tmp_path) for _ in range(20)}
     assert len(names) == 20
-    code = "from hookfit.cli.main import new_run_dir; print(new_run_dir())"
+    code = "from hookfit.cli.train import new_run_dir; print(new_run_dir())"
     children = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -676,7 +676,7 @@ def test_run_directories_started_in_one_second_differ(tmp_path):
 
 
 def test_a_run_directory_is_never_shared(tmp_path):
-    from hookfit.cli.main import RunStart
+    from hookfit.cli.train import RunStart
 
     start = RunStart(tmp_path / "runs" / "taken")
     start.path.mkdir(parents=True)
