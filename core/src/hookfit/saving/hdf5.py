@@ -27,13 +27,12 @@ import numpy as np
 
 from ..background import Jobs
 from ..errors import ConfigError, FormatError, HookfitWarning, MissingDependencyError
+from . import keras_config
 from .atomic import atomic_file
-from .keras_config import compile_from, model_config, parse_model_config, training_config
 
 if TYPE_CHECKING:
     from ..trainer.models import Model
 
-KERAS_VERSION = "2.15.0"  # Keras 2 reads a file without a 2.x version as Keras 1's
 _MAX_BYTES = 4 << 30  # Keras 3.15's "shape bomb" rule: declared size vs stored size
 _SHAPE_BOMB_RATIO = 1000
 
@@ -95,11 +94,11 @@ def save_model(
     target = _check_target(path, overwrite)
     copy = jobs is not None
     root = {
-        "keras_version": KERAS_VERSION.encode(),
+        "keras_version": keras_config.KERAS_VERSION.encode(),
         "backend": b"tensorflow",
-        "model_config": json.dumps(model_config(model)).encode(),
+        "model_config": json.dumps(keras_config.model_config(model)).encode(),
     }
-    training = training_config(model)
+    training = keras_config.training_config(model)
     if training is not None:
         root["training_config"] = json.dumps(training).encode()
     state = _state(model, copy) if include_optimizer else None
@@ -189,7 +188,7 @@ def _write(
             for key, value in root.items():
                 f.attrs[key] = value
             group = f.create_group("model_weights")
-        group.attrs["keras_version"] = KERAS_VERSION.encode()
+        group.attrs["keras_version"] = keras_config.KERAS_VERSION.encode()
         group.attrs["backend"] = b"tensorflow"
         group.attrs["layer_names"] = _names([name for name, _ in weights])
         for name, arrays in weights:
@@ -244,13 +243,13 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
                 "and call model.load_weights() on it."
             )
         config = json.loads(_text(f.attrs["model_config"]))
-        name, layers = parse_model_config(config, path)
+        name, layers = keras_config.parse_model_config(config, path)
         model = Sequential(layers, name=name)
         if not model.built:
             raise FormatError(f"{path}: the model_config gives no input shape (no InputLayer).")
         _read_weights(_group(f, "model_weights", path), model, path)
         if compile and "training_config" in f.attrs:
-            compile_from(model, json.loads(_text(f.attrs["training_config"])), path)
+            keras_config.compile_from(model, json.loads(_text(f.attrs["training_config"])), path)
         if "hookfit" in f:
             _read_state(_group(f, "hookfit", path), model, path)
     return model
@@ -395,7 +394,6 @@ def _read_state(group: Any, model: Model, path: Any) -> None:
 __all__ = [
     "load_model",
     "load_weights",
-    "model_config",
     "restore",
     "save_model",
     "save_weights",

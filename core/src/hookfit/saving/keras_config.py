@@ -4,6 +4,7 @@ the layers and settings hookfit has: nothing stored ever runs as code."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from ..trainer.layers import LAYER_CLASSES, Layer
 
 if TYPE_CHECKING:
     from ..trainer.models import Model
+
+KERAS_VERSION = "2.15.0"  # Keras 2 reads a file without a 2.x version as Keras 1's
 
 
 def model_config(model: Model) -> dict[str, Any]:
@@ -39,6 +42,13 @@ def model_config(model: Model) -> dict[str, Any]:
         "class_name": "Sequential",
         "config": {"name": model.name, "layers": [input_layer, *layers]},
     }
+
+
+def to_json(model: Model, **kwargs: Any) -> str:
+    """The model's architecture as Keras's JSON (``Model.to_json``);
+    ``kwargs`` go to `json.dumps`."""
+    config = {**model_config(model), "keras_version": KERAS_VERSION, "backend": "tensorflow"}
+    return json.dumps(config, **kwargs)
 
 
 def training_config(model: Model) -> dict[str, Any] | None:
@@ -168,3 +178,35 @@ def compile_from(model: Model, training: Any, path: Any) -> None:
             HookfitWarning,
             stacklevel=3,
         )
+
+
+def parse_json(
+    json_string: str | bytes, custom_objects: Any = None
+) -> tuple[str | None, list[Layer]]:
+    """The model's name and layers from `to_json`'s (or Keras 2's) JSON
+    (`hookfit.models.model_from_json` builds the model).
+
+    Raises:
+        ConfigError: ``custom_objects`` is given.
+        FormatError: Not JSON, or not a Sequential of hookfit's layers.
+    """
+    if custom_objects:
+        raise ConfigError(
+            f"model_from_json: hookfit loads only its own layers, got custom_objects="
+            f"{custom_objects!r}; leave it None."
+        )
+    try:
+        config = json.loads(json_string)
+    except json.JSONDecodeError as exc:
+        raise FormatError(
+            f"model_from_json: not JSON ({exc}); pass model.to_json()'s string."
+        ) from None
+    except TypeError:
+        raise FormatError(
+            f"model_from_json: expected a JSON string, got {type(json_string).__name__}; "
+            "pass model.to_json()'s string."
+        ) from None
+    if isinstance(config, dict) and isinstance(config.get("config"), list):
+        # Keras 2.0 and 2.1 wrote a Sequential's config as its list of layers
+        config = {**config, "config": {"layers": config["config"]}}
+    return parse_model_config(config, "model_from_json")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -21,11 +20,10 @@ from typing import Any, cast
 import numpy as np
 
 from .. import saving
-from ..errors import ConfigError, FormatError, ModelError
+from ..errors import ConfigError, ModelError
 from ..hooks.callback import Callback
 from ..hooks.dispatch import Run, plugins_for
 from ..saving import keras_config
-from ..saving.hdf5 import KERAS_VERSION
 from . import activations, inputs, loops, losses, optimizers, utils
 from .keras2 import Keras2Methods
 from .layers import Layer
@@ -227,12 +225,7 @@ class Model(Keras2Methods):
         Raises:
             ModelError: The model is not built.
         """
-        config = {
-            **keras_config.model_config(self._built_for("to_json")),
-            "keras_version": KERAS_VERSION,
-            "backend": "tensorflow",
-        }
-        return json.dumps(config, **kwargs)
+        return keras_config.to_json(self._built_for("to_json"), **kwargs)
 
     def _built_for(self, what: str) -> Model:
         if not self.built:
@@ -587,26 +580,7 @@ def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Seq
         ConfigError: ``custom_objects`` is given.
         FormatError: Not JSON, or not a Sequential of hookfit's layers.
     """
-    if custom_objects:
-        raise ConfigError(
-            f"model_from_json: hookfit loads only its own layers, got custom_objects="
-            f"{custom_objects!r}; leave it None."
-        )
-    try:
-        config = json.loads(json_string)
-    except json.JSONDecodeError as exc:
-        raise FormatError(
-            f"model_from_json: not JSON ({exc}); pass model.to_json()'s string."
-        ) from None
-    except TypeError:
-        raise FormatError(
-            f"model_from_json: expected a JSON string, got {type(json_string).__name__}; "
-            "pass model.to_json()'s string."
-        ) from None
-    if isinstance(config, dict) and isinstance(config.get("config"), list):
-        # Keras 2.0 and 2.1 wrote a Sequential's config as its list of layers
-        config = {**config, "config": {"layers": config["config"]}}
-    name, layers = keras_config.parse_model_config(config, "model_from_json")
+    name, layers = keras_config.parse_json(json_string, custom_objects)
     return Sequential(layers, name=name)
 
 
