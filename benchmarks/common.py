@@ -1,8 +1,11 @@
 """Shared pieces of the benchmarks: machine facts, data, interleaved timing.
 
-Each benchmark script runs its cases in ONE process, alternating them round
-by round (A B C A B C ...), so a change in the machine's speed hits every case
-alike; it reports medians and the ratios between cases.
+A benchmark alternates its cases round by round (A B C A B C ...), so a
+change in the machine's speed hits every case alike, and reports medians and
+the ratios between cases. Cases of different frameworks each run in a
+process of their own (`in_processes`): two frameworks in one process fight
+over threads (PyTorch's OpenMP threads keep spinning after its last call,
+while OpenBLAS's start).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -57,6 +61,13 @@ def machine() -> dict[str, Any]:
         torch = sys.modules["torch"]
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+    else:  # PyTorch ran in processes of its own (`in_processes`), with THREADS
+        try:
+            from importlib.metadata import version
+
+            info["torch"], info["torch_threads"] = version("torch"), THREADS
+        except ImportError:
+            pass
     return info
 
 
@@ -104,6 +115,37 @@ def interleaved(
                 for c, s, t0 in zip(clocks, suffixes, start, strict=True):
                     times[name + s].append(c() - t0)
     return times
+
+
+def in_processes(
+    script: str, cases: list[str], rounds: int, args: list[str] | None = None
+) -> dict[str, list[float]]:
+    """Time each case ``rounds`` times, alternating, each time in a new
+    process: ``python SCRIPT --case NAME ARGS`` builds the case, runs it once
+    to warm up, and prints one line, its seconds (`time_case`)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name in cases:
+            done = subprocess.run(
+                [sys.executable, script, "--case", name, *(args or [])],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            times[name].append(float(done.stdout.strip().splitlines()[-1]))
+    return times
+
+
+def time_case(run: Callable[[], Any], repeats: int = 3) -> None:
+    """A worker's side of `in_processes`: one warm-up run of ``run``, then
+    print the median of ``repeats`` timed runs."""
+    run()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    print(statistics.median(seconds))
 
 
 def summary(times: dict[str, list[float]]) -> dict[str, dict[str, float]]:

@@ -10,6 +10,8 @@ case is a full epoch: shuffled training batches, then the validation pass.
 - PyTorch CPU: a hand-written loop (randperm, index, forward,
   cross-entropy on logits, backward, RMSprop step; then validation).
 
+Each case runs in a process of its own, a new one every round.
+
     python benchmarks/docs_model.py [--rounds 5]
 """
 
@@ -89,25 +91,31 @@ def torch_case(x, labels):
     return epoch
 
 
+CASES = ("hookfit", "pytorch", "keras")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--case", choices=CASES, help="run one case in this process")
     args = parser.parse_args()
-    common.use_threads()
-    x, labels, one_hot = common.synthetic(N, FEATURES, CLASSES)
-    cases = {
-        "hookfit": hookfit_case(x, one_hot),
-        "pytorch": torch_case(x, labels),
-        "keras": keras_case(x, one_hot),
-    }
-    stats = common.summary(common.interleaved(cases, args.rounds))
-    hookfit = stats["hookfit"]["median"]
+    if args.case:
+        x, labels, one_hot = common.synthetic(N, FEATURES, CLASSES)
+        if args.case == "pytorch":
+            common.use_threads()
+            common.time_case(torch_case(x, labels))
+        else:
+            build = hookfit_case if args.case == "hookfit" else keras_case
+            common.time_case(build(x, one_hot))
+        return
+    times = common.in_processes(__file__, list(CASES), args.rounds)
+    stats = common.summary(times)
     common.emit(
         {
             "benchmark": "docs_model",
             "epoch_seconds": stats,
-            "keras_over_hookfit": stats["keras"]["median"] / hookfit,
-            "hookfit_over_pytorch": hookfit / stats["pytorch"]["median"],
+            "keras_over_hookfit": common.paired(times["keras"], times["hookfit"]),
+            "hookfit_over_pytorch": common.paired(times["hookfit"], times["pytorch"]),
         }
     )
 

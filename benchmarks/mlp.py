@@ -7,6 +7,8 @@ a large square sgemm (2048^3, the machine's peak as numpy sees it) and the
 exact matrix products of one training step of this MLP (what the step could
 reach if nothing but its matmuls took time).
 
+Each case runs in a process of its own, a new one every round.
+
     python benchmarks/mlp.py [--rounds 7] [--steps 100]
 """
 
@@ -109,21 +111,32 @@ def gemm_cases(rng):
     return square, step_products
 
 
+CASES = ("hookfit", "pytorch", "sgemm_2048", "step_matmuls")
+
+
+def case(name: str, steps: int):
+    """The case ``name``, built in this process."""
+    x, labels, one_hot = common.synthetic(BATCH * steps, 784, 10)
+    if name == "hookfit":
+        return hookfit_case(x, one_hot, steps)
+    if name == "pytorch":
+        common.use_threads()
+        return torch_case(x, labels, steps)
+    square, products = gemm_cases(np.random.default_rng(1))
+    return square if name == "sgemm_2048" else products
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--case", choices=CASES, help="run one case in this process")
     args = parser.parse_args()
-    common.use_threads()
-    x, labels, one_hot = common.synthetic(BATCH * args.steps, 784, 10)
-    square, products = gemm_cases(np.random.default_rng(1))
-    cases = {
-        "hookfit": hookfit_case(x, one_hot, args.steps),
-        "pytorch": torch_case(x, labels, args.steps),
-        "sgemm_2048": square,
-        "step_matmuls": products,
-    }
-    stats = common.summary(common.interleaved(cases, args.rounds))
+    if args.case:
+        common.time_case(case(args.case, args.steps))
+        return
+    times = common.in_processes(__file__, list(CASES), args.rounds, ["--steps", str(args.steps)])
+    stats = common.summary(times)
     hookfit_step = stats["hookfit"]["median"] / args.steps
     torch_step = stats["pytorch"]["median"] / args.steps
     flops = step_flops()
@@ -134,7 +147,7 @@ def main() -> None:
         {
             "benchmark": "mlp",
             "step_ms": {"hookfit": hookfit_step * 1e3, "pytorch": torch_step * 1e3},
-            "hookfit_over_pytorch": hookfit_step / torch_step,
+            "hookfit_over_pytorch": common.paired(times["hookfit"], times["pytorch"]),
             "step_gflop": flops / 1e9,
             "hookfit_gflops": achieved,
             "pytorch_gflops": flops / torch_step / 1e9,

@@ -60,6 +60,9 @@ FORBIDDEN = [
      "the trainer receives a resolved run; it never resolves one"),
     ("hookfit.saving", ["hookfit.run", "hookfit.cli"], "saving knows files, not runs"),
     ("hookfit.run", ["hookfit.cli"], "run resolution serves the command, not the reverse"),
+    ("hookfit.distributed", ["hookfit.hooks", "hookfit.trainer", "hookfit.run", "hookfit.saving",
+                             "hookfit.cli"],
+     "the MPI world is below the trainer: it knows processes, not models"),
 ]  # fmt: skip
 
 

@@ -1235,3 +1235,206 @@ def test_generated_files_load_or_fail_with_config_error(text, tmp_path_factory):
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     with contextlib.suppress(ConfigError):
         plan(config=path, environ={}, build=False).report()
+
+
+def _zip_garbage(path):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("x.npy", b"\x93NUMPY garbage")
+        z.writestr("y.npy", b"not an array")
+
+
+def _bomb(path):
+    """An .npz of a few hundred bytes whose x.npy declares 400 GB."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**5)}
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("x.npy", header.getvalue() + b"\0" * 64)
+        z.writestr("y.npy", _npy(GOOD_Y))
+
+
+def _npy(array):
+    """A .npy file's bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _npz(**arrays):
+    return lambda path: np.savez(path, **arrays)
+
+
+GOOD_X = np.ones((4, 3), "f4")
+GOOD_Y = np.array([0, 1, 0, 1])
+HOSTILE_DATA = [
+    (
+        "npy-named-npz",
+        "d.npz",
+        lambda p: p.write_bytes(_npy(GOOD_X)),
+        r"d\.npz is a \.npy file \(one array\), not a \.npz archive",
+    ),
+    ("garbage-zip", "d.npz", _zip_garbage, r"cannot read array 'x' of d\.npz"),
+    (
+        "object-array",
+        "d.npz",
+        _npz(x=np.array([{"a": 1}] * 4, dtype=object), y=GOOD_Y),
+        r"cannot read array 'x' of d\.npz: .*Object arrays",
+    ),
+    ("empty-npz", "d.npz", _npz(), r"d\.npz has no array 'x'; it has none"),
+    (
+        "no-samples",
+        "d.npz",
+        _npz(x=np.ones((0, 3)), y=np.ones(0)),
+        r"array 'x' of d\.npz holds no samples \(shape \(0, 3\)\)",
+    ),
+    (
+        "declared-400-gb",
+        "d.npz",
+        _bomb,
+        r"array 'x' of d\.npz declares 400000000000 bytes but the file stores 192; refused",
+    ),
+    (
+        "no-features",
+        "d.npz",
+        _npz(x=np.ones((4, 0)), y=GOOD_Y),
+        r"array 'x' of d\.npz holds no values per sample \(shape \(4, 0\)\)",
+    ),
+    (
+        "string-array",
+        "d.npz",
+        _npz(x=np.array([["a", "b"]] * 4), y=GOOD_Y),
+        r"array 'x' of d\.npz holds <U1 values, not numbers",
+    ),
+    (
+        "nan-labels",
+        "d.npz",
+        _npz(x=GOOD_X, y=np.array([0, np.nan, 1, 0])),
+        r"array 'y' of d\.npz holds NaN or infinite values \(the first in sample 1\)",
+    ),
+    (
+        "nan-inputs",
+        "d.npz",
+        _npz(x=np.where(np.eye(4, 3) > 0, np.inf, 0), y=GOOD_Y),
+        r"array 'x' of d\.npz holds NaN or infinite values \(the first in sample 0\)",
+    ),
+    (
+        "huge-label",
+        "d.npz",
+        _npz(x=GOOD_X, y=np.array([0, 1e300, 1, 0])),
+        r"array 'y' of d\.npz: class labels must be whole numbers from 0 to 99999, got 1e\+300",
+    ),
+    (
+        "fractional-label",
+        "d.npz",
+        _npz(x=GOOD_X, y=np.array([0, 0.5, 1, 0])),
+        r"array 'y' of d\.npz: class labels must be whole numbers from 0 to 99999, got 0\.5",
+    ),
+    (
+        "lengths",
+        "d.npz",
+        _npz(x=GOOD_X, y=np.array([0, 1])),
+        r"d\.npz: array 'x' has 4 samples but array 'y' has 2; they must match",
+    ),
+    (
+        "one-dimensional-x",
+        "d.npz",
+        _npz(x=np.ones(4), y=GOOD_Y),
+        r"array 'x' of d\.npz has shape \(4,\); inputs need \(samples, features\)",
+    ),
+    (
+        "empty-validation",
+        "d.npz",
+        _npz(x=GOOD_X, y=GOOD_Y, x_val=np.ones((0, 3)), y_val=np.ones(0)),
+        r"array 'x_val' of d\.npz holds no samples",
+    ),
+    (
+        "non-utf8-csv",
+        "d.csv",
+        lambda p: p.write_bytes(b"a,label\n\xff\xfe,1\n"),
+        r"d\.csv is not UTF-8 text",
+    ),
+    (
+        "csv-huge-label",
+        "d.csv",
+        lambda p: p.write_text("a,label\n1,0\n2,1e300\n"),
+        r"column 'label' of d\.csv: class labels must be whole numbers from 0 to 99999",
+    ),
+    (
+        "csv-nan",
+        "d.csv",
+        lambda p: p.write_text("a,label\nnan,0\n2,1\n"),
+        r"d\.csv holds NaN or infinite values \(the first in sample 0\)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"), [c[1:] for c in HOSTILE_DATA], ids=[c[0] for c in HOSTILE_DATA]
+)
+def test_a_data_file_hookfit_cannot_train_on_is_refused_naming_the_file_and_key(
+    name, make, message, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path / name)
+    with pytest.raises(ConfigError, match=r"^f\.toml: data\.path: .*" + message):
+        job({"data": {"path": name}})
+
+
+def test_a_scale_that_overflows_the_inputs_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.savez(tmp_path / "d.npz", x=GOOD_X * 1e30, y=GOOD_Y)
+    with pytest.raises(
+        ConfigError,
+        match=r"^f\.toml: data\.scale: scaling by 1e\+20 makes the inputs of d\.npz infinite",
+    ):
+        job({"data": {"path": "d.npz", "scale": 1e20}})
+
+
+def test_a_deeply_nested_config_file_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(
+        ConfigError, match=r"deep\.toml: nested too deeply to read \(TOML arrays or tables"
+    ):
+        read_file(path)
+
+
+def test_a_deeply_nested_set_option_is_refused(tmp_path):
+    with pytest.raises(
+        ConfigError, match=r"^command line: --set fit\.epochs=\[\[\[.*nested too deeply"
+    ):
+        from_command_line(sets=["fit.epochs=" + "[" * 5000 + "]" * 5000])
+
+
+def test_an_unrelated_deeply_nested_pyproject_above_is_ignored(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    (tmp_path / "sub").mkdir()
+    assert find_file(tmp_path / "sub") is None
+
+
+def test_an_unknown_metric_is_refused_naming_the_key():
+    with pytest.raises(ConfigError, match=r"^f\.toml: model\.metrics: Unknown metric 'foo'"):
+        job({"model": {"metrics": ["foo"]}})
+
+
+def test_an_empty_list_of_layers_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.savez(tmp_path / "d.npz", x=GOOD_X, y=GOOD_Y)
+    with pytest.raises(ConfigError, match=r"^f\.toml: model\.layers: no layers; give at least one"):
+        job({"data": {"path": "d.npz"}, "model": {"layers": []}})
+
+
+def test_regression_targets_are_not_taken_for_class_labels(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    np.savez(tmp_path / "d.npz", x=GOOD_X, y=np.array([0.5, -1.25, 3e10, 2.0]))
+    layers = [{"type": "Dense", "units": 1}]
+    built = job({"data": {"path": "d.npz"}, "model": {"layers": layers, "loss": "mse"}})
+    assert built.y.tolist() == [0.5, -1.25, 3e10, 2.0]

@@ -1,5 +1,6 @@
 """Plugin discovery through entry points: nothing imported until enabled."""
 
+import json
 import re
 import sys
 
@@ -214,3 +215,67 @@ def test_unknown_arguments_name_the_plugin(hookfit_site):
 def test_plugin_info_label():
     info = PluginInfo("x", "dist-x", "0.3", "mod:Cls")
     assert (info.label, info.module, info.attr) == ("x (dist-x 0.3)", "mod", "Cls")
+
+
+EXITS = {"exiting_plugin.py": "import sys\n\nsys.exit(7)\n"}
+
+
+def test_a_default_plugin_that_exits_at_import_warns_and_training_goes_on(
+    hookfit_site, hookfit_model, hookfit_data
+):
+    hookfit_site.add(
+        "hookfit-exits", {"exits": "exiting_plugin:Exits"}, EXITS, defaults={"exits": "always"}
+    )
+    x, y = hookfit_data
+    with pytest.warns(
+        HookfitWarning,
+        match=r"Plugin 'exits' from hookfit-exits 1\.0 failed to load \(exiting_plugin:Exits\): "
+        r"SystemExit: 7\. .* goes on",
+    ):
+        history = hookfit_model().fit(x, y, epochs=2, verbose=0)
+    assert history.epoch == [0, 1]
+
+
+def test_an_enabled_plugin_that_exits_at_import_is_a_load_error_naming_it(hookfit_site):
+    hookfit_site.add("hookfit-exits", {"exits": "exiting_plugin:Exits"}, EXITS, version="3.1")
+    with pytest.raises(
+        PluginLoadError,
+        match=r"^Plugin 'exits' from hookfit-exits 3\.1 failed to load \(exiting_plugin:Exits\): "
+        r"SystemExit: 7\.",
+    ) as info:
+        load(catalogue().get("exits"))
+    assert isinstance(info.value.__cause__, SystemExit)
+
+
+def test_a_plugin_interrupted_at_import_still_interrupts(hookfit_site):
+    hookfit_site.add(
+        "hookfit-ctrl-c",
+        {"ctrl_c": "ctrl_c_plugin:X"},
+        {"ctrl_c_plugin.py": "raise KeyboardInterrupt\n"},
+    )
+    with pytest.raises(KeyboardInterrupt):
+        load(catalogue().get("ctrl_c"))
+
+
+def test_hookfit_plugins_reports_a_plugin_that_exits_at_import_among_the_others(
+    hookfit_site, hookfit_cli
+):
+    hookfit_site.add(
+        "hookfit-exits", {"exits": "exiting_plugin:Exits"}, EXITS, defaults={"exits": "always"}
+    )
+    hookfit_site.add(
+        "hookfit-good", {"good": "good_plugin:Good"}, GOOD, defaults={"good": "always"}
+    )
+    result = hookfit_cli("plugins", "--json", env={"PYTHONPATH": str(hookfit_site.root)})
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)["plugins"]}
+    # reported as any default plugin that fails to load is: a warning naming it
+    assert (
+        "HookfitWarning: Plugin 'exits' from hookfit-exits 1.0 failed to load "
+        "(exiting_plugin:Exits): SystemExit: 7. Fix or reinstall hookfit-exits"
+    ) in result.stderr
+    assert rows["good"]["status"] == "on" and rows["good"]["hooks"] == ["on_epoch_end"]
+    assert rows["history"]["status"] == "on" and "exits" in rows
+    text = hookfit_cli("plugins", env={"PYTHONPATH": str(hookfit_site.root)})
+    assert text.returncode == 0 and "SystemExit: 7" in text.stderr
+    assert "hookfit-exits" in text.stdout and "hookfit-good" in text.stdout

@@ -47,7 +47,9 @@ def test_recording_loss_history(mnist_like):
     assert all(isinstance(loss, float) for loss in history.losses)
     assert history.losses[-1] < history.losses[0] / 2
     # The real per-batch losses: replaying the same updates by hand gives
-    # exactly the logged values.
+    # the logged values. Not bit for bit: `fit` picks its BLAS threads from
+    # the machine's load (hookfit.trainer.threads), and float32 sums split
+    # over another number of threads round differently in the last bits.
     set_random_seed(7)
     replay = Sequential(
         [Dense(10, input_dim=784, kernel_initializer="uniform"), Activation("softmax")]
@@ -58,4 +60,4 @@ def test_recording_loss_history(mnist_like):
         for _ in range(20)
         for i in range(0, 600, 128)
     ]
-    np.testing.assert_array_equal(history.losses, by_hand)
+    np.testing.assert_allclose(history.losses, by_hand, rtol=1e-5)

@@ -340,7 +340,7 @@ CRAFTED = [
     (
         "bad-json",
         lambda f, d: f.attrs.modify("model_config", b"{not json"),
-        r"is not a readable hookfit/Keras HDF5 model file .*JSONDecodeError",
+        r"bad\.h5: model_config is not valid JSON: Expecting property name",
     ),
 ]
 
@@ -426,3 +426,98 @@ def test_a_restore_into_another_optimizer_is_refused(trained, tmp_path):
     other.compile("adam", "categorical_crossentropy")
     with pytest.raises(FormatError, match=r"holds SGD state; the model is compiled with Adam"):
         saving.restore(other, tmp_path / "m.h5")
+
+
+# -- a full disk ------------------------------------------------------------------------
+
+FULL_DISK = """
+import json, os, resource, signal, sys
+import numpy as np
+from hookfit.callbacks import ModelCheckpoint
+from hookfit.layers import Dense
+from hookfit.models import Sequential, load_model
+
+folder, limit = sys.argv[1], int(sys.argv[2])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+small = Sequential([Dense(2, input_dim=3)])
+small.save(f"{folder}/m0.h5")  # an earlier save, small enough
+model = Sequential([Dense(100, input_dim=100), Dense(2)])  # about 130 KB with Adam's slots
+model.compile("adam", "mse")
+x, y = np.ones((8, 100), "f4"), np.ones((8, 2), "f4")
+model.fit(x, y, epochs=1, verbose=0, callbacks=[ModelCheckpoint(f"{folder}/ck.h5")], config={})
+if limit:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+errors = {}
+for name in ("m0.h5", "m1.h5"):
+    try:
+        model.save(f"{folder}/{name}")
+    except OSError as exc:
+        errors[name] = [exc.errno, str(exc)]
+try:
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[ModelCheckpoint(f"{folder}/ck.h5")], config={})
+except OSError as exc:
+    errors["fit"] = [exc.errno, str(exc)]
+print(json.dumps(errors))
+"""
+
+
+def run_full(folder, limit):
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(folder), str(limit)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr  # no SIGSEGV (-11) inside h5py
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_nothing_lost(folder):
+    assert sorted(p.name for p in folder.iterdir()) == ["ck.h5", "m0.h5"]  # no temporary file
+    assert load_model(folder / "m0.h5").layers[0].units == 2  # the earlier save is intact
+    assert load_model(folder / "ck.h5").layers[0].units == 100  # and the earlier checkpoint
+
+
+def test_a_file_size_limit_during_save_gives_a_clean_error_and_loses_nothing(tmp_path):
+    errors = run_full(tmp_path, 64_000)
+    for name, kept in (("m0.h5", "keeps its previous content"), ("m1.h5", "was not created")):
+        code, message = errors[name]
+        assert code == 27  # EFBIG
+        assert message.startswith("[Errno 27] could not write the model file (File too large); ")
+        assert f"{name} {kept}, and no temporary file is left" in message
+        assert message.endswith(f": '{tmp_path / name}'")
+    assert errors["fit"][0] == 27 and "ck.h5 keeps its previous content" in errors["fit"][1]
+    assert_nothing_lost(tmp_path)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 300 KB tmpfs (needs root and a system that allows mounting)."""
+    import subprocess
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_during_save_gives_a_clean_error_and_loses_nothing(small_disk):
+    (small_disk / "filler").write_bytes(b"\0" * 150_000)  # leaves room for the first saves only
+    errors = run_full(small_disk, 0)
+    (small_disk / "filler").unlink()
+    assert {name: code for name, (code, _) in errors.items()} == {
+        "m0.h5": 28,
+        "m1.h5": 28,
+        "fit": 28,
+    }  # ENOSPC
+    assert "could not write the model file (No space left on device)" in errors["m1.h5"][1]
+    assert_nothing_lost(small_disk)

@@ -1,5 +1,10 @@
 """Real wheels in fresh virtual environments: what a user of a plugin, or of
-``hookfit new-plugin``, gets after pip install. Slow (each builds a venv)."""
+``hookfit new-plugin``, gets after pip install. Slow (each builds a venv).
+
+Installing built wheels is the same with pip or uv, and uv does it in a
+second where pip takes ten: those tests use uv where the test run has it.
+Installing from a clone's folders is pip's own behaviour (build isolation,
+direct references): those tests always use pip."""
 
 import importlib.util
 import json
@@ -35,10 +40,17 @@ def wheel(tmp_path_factory):
     )
 
 
-def fresh_venv(path):
+UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+
+
+def fresh_venv(path, pip=False):
     """A new virtual environment without the test run's packages; returns a
-    function running one of its commands."""
-    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    function running one of its commands. It has pip when ``pip`` is true or
+    the test run has no uv (`pip_install` then uses it)."""
+    if pip or UV is None:
+        venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    else:
+        subprocess.run([UV, "venv", "--quiet", "--python", sys.executable, str(path)], check=True)
     bin_dir = path / ("Scripts" if os.name == "nt" else "bin")
     env = {
         k: v
@@ -48,7 +60,7 @@ def fresh_venv(path):
 
     def run(*args, cwd=None, check=True):
         result = subprocess.run(
-            [str(bin_dir / args[0]), *args[1:]],
+            [str(bin_dir / args[0]) if args[0] != UV else UV, *args[1:]],
             cwd=cwd,
             env=env,
             capture_output=True,
@@ -59,11 +71,26 @@ def fresh_venv(path):
             raise AssertionError(f"{args} failed:\n{result.stdout}\n{result.stderr}")
         return result
 
+    run.bin_dir = bin_dir
     return run
 
 
 def pip_install(run, *requirements):
-    run("python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements)
+    """Install into the environment of ``run``: with its pip when it has one,
+    else with uv."""
+    if (run.bin_dir / "pip").exists():
+        run(
+            "python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *requirements,
+        )
+    else:
+        python = str(run.bin_dir / "python")
+        run(UV, "pip", "install", "--quiet", "--python", python, *requirements)
 
 
 def requirements(wheel_file):
@@ -109,12 +136,7 @@ def test_core_and_a_plugin_from_wheels(wheel, tmp_path):
         "off",
         "installed, not named",
     )
-    assert rows["csv_logger"]["hooks"] == [
-        "on_epoch_begin",
-        "on_epoch_end",
-        "on_train_begin",
-        "on_train_end",
-    ]
+    assert rows["csv_logger"]["hooks"] == ["on_epoch_end", "on_train_begin", "on_train_end"]
     assert report["conflicts"] == {} and report["problems"] == []
     # importing a plugin that is not installed names its distribution
     missing = run("python", "-c", "from hookfit.callbacks import EarlyStopping", check=False)
@@ -186,7 +208,9 @@ def test_a_missing_default_plugin_is_said_once(wheel, tmp_path):
     """hookfit-history uninstalled: fit says so once, hookfit plugins lists it."""
     run = fresh_venv(tmp_path / "venv")
     defaults = [str(wheel(f)) for f in DEFAULTS[1:]]
-    pip_install(run, "numpy>=1.24", "pluggy>=1.5", "importlib-metadata>=6.6", "tqdm")
+    pip_install(
+        run, "numpy>=1.24", "pluggy>=1.5", "importlib-metadata>=6.6", "threadpoolctl>=3", "tqdm"
+    )
     pip_install(run, "--no-deps", str(wheel("core")), *defaults)
     (tmp_path / "fit.py").write_text(FIT)
     result = run("python", "fit.py", cwd=tmp_path)
@@ -229,7 +253,7 @@ def test_from_a_clone_pip_installs_the_core_and_a_plugin(tmp_path):
     plugins are not on any index; the core's metadata points pip at
     plugins/<name> of the same clone."""
     repo = clone(tmp_path / "hookfit")
-    run = fresh_venv(tmp_path / "venv")
+    run = fresh_venv(tmp_path / "venv", pip=True)
     pip_install(run, str(repo / "core"), str(repo / "plugins" / "early_stopping"))
     requires = run(
         "python", "-c", "import importlib.metadata as m; print(m.requires('hookfit'))"
@@ -254,7 +278,7 @@ def test_from_a_clone_pip_installs_hookfit_all(tmp_path):
     at (no conflict), brings every built-in plugin from the clone; each
     plugin's own requirement hookfit>=0.1.0,<0.2 is met by ./core."""
     repo = clone(tmp_path / "hookfit")
-    run = fresh_venv(tmp_path / "venv")
+    run = fresh_venv(tmp_path / "venv", pip=True)
     pip_install(run, f"{repo / 'core'}[all]", str(repo / "plugins" / "history"))
     report = json.loads(run("hookfit", "plugins", "--json", cwd=tmp_path).stdout)
     folders = [p for p in (repo / "plugins").iterdir() if (p / "pyproject.toml").is_file()]

@@ -1,79 +1,291 @@
-"""Plugins' slow I/O (checkpoint files, backups, fsyncs, HTTP posts) on one
-background thread, in submission order, so training does not wait for the
-disk or the network.
+"""Plugins' slow I/O (checkpoint files, backups, fsyncs, HTTP posts) off the
+training thread. Each plugin's `Jobs` is its own lane: one thread and a
+bounded queue, so a slow disk or server holds neither training nor another
+plugin's lane.
 
-A plugin keeps a `Jobs` and submits work to it; it calls `Jobs.wait` in
-``on_train_end`` (which the core runs also after an error), so that every
-write has finished, and every error has been raised, before ``fit`` returns.
-An error in a job is raised in the training thread at the plugin's next
-submit or wait, with a note naming the plugin.
+A lane runs its jobs in submission order. When its queue is full, a new job
+replaces the oldest pending job that may be dropped, and a warning says so,
+once per lane; a job with a ``key`` replaces the pending job of the same key
+(a newer backup of the same file, an fsync of the same file). A plugin calls
+`Jobs.make_room` before it copies a model's state, so that a copy is taken
+only when the lane can take it, and never piles up behind a slow disk.
+
+A plugin calls `Jobs.wait` in ``on_train_end`` (which the core runs also
+after an error): a file lane is always completed; a network lane
+(``network=True``) is waited for at most a given time, and what is still
+pending is given up. An error in a job is raised in the training thread at
+the plugin's next submit or wait, with a note naming the plugin.
 """
 
 from __future__ import annotations
 
+import atexit
+import sys
 import threading
+import time
+import warnings
+import weakref
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
-_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+from .errors import ConfigError, HookfitWarning
 
+# A lane's thread waits this long for more work before it ends (a new one
+# starts with the next job): no thread per plugin lingers after a run.
+IDLE_SECONDS = 1.0
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _lock:
-        if _pool is None:
-            # One worker: jobs run in the order they were submitted, so a
-            # checkpoint is complete before the older one it replaces goes.
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hookfit-io")
-        return _pool
+_lanes: weakref.WeakSet[Jobs] = weakref.WeakSet()
 
 
 def drain() -> None:
     """Block until every job submitted so far, by any plugin, has finished
     (errors stay with the plugins' `Jobs`)."""
-    if _pool is not None:
-        _executor().submit(lambda: None).result()
+    for jobs in list(_lanes):
+        jobs._idle(None)
+
+
+@atexit.register
+def _finish_files() -> None:
+    # Lane threads are daemons (a hung server must not hold the interpreter
+    # at exit), so the writes of file lanes are completed here.
+    for jobs in list(_lanes):
+        if not jobs.network:
+            jobs._idle(None)
+
+
+def mark() -> dict[Jobs, int]:
+    """Where every file lane is now. A job submitted with ``after=mark()``
+    runs only once the jobs submitted to those lanes before the mark have
+    finished or been dropped: BackupAndRestore writes a backup only after
+    the files its plugins' states name (checkpoints written, old ones
+    deleted), so the backup never names a file that is not there yet."""
+    return {jobs: jobs._seq for jobs in list(_lanes) if not jobs.network}
+
+
+@dataclass(eq=False)  # a job is itself: two alike are two jobs
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    key: Any = None
+    keep: bool = False
+    on_drop: Callable[[], Any] | None = field(default=None, repr=False)
+    after: dict[Jobs, int] | None = field(default=None, repr=False)
+    seq: int = 0
 
 
 class Jobs:
-    """The background jobs of one plugin.
+    """The background lane of one plugin.
 
     Args:
-        owner: The plugin, for error notes (e.g. ``"ModelCheckpoint"``).
+        owner: The plugin, for messages (e.g. ``"ModelCheckpoint"``).
+        capacity: Pending jobs the lane holds; at this many, a new job
+            drops the oldest droppable one. Model copies are large: a
+            plugin that hands over copies keeps this small.
+        network: The jobs talk to a server: `wait` may give up on them, and
+            the interpreter does not wait for them at exit.
+
+    Attributes:
+        dropped: Jobs dropped because the lane was full.
+        abandoned: Jobs given up by a `wait` with a timeout.
     """
 
-    def __init__(self, owner: str) -> None:
+    def __init__(self, owner: str, *, capacity: int = 256, network: bool = False) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ConfigError(
+                f"Jobs({owner!r}): capacity must be an integer >= 1 (pending jobs the lane "
+                f"holds), got {capacity!r}."
+            )
         self.owner = owner
-        self._pending: list[Future[Any]] = []
+        self.capacity = capacity
+        self.network = network
+        self.dropped = self.abandoned = 0
+        self._pending: deque[_Job] = deque()
+        self._running: int | None = None  # the seq of the job running
+        self._seq = 0  # of the last job submitted
+        self._thread: threading.Thread | None = None
+        self._errors: list[BaseException] = []
+        self._cond = threading.Condition()
+        self._warned = False
+        _lanes.add(self)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        """Run ``fn(*args, **kwargs)`` on the background thread, after every
-        job submitted before it (by any plugin).
+        """Run ``fn(*args, **kwargs)`` on this lane's thread, after the jobs
+        submitted before it. It may be dropped if the lane fills up.
 
         Raises:
-            Exception: The error of an earlier job of this plugin, if any.
+            Exception: The error of an earlier job of this lane, if any.
         """
-        self._collect(block=False)
-        self._pending.append(_executor().submit(fn, *args, **kwargs))
+        self._enqueue(_Job(fn, args, kwargs))
 
-    def wait(self) -> None:
-        """Block until this plugin's jobs are done.
+    def options(
+        self,
+        *,
+        key: Any = None,
+        keep: bool = False,
+        on_drop: Callable[[], Any] | None = None,
+        after: dict[Jobs, int] | None = None,
+    ) -> Submitter:
+        """A submitter with options, to hand to code that calls ``submit``
+        (a host's ``save(..., jobs=...)``).
+
+        Args:
+            key: A pending job with the same key is replaced by the new one,
+                silently (the newer one makes it useless).
+            keep: Never drop this job (small bookkeeping: a file deletion).
+            on_drop: Called in the training thread if the job is dropped.
+            after: A `mark`: the job waits, on this lane's thread, for the
+                jobs of the other lanes submitted before it.
+        """
+        return Submitter(self, key, keep, on_drop, after)
+
+    def make_room(self, key: Any = None) -> None:
+        """Drop the pending job of ``key``, then the oldest droppable one
+        while the lane is full, so that the next job is accepted as it is.
+        Call it before copying a model's state for the lane."""
+        dropped = []
+        with self._cond:
+            if key is not None:
+                self._pending = deque(j for j in self._pending if j.key != key)
+            while len(self._pending) >= self.capacity:
+                oldest = next((j for j in self._pending if not j.keep), None)
+                if oldest is None:
+                    break  # only small jobs that must run: they are let through
+                self._pending.remove(oldest)
+                dropped.append(oldest)
+        for job in dropped:
+            self.dropped += 1
+            if job.on_drop is not None:
+                job.on_drop()
+        if dropped and not self._warned:
+            self._warned = True
+            _warn(
+                f"{self.owner}: its background work is slower than training; the oldest "
+                "pending job was dropped so that training never waits for it. Further drops "
+                "are not reported again."
+            )
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until this lane's jobs are done; with ``timeout``, for at
+        most that many seconds, then give up the jobs not started (the one
+        running is left to end on its own).
+
+        Returns:
+            True when every job finished.
 
         Raises:
-            Exception: The first error among them, with a note.
+            Exception: The first error among the jobs, with a note.
         """
-        self._collect(block=True)
+        done = self._idle(timeout)
+        if not done:
+            with self._cond:
+                self.abandoned += len(self._pending)
+                self._pending.clear()
+        self._raise_error()
+        return done
 
-    def _collect(self, block: bool) -> None:
-        pending, self._pending = self._pending, []
-        for i, future in enumerate(pending):
-            if not block and not future.done():
-                self._pending = pending[i:]
-                return
-            error = future.exception()
-            if error is not None:
-                # the later jobs still run; their results are not checked
-                error.add_note(f"hookfit: raised in a background job of {self.owner}")
-                raise error
+    # -- the lane ---------------------------------------------------------------------
+
+    def _enqueue(self, job: _Job) -> None:
+        self._raise_error()
+        self.make_room(job.key)
+        with self._cond:
+            self._seq += 1
+            job.seq = self._seq
+            self._pending.append(job)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name=f"hookfit-io-{self.owner}", daemon=True
+                )
+                self._thread.start()
+            else:
+                self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                if not self._pending:
+                    self._cond.wait(IDLE_SECONDS)
+                if not self._pending:
+                    self._thread = None
+                    self._cond.notify_all()
+                    return
+                job = self._pending.popleft()
+                self._running = job.seq
+            try:
+                for lane, seq in (job.after or {}).items():
+                    if lane is not self:
+                        lane._reach(seq)
+                job.fn(*job.args, **job.kwargs)
+            except BaseException as exc:  # raised in the training thread instead
+                with self._cond:
+                    self._errors.append(exc)
+            finally:
+                del job  # its arguments (a model's copy) go now, not at the next job
+                with self._cond:
+                    self._running = None
+                    self._cond.notify_all()
+
+    def _idle(self, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._running is not None:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def _reach(self, seq: int) -> None:
+        """Block until the jobs up to ``seq`` have finished or been dropped."""
+        with self._cond:
+            while (self._running is not None and self._running <= seq) or any(
+                job.seq <= seq for job in self._pending
+            ):
+                self._cond.wait()
+
+    def _raise_error(self) -> None:
+        with self._cond:
+            errors, self._errors = self._errors, []
+        if errors:
+            # the later jobs still ran; the first error is the one to fix
+            error = errors[0]
+            error.add_note(f"hookfit: raised in a background job of {self.owner}")
+            raise error
+
+
+class Submitter:
+    """`Jobs.options`: submits to a lane with options."""
+
+    def __init__(
+        self,
+        jobs: Jobs,
+        key: Any,
+        keep: bool,
+        on_drop: Callable[[], Any] | None,
+        after: dict[Jobs, int] | None = None,
+    ) -> None:
+        self.jobs, self.key, self.keep, self.on_drop, self.after = jobs, key, keep, on_drop, after
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """As `Jobs.submit`, with the options."""
+        self.jobs._enqueue(_Job(fn, args, kwargs, self.key, self.keep, self.on_drop, self.after))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """As `Jobs.wait`."""
+        return self.jobs.wait(timeout)
+
+
+def _warn(message: str) -> None:
+    """Warn at the hook call that led here, which `hookfit.hooks.attribution`
+    reports at the user's line (outside a run: at the caller's caller)."""
+    from .hooks import dispatch
+
+    frame: FrameType | None = sys._getframe(0)
+    level = 1
+    while frame is not None and frame.f_code.co_filename != dispatch.__file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, HookfitWarning, stacklevel=level if frame is not None else 4)

@@ -323,13 +323,40 @@ def dead_pid():
     return int(child.stdout)
 
 
-def test_other_files_in_the_folder_are_kept(tmp_path, hookfit_data, build):
+def test_the_cleanup_deletes_only_its_own_files(tmp_path, hookfit_data, build):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "notes.txt").write_text("mine")
     (tmp_path / "b" / f".backup.h5.tmp-{dead_pid()}-0bad").write_bytes(b"half")  # a killed save
+    # another writer's leftover, named as atomic files are: not BackupAndRestore's
+    other = f".notes.txt.tmp-{dead_pid()}-0bad"
+    (tmp_path / "b" / other).write_bytes(b"theirs")
     with pytest.warns(HookfitWarning, match=r"kept the folder '.*b', which holds other files"):
         fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b")])
-    assert os.listdir(tmp_path / "b") == ["notes.txt"]
+    assert sorted(os.listdir(tmp_path / "b")) == [other, "notes.txt"]
+
+
+class Release(Callback):
+    """Put first: its on_train_end lets the stuck disk write."""
+
+    def __init__(self, host):
+        super().__init__()
+        self.host = host
+
+    def on_train_end(self, logs=None):
+        self.host.release.set()
+
+
+def test_behind_a_stuck_disk_a_newer_backup_replaces_the_pending_one(tmp_path, hookfit_data):
+    from hookfit.testing.faults import StuckDiskHost
+
+    host = StuckDiskHost(8, 3)
+    backup = BackupAndRestore(tmp_path / "b", delete_checkpoint=False)
+    x, y = hookfit_data
+    host.fit(x, y, epochs=20, verbose=0, callbacks=[Release(host), backup])  # no warning
+    assert host.saves == 20
+    assert host.most_copies <= 2  # the one being written, the newest waiting
+    # the last backup written is the newest: a resume starts after epoch 20
+    assert MinimalHost(8, 3).restore(tmp_path / "b" / "backup.h5")["epoch"] == 20
 
 
 def test_a_stale_temporary_file_alone_means_no_backup(tmp_path, hookfit_data, build):

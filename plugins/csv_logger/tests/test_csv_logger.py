@@ -1,6 +1,7 @@
 """CSVLogger, installed alone with the core."""
 
 import csv
+import json
 import math
 import os
 import re
@@ -293,18 +294,52 @@ def test_a_failed_fit_keeps_its_rows_and_closes_the_file(hookfit_model, hookfit_
     assert logger.csv_file is None
 
 
-def test_resume_drops_the_rows_of_redone_epochs(tmp_path):
+def test_append_keeps_every_earlier_row_like_keras(hookfit_model, hookfit_data, tmp_path):
+    # Keras 2 users fit one epoch at a time in a loop: every fit's row stays.
     path = tmp_path / "log.csv"
-    drive(CSVLogger(path), [{"a": e} for e in range(6)])
-    drive(CSVLogger(path, append=True), [{"a": 20}, {"a": 30}], first_epoch=2)
-    assert path.read_text() == "epoch,a\n0,0\n1,1\n2,20\n3,30\n"
+    model = hookfit_model()
+    for _ in range(3):
+        fit(model, hookfit_data, [CSVLogger(path, append=True)], epochs=1)
+    assert epochs_in(path) == ["epoch", "0", "0", "0"]
+    drive(CSVLogger(path, append=True), [{"acc": 1}], first_epoch=2)
+    assert epochs_in(path) == ["epoch", "0", "0", "0", "2"]
 
 
-def test_a_torn_last_row_is_not_glued_to_the_next(tmp_path):
+def test_a_resumed_run_drops_the_rows_written_after_its_backup(tmp_path):
+    # BackupAndRestore saves state_dict() with its backup and, when it
+    # resumes the run, hands it back after on_train_begin.
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,a\n0,0\n0,1\n")  # an earlier fit's rows
+    logger = CSVLogger(path, append=True)
+    logger.on_train_begin({})
+    for epoch in range(4):
+        logger.on_epoch_begin(epoch, {})
+        logger.on_epoch_end(epoch, {"a": 10 + epoch})
+        if epoch == 1:
+            state = json.loads(json.dumps(logger.state_dict()))  # the backup after epoch 1
+    logger.on_train_end({})  # killed after epoch 3: epochs 2 and 3 are redone
+    resumed = CSVLogger(path, append=True)
+    resumed.on_train_begin({})
+    resumed.load_state_dict(state)
+    for epoch in (2, 3):
+        resumed.on_epoch_begin(epoch, {})
+        resumed.on_epoch_end(epoch, {"a": 20 + epoch})
+    resumed.on_train_end({})
+    assert path.read_text() == "epoch,a\n0,0\n0,1\n0,10\n1,11\n2,22\n3,23\n"
+
+
+@pytest.mark.parametrize("rows", [-1, "2", True, None], ids=["negative", "str", "bool", "none"])
+def test_a_bad_saved_row_count_is_refused(tmp_path, rows):
+    logger = CSVLogger(tmp_path / "log.csv", append=True)
+    with pytest.raises(ValueError, match=r"^rows must be a count of rows, got "):
+        logger.load_state_dict({"rows": rows})
+
+
+def test_a_torn_last_row_is_dropped(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("epoch,a\n0,1\n1,")
-    drive(CSVLogger(path, append=True), [{"a": 5}], first_epoch=2)
-    assert path.read_text() == "epoch,a\n0,1\n1,\n2,5\n"
+    drive(CSVLogger(path, append=True), [{"a": 5}], first_epoch=1)
+    assert path.read_text() == "epoch,a\n0,1\n1,5\n"
 
 
 SCRIPT = """
@@ -339,7 +374,7 @@ model.fit(x, y, epochs=6, verbose=0, validation_split=0.25,
 
 @pytest.mark.skipif(not hasattr(os, "kill") or os.name != "posix", reason="needs SIGKILL")
 @pytest.mark.parametrize("initial_epoch", [3, 4], ids=["redo-epoch-3", "resume-after-3"])
-def test_killed_run_then_append_resume_has_every_epoch_once(
+def test_a_killed_run_leaves_whole_rows_and_append_continues_after_them(
     hookfit_host, hookfit_model, hookfit_data, tmp_path, initial_epoch
 ):
     path = tmp_path / "run" / "log.csv"
@@ -364,9 +399,9 @@ def test_killed_run_then_append_resume_has_every_epoch_once(
         initial_epoch=initial_epoch,
     )
     after = path.read_text().splitlines(keepends=True)
-    assert epochs_in(path) == ["epoch", "0", "1", "2", "3", "4", "5"]
-    kept = 1 + initial_epoch  # the header and the rows of the epochs not redone
-    assert after[:kept] == before[:kept]
+    # no BackupAndRestore: a plain append, as in Keras
+    assert epochs_in(path) == ["epoch", "0", "1", "2", "3", *map(str, range(initial_epoch, 6))]
+    assert after[: len(before)] == before
     assert after[0] == "epoch,acc,loss,val_acc,val_loss\n"
     assert all(line.count(",") == 4 and "NA" not in line for line in after)
 

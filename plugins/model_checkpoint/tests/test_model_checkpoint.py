@@ -434,6 +434,7 @@ def test_state_dict_round_trip(hookfit_model, tmp_path):
         first.on_epoch_begin(epoch, {})
         for batch in range(2):
             first.on_batch_end(batch, {"batch": batch, "size": 8, "val_loss": value})
+    first.on_train_end({})  # its lane's writes have landed
     state = json.loads(json.dumps(first.state_dict(), allow_nan=False))
     assert state == {
         "best": 0.3,
@@ -584,15 +585,16 @@ def dead_pid():
     return child.pid
 
 
-def test_stale_temporary_files_are_removed_at_train_begin(tmp_path):
+def test_only_its_own_stale_temporary_files_are_removed_at_train_begin(tmp_path):
     dead, alive = dead_pid(), os.getpid()
     run = tmp_path / "runs" / "7"
     run.mkdir(parents=True)
     files = {
         run / f".w.h5.tmp-{dead}-0a1b2c3d": False,
-        run / f".last.hdf5.tmp-{dead}-ff": False,
+        run / f".last.h5.tmp-{dead}-ff": False,
         run / f".w.h5.tmp-{alive}-0a1b2c3d": True,  # a save in progress
-        run / f".notes.txt.tmp-{dead}-00": False,  # any atomic_file leftover goes
+        run / f".notes.txt.tmp-{dead}-00": True,  # another writer's: not this template's
+        run / f".last.hdf5.tmp-{dead}-ff": True,
         run / "w.h5": True,
         tmp_path / "runs" / f".w.h5.tmp-{dead}-0a": True,  # not a checkpoint folder
     }
@@ -606,10 +608,10 @@ def test_stale_temporary_files_are_removed_at_train_begin(tmp_path):
 
 CHILD = """
 import os, sys
-import h5py
 import numpy as np
 from hookfit.layers import Dense
 from hookfit.models import Sequential, load_model
+from hookfit.testing.faults import announce_writes
 from hookfit_model_checkpoint import ModelCheckpoint
 
 folder, seed = sys.argv[1], int(sys.argv[2])
@@ -617,19 +619,7 @@ folder, seed = sys.argv[1], int(sys.argv[2])
 # Lines from inside each write, for the parent to kill right after: the
 # verbose lines come before a write starts, and a kill that follows one at
 # once lands before the temporary file even exists.
-class File(h5py.File):
-    def __init__(self, name, mode="r", *args, **kwargs):
-        super().__init__(name, mode, *args, **kwargs)
-        if mode == "w":
-            print("writing", flush=True)  # the temporary file is being filled
-
-
-def fsync(fd, sync=os.fsync):
-    print("fsync", flush=True)  # the file's comes before the rename, the folder's after
-    sync(fd)
-
-
-h5py.File, os.fsync = File, fsync
+announce_writes()
 rng = np.random.default_rng(seed)
 x = rng.normal(size=(256, 64)).astype(np.float32)
 y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 256)]
@@ -687,7 +677,7 @@ def test_sigkill_during_checkpoint_writes_leaves_only_loadable_files(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     folder = tmp_path / "checkpoints"
-    counts = [int(n) for n in rng.integers(1, 150, size=40)] + [1]
+    counts = [int(n) for n in rng.integers(1, 150, size=24)] + [1]  # 25 kills
     stale_before: list = []
     verified: set = set()
     kills_leaving_temp_files = 0
@@ -733,3 +723,68 @@ def test_model_checkpoint_a_destination_that_cannot_be_written_stops_before_the_
     ):
         hookfit_fit(recorder, ModelCheckpoint(str(tmp_path / "somefile.txt" / "ckpt.h5")))
     assert "on_batch_begin" not in recorder.hooks()
+
+
+# -- behind a disk that has stopped ---------------------------------------------------------
+
+
+class Release(Callback):
+    """Put first: its on_train_end lets the stuck disk write, before
+    ModelCheckpoint's waits for its lane."""
+
+    def __init__(self, host):
+        super().__init__()
+        self.host = host
+
+    def on_train_end(self, logs=None):
+        self.host.release.set()
+
+
+def test_a_copy_of_the_model_is_taken_only_when_the_lane_can_take_it(
+    hookfit_data, tmp_path, monkeypatch
+):
+    import hookfit_model_checkpoint
+    from hookfit.testing.faults import StuckDiskHost
+
+    monkeypatch.setattr(hookfit_model_checkpoint, "PENDING_BYTES", 1)  # a "large" model
+    host = StuckDiskHost(8, 3)
+    checkpoint = ModelCheckpoint(str(tmp_path / "w.{epoch:02d}.h5"), monitor="loss")
+    x, y = hookfit_data
+    with pytest.warns(HookfitWarning, match="ModelCheckpoint: its background work is slower"):
+        host.fit(x, y, epochs=33, verbose=0, callbacks=[Release(host), checkpoint])
+    assert host.saves == 33
+    # one being written and two waiting at most; before: 33 copies queued
+    assert host.most_copies <= 3
+    written = names(tmp_path)
+    # the one being written when the disk stopped, and the two newest
+    assert len(written) == 3 and written[1:] == ["w.32.h5", "w.33.h5"]
+    assert checkpoint.best_model_path in [str(tmp_path / name) for name in written]
+
+
+def test_top_k_deletes_only_files_its_template_names_whatever_the_state_says(
+    hookfit_model, hookfit_data, tmp_path
+):
+    folder = tmp_path / "ckpt"
+    victim, neighbour = tmp_path / "victim.txt", folder / "notes.h5"
+    folder.mkdir()
+    for path in (victim, neighbour):
+        path.write_text("keep me")
+    mine = str(folder / "w.01.h5")
+    (folder / "w.01.h5").write_bytes(b"")
+    tampered = {
+        "best": 0.1,
+        "best_model_path": str(victim),
+        "best_score": 0.1,
+        "files": [[str(victim), 1e9], [str(neighbour), 1e9], [mine, 0.5],
+                  [str(folder / "w.02.h5/../../victim.txt"), 1e9]],
+        "epochs_since_last_save": 0,
+        "batches_seen": 0,
+    }  # fmt: skip
+    checkpoint = ModelCheckpoint(str(folder / "w.{epoch:02d}.h5"), monitor="loss", save_top_k=1)
+    with pytest.warns(HookfitWarning, match=r"never names: .*victim\.txt.*They are left alone"):
+        checkpoint.load_state_dict(tampered)
+    model = hookfit_model()
+    x, y = hookfit_data
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[checkpoint])
+    assert victim.read_text() == neighbour.read_text() == "keep me"
+    assert len(list(folder.glob("w.*.h5"))) == 1  # its own files: the best one kept

@@ -108,10 +108,22 @@ def epoch_logs(recorder):
     return [(args[0], args[1]) for hook, args in recorder.calls if hook == "on_epoch_end"]
 
 
+class AnyRunId:
+    """Equal to a run id as RemoteMonitor makes them: YYYYMMDD-HHMMSS-xxxxxx.
+    (test_every_run_posts_its_own_run_id checks that one run keeps one.)"""
+
+    def __eq__(self, other):
+        return isinstance(other, str) and re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", other)
+
+    def __repr__(self):
+        return "<any run id>"
+
+
 def expected(recorder):
     """The payloads the epochs' logs should give, as plain Python values."""
     return [
-        {"epoch": e, **{k: float(v) for k, v in logs.items()}} for e, logs in epoch_logs(recorder)
+        {"epoch": e, **{k: float(v) for k, v in logs.items()}, "run_id": AnyRunId()}
+        for e, logs in epoch_logs(recorder)
     ]
 
 
@@ -160,7 +172,11 @@ def test_a_content_type_header_replaces_the_json_one(server):
     monitor.on_epoch_end(0, {"val_loss": 0.5})
     monitor.on_train_end({})
     assert server.requests[0]["headers"].get_all("Content-Type") == ["text/plain"]
-    assert json.loads(server.requests[0]["body"]) == {"epoch": 0, "val_loss": 0.5}
+    assert json.loads(server.requests[0]["body"]) == {
+        "epoch": 0,
+        "val_loss": 0.5,
+        "run_id": monitor.run_id,
+    }
 
 
 @pytest.mark.parametrize("send_as_json", [False, True], ids=["form", "json"])
@@ -189,6 +205,7 @@ def test_numpy_values_arrive_as_plain_numbers(server, send_as_json):
         "nested": [0.25],
         "flag": True,
         "lr": 0.125,
+        "run_id": monitor.run_id,
     }
     assert {k: type(v).__name__ for k, v in got.items()} == {
         "epoch": "int",
@@ -199,6 +216,7 @@ def test_numpy_values_arrive_as_plain_numbers(server, send_as_json):
         "nested": "list",
         "flag": "bool",
         "lr": "float",
+        "run_id": "str",
     }
 
 
@@ -206,8 +224,21 @@ def test_a_nan_loss_is_sent_as_python_json_nan(server):
     monitor = RemoteMonitor(server.root, send_as_json=True)
     monitor.on_epoch_end(0, {"val_loss": np.float32("nan")})
     monitor.on_train_end({})
-    assert server.requests[0]["body"] == b'{"epoch": 0, "val_loss": NaN}'
+    run_id = monitor.run_id.encode()
+    assert server.requests[0]["body"] == b'{"epoch": 0, "val_loss": NaN, "run_id": "%s"}' % run_id
     assert math.isnan(json.loads(server.requests[0]["body"])["val_loss"])
+
+
+def test_every_run_posts_its_own_run_id(hookfit_model, hookfit_data, server):
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    model = hookfit_model()
+    fit(model, hookfit_data, [monitor], epochs=2)
+    first = monitor.run_id
+    fit(model, hookfit_data, [monitor], epochs=2)
+    sent = [json.loads(r["body"])["run_id"] for r in server.requests]
+    assert sent == [first, first, monitor.run_id, monitor.run_id]
+    assert monitor.run_id != first
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", first)
 
 
 def test_server_not_listening(hookfit_model, hookfit_data, closed_port):

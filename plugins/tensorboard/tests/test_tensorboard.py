@@ -152,6 +152,14 @@ def test_a_log_that_is_not_a_number_warns_once(hookfit_model, tmp_path):
     assert series(load(tmp_path / "validation"), "epoch_loss") == [(0, 1.0), (1, 2.0)]
 
 
+def test_a_log_too_large_for_a_float_is_written_as_infinite(hookfit_model, tmp_path):
+    tb = TensorBoard(tmp_path, write_graph=False)
+    drive(tb, hookfit_model(), [{"huge": 10**400, "tiny": -(10**400), "val_loss": 1.0}])
+    train = load(tmp_path / "train")
+    assert series(train, "epoch_huge") == [(0, np.inf)]
+    assert series(train, "epoch_tiny") == [(0, -np.inf)]
+
+
 def test_histograms_and_images_at_the_histogram_steps(
     hookfit_model, hookfit_data, hookfit_host, tmp_path
 ):
@@ -614,3 +622,26 @@ def test_tensorboard_a_destination_that_cannot_be_written_stops_before_the_first
     ):
         hookfit_fit(recorder, TensorBoard(log_dir=str(tmp_path / "somefile.txt" / "tb")))
     assert "on_batch_begin" not in recorder.hooks()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../../escaped_target", "/tmp/absolute", "..", "a/../../b", ".hidden", "x\\..\\y"],
+    ids=["parent", "absolute", "dots", "inner-parent", "dot-file", "backslashes"],
+)
+def test_projector_files_stay_inside_log_dir_whatever_a_layer_is_named(
+    name, hookfit_model, hookfit_data, tmp_path
+):
+    model = hookfit_model()
+    # hookfit refuses such names when a layer is made; another host may not
+    model.layers[-1].name = name
+    log_dir = tmp_path / "a" / "b" / "logs"
+    fit(model, hookfit_data, [TensorBoard(log_dir, embeddings_freq=1)], epochs=1)
+    written = {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert written and all(log_dir in p.parents for p in written)
+    embeddings = read_projector(log_dir).embeddings
+    folders = [(log_dir / e.tensor_path).parent for e in embeddings]
+    assert all(f.parent == log_dir / "embeddings" for f in folders)
+    with_weights = [layer for layer in model.layers if layer.get_weights()]
+    assert len(set(folders)) == len(embeddings) == len(with_weights)  # one folder per layer
+    assert embeddings[-1].tensor_name.startswith(name)

@@ -4,6 +4,7 @@ command's sources (its config file and its command line)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..run.catalogue import (
@@ -13,7 +14,15 @@ from ..run.discovery import find_file
 from ..run.sources import Setting, display, from_command_line, read_file
 
 EXIT_REFUSED = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+def print_error(exc: BaseException) -> None:
+    """A refused config or command line, as the command reports it."""
+    print(f"hookfit: error: {exc}", file=sys.stderr)
+    for note in getattr(exc, "__notes__", ()):
+        print(f"  {note}", file=sys.stderr)
 
 
 def command_settings(args: argparse.Namespace, bundled: bool = False) -> tuple[list[Setting], str]:

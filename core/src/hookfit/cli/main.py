@@ -5,6 +5,8 @@
 - ``hookfit plugins [--json]``: every installed plugin, on or off and why.
 - ``hookfit config [CONFIG]``: every effective setting and where it came from.
 - ``hookfit new-plugin NAME``: a ready third-party plugin package.
+- Commands that installed plugins add (``hookfit monitor`` from
+  hookfit-remote-monitor), through the ``register_commands`` hook.
 
 Exit status: 0 done, 1 an error while training, 2 a refused config or
 command line (nothing written), 130 stopped with Ctrl-C.
@@ -23,7 +25,8 @@ from ..errors import (
     ConfigError,
     PluginError,
 )
-from .common import EXIT_REFUSED
+from .commands import BUILT_IN, add_plugin_commands
+from .common import EXIT_REFUSED, print_error
 from .reports import config as config_command
 from .reports import plugins as plugins_command
 from .train import train as train_command
@@ -34,6 +37,8 @@ examples:
   hookfit train job.toml --set fit.epochs=5      a config file, one key changed
   hookfit train -p csv_logger --set callbacks.csv_logger.filename={run_dir}/log.csv
                                                  switch a plugin on; {run_dir} is runs/<time>-<id>
+  mpiexec -n 2 hookfit train --distributed job.toml
+                                                 two processes, one model (pip install hookfit[mpi])
 
 A config file's missing [model], [fit] and [data] keys come from the bundled
 example; `hookfit config` shows every value and where it came from.
@@ -42,7 +47,8 @@ example; `hookfit config` shows every value and where it came from.
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(plugin_commands=_may_need_plugin_commands(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -50,13 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except (ConfigError, PluginError) as exc:
-        print(f"hookfit: error: {exc}", file=sys.stderr)
-        for note in getattr(exc, "__notes__", ()):
-            print(f"  {note}", file=sys.stderr)
+        print_error(exc)
         return EXIT_REFUSED
 
 
-def _parser() -> argparse.ArgumentParser:
+def _may_need_plugin_commands(argv: Sequence[str]) -> bool:
+    """False for a built-in command: ``hookfit train`` imports no command
+    plugin, and a broken one cannot disturb it."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first not in BUILT_IN
+
+
+def _parser(plugin_commands: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hookfit", description="Keras-style training callbacks as plugins."
     )
@@ -104,11 +115,16 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    command(
+    trainer = command(
         "train",
         "Train the model the config describes (or the bundled example).",
         train_command,
         epilog=TRAIN_EXAMPLES,
+    )
+    trainer.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI: start with mpiexec -n N (needs hookfit[mpi])",
     )
     plugins = command(
         "plugins",
@@ -136,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
         help="a hookfit.Callback subclass (default) or @hookfit.hookimpl methods",
     )
     new.set_defaults(run=_new_plugin)
+    if plugin_commands:
+        for loaded in add_plugin_commands(commands, BUILT_IN):
+            if loaded.error:
+                print(f"hookfit: warning: {loaded.error}", file=sys.stderr)
     return parser
 
 

@@ -17,10 +17,9 @@ from ..errors import (
 from ..hooks.hints import shown
 from ..run.catalogue import (
     PluginInfo,
-    hooks_in_source,
     install_hint,
-    requires_hookfit,
 )
+from ..run.inspection import hooks_in_source, requires_hookfit
 from ..run.plan import build_plugin, plan
 from .common import command_settings
 
@@ -79,8 +78,10 @@ def plugins(args: argparse.Namespace) -> int:
             for d in cat.missing
         ),
     ]
+    commands = _command_rows()
     if args.json:
-        print(json.dumps({"plugins": rows, "conflicts": conflicts, "problems": problems}, indent=2))
+        everything = {"plugins": rows, "conflicts": conflicts, "problems": problems}
+        print(json.dumps({**everything, "commands": commands}, indent=2))
         return 0
     if not rows:
         print("No hookfit plugins are installed.")
@@ -101,7 +102,32 @@ def plugins(args: argparse.Namespace) -> int:
         )
     for problem in problems:
         print(f"problem: {problem}")
+    for row in commands:
+        added = ", ".join(f"hookfit {name}" for name in row["commands"]) or "no command"
+        status = "ERROR" if row["error"] else added
+        print(f"commands: {row['plugin']} ({row['distribution']} {row['version']}): {status}")
+        if row["error"]:
+            print(f"    error: {row['error']}")
     return 0
+
+
+def _command_rows() -> list[dict[str, Any]]:
+    """The plugins that add commands (``hookfit.commands``): which commands,
+    or why they could not be added."""
+    from .commands import BUILT_IN, add_plugin_commands
+
+    scratch = argparse.ArgumentParser(prog="hookfit").add_subparsers()
+    return [
+        {
+            "plugin": loaded.info.name,
+            "distribution": loaded.info.dist,
+            "version": loaded.info.version,
+            "target": loaded.info.value,
+            "commands": loaded.commands,
+            "error": loaded.error,
+        }
+        for loaded in add_plugin_commands(scratch, BUILT_IN)
+    ]
 
 
 def _methods(obj: Any) -> list[str]:

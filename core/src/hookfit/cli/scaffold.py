@@ -163,6 +163,8 @@ class {n.cls}(Callback):
         lines: The lines printed so far.
     """
 
+    writes = True  # it prints: under MPI (hookfit.distributed) rank 0 only
+
     def __init__(self, prefix: str = "epoch") -> None:
         super().__init__()
         if not isinstance(prefix, str) or not prefix:
@@ -197,6 +199,8 @@ class {n.cls}:
     Attributes:
         lines: The lines printed so far.
     """
+
+    writes = True  # it prints: under MPI (hookfit.distributed) rank 0 only
 
     def __init__(self, prefix: str = "epoch") -> None:
         if not isinstance(prefix, str) or not prefix:

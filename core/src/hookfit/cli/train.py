@@ -4,6 +4,7 @@ example), trained with the run's plugins; where its files went."""
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import signal
@@ -17,30 +18,58 @@ from typing import Any
 from .. import __version__
 from ..errors import (
     ConfigError,
+    MissingDependencyError,
+    PluginError,
 )
 from ..hooks.arguments import ArgumentError
 from ..hooks.specs import hookimpl
 from ..run.plan import Plan, plan
-from .common import EXIT_INTERRUPTED, command_settings
+from .common import EXIT_INTERRUPTED, EXIT_REFUSED, EXIT_TERMINATED, command_settings, print_error
 
 
 def train(args: argparse.Namespace) -> int:
+    if not getattr(args, "distributed", False):
+        return _train(args)
+    from .. import distributed as dist
+
+    try:
+        dist.initialize()
+    except MissingDependencyError as exc:
+        print_error(exc)
+        return EXIT_REFUSED
+    try:
+        return _train(args, dist.rank())
+    except (ConfigError, PluginError) as exc:
+        if dist.size() == 1:
+            raise
+        # The other ranks would wait for this one in their next collective
+        # call: report, then end them all.
+        print_error(exc)
+        dist.abort(EXIT_REFUSED)
+        raise
+
+
+def _train(args: argparse.Namespace, rank: int = 0) -> int:
+    """``hookfit train``; under MPI (``--distributed``) every rank runs it,
+    and only rank 0 (``rank``) makes the run directory and reports."""
+    from .. import distributed as dist
     from ..run.job import mentions_run_dir, prepare, substitute
 
-    run_dir = new_run_dir()
+    run_dir = Path(dist.broadcast(str(new_run_dir())))  # one name for every rank
     settings, source = command_settings(args, bundled=True)
     uses_run_dir = {(s.path, s.origin) for s in settings if mentions_run_dir(s.value)}
-    start = RunStart(run_dir)
-    run = plan([start], config=substitute(settings, str(run_dir)), verbose=None)
+    start, stop = RunStart(run_dir), StopSignals()
+    run = plan([start, stop], config=substitute(settings, str(run_dir)), verbose=None)
     job = prepare(run)
-    _note_unused(run)
+    if rank == 0:
+        _note_unused(run)
     # Made only when a plugin that runs writes into it: no empty folders.
     start.needed = any(
         (s.path, s.origin) in uses_run_dir for p in run.plugins for s in p.arguments.values()
     )
     start.banner = _banner(run, source)
     try:
-        with _ctrl_c(job.model) as interrupted:
+        with stop.installed(job.model):
             history = job.model.fit(
                 job.x, job.y, **job.fit_args, validation_data=job.validation, callbacks=run
             )
@@ -51,13 +80,15 @@ def train(args: argparse.Namespace) -> int:
         raise _at_origin(run, exc) from None
     finally:
         start.tidy()
-    _report(run, run_dir, history)
-    if interrupted():
+    if rank == 0:
+        _report(run, run_dir, history)
+    if stop.received is not None:
+        name, code = STOP_SIGNALS[stop.received]
         print(
-            "hookfit: stopped by Ctrl-C after the current batch; files are complete.",
+            f"hookfit: stopped by {name} after the current batch; files are complete.",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return code
     return 0
 
 
@@ -108,12 +139,16 @@ class RunStart:
     (when a plugin writes into it), announces the run last, once every
     plugin's ``on_train_begin`` has checked its setup.
 
+    Under MPI it runs on rank 0 only (``writes``).
+
     Attributes:
         path: The run directory.
         needed: Whether a plugin of the run writes into it.
         banner: The line that announces the run.
         created: Whether this run created the run directory.
     """
+
+    writes = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -172,29 +207,62 @@ def _note_unused(run: Plan) -> None:
             )
 
 
-@contextmanager
-def _ctrl_c(model: Any) -> Iterator[Any]:
-    """First Ctrl-C: stop after the current batch (on_train_end runs, files
-    are closed). A second one interrupts at once."""
-    hits = 0
+# The stop signals of hookfit train: what the messages call each, and the exit status.
+STOP_SIGNALS: dict[int, tuple[str, int]] = {
+    signal.SIGINT: ("Ctrl-C", EXIT_INTERRUPTED),
+    signal.SIGTERM: ("SIGTERM", EXIT_TERMINATED),
+}
 
-    def handler(signum: int, frame: Any) -> None:
-        nonlocal hits
-        hits += 1
-        if hits > 1:
-            raise KeyboardInterrupt
-        model.stop_training = True
-        print(
-            "\nhookfit: Ctrl-C: stopping after this batch (again to abort).",
-            file=sys.stderr,
-            flush=True,
-        )
 
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: hits > 0
-    finally:
-        signal.signal(signal.SIGINT, previous)
+class StopSignals:
+    """Ctrl-C and SIGTERM (what schedulers and containers send) during
+    ``hookfit train``.
+
+    The first stops training after the current batch: the unfinished epoch
+    has no epoch end, ``on_train_end`` runs with ``model.interrupted`` true
+    (BackupAndRestore keeps its backup), files are closed, and the command
+    exits 130 (SIGINT) or 143 (SIGTERM). A second one aborts at once, with
+    one line and no traceback; files are whole, as after a kill.
+
+    Attributes:
+        received: The first signal received, or None.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    @contextmanager
+    def installed(self, model: Any) -> Iterator[None]:
+        """Handle the stop signals while training ``model``."""
+
+        def handler(signum: int, frame: Any) -> None:
+            name, code = STOP_SIGNALS[signum]
+            if self.received is not None:
+                sys.stderr.write(f"\nhookfit: {name} again: aborted at once.\n")
+                sys.stderr.flush()
+                sys.stdout.flush()
+                os._exit(code)  # at once: no hook, no wait, no traceback
+            self.received = signum
+            model.stop_training = model.interrupted = True
+            print(
+                f"\nhookfit: {name}: stopping after this batch (again to abort).",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for s, old in previous.items():
+                signal.signal(s, old)
+
+    @hookimpl(specname="on_epoch_begin")
+    def stop_again(self, model: Any) -> None:
+        """A signal that came while the run started (before the trainer
+        reset its flags): stop after this epoch's first batch."""
+        if self.received is not None and not model.interrupted:
+            model.stop_training = model.interrupted = True
 
 
 def _report(run: Plan, run_dir: Path, history: Any) -> None:

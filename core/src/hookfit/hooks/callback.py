@@ -34,6 +34,10 @@ class Callback:
             the plugin.
         validation_data: ``[x_val, y_val]`` during `fit` when validating,
             else None.
+        writes: Class attribute: set it to True in a plugin that writes
+            files, the terminal or the network. Under MPI
+            (`hookfit.distributed`) such a plugin runs on rank 0 only; the
+            others run on every rank, with the same logs everywhere.
 
     Example:
         >>> class LossHistory(Callback):
@@ -48,6 +52,9 @@ class Callback:
     model: Any = None
     params: dict[str, Any] = {}  # noqa: RUF012 - replaced, never mutated
     validation_data: Any = None
+    # True for a plugin that writes files, the terminal or the network: in a
+    # data-parallel run (hookfit.distributed) it runs on rank 0 only.
+    writes: bool = False
 
     def __init__(self) -> None:
         self.model = None

@@ -84,6 +84,10 @@ class Run:
         host: The model of the run, passed to hooks that ask for ``model``
             and given to every `Callback` by ``set_model``.
         params: The run's parameters, passed as ``params``.
+        rank: This process's rank in a data-parallel run
+            (`hookfit.distributed`). Plugins that declare ``writes = True``
+            (files, the terminal, the network) run on rank 0 only; the
+            others, which see the same logs on every rank, run everywhere.
 
     Raises:
         PluginValidationError: A plugin implements a hook that does not
@@ -92,8 +96,10 @@ class Run:
             at all. Nothing has run yet.
     """
 
-    def __init__(self, plugins: Sequence[PluginEntry], host: Any, params: dict[str, Any]) -> None:
-        self.entries = list(plugins)
+    def __init__(
+        self, plugins: Sequence[PluginEntry], host: Any, params: dict[str, Any], rank: int = 0
+    ) -> None:
+        self.entries = [p for p in plugins if rank == 0 or not writes(p.obj)]
         self.host = host
         self.params = params
         self.plugins: Mapping[str, Any] = {p.name: p.obj for p in self.entries}
@@ -148,6 +154,39 @@ class Run:
             if plugin is not None:
                 exc.add_note(f"hookfit: raised in {hook} of plugin {plugin.label}")
             raise
+
+    @staticmethod
+    def fire_all(entries: list[Entry], *args: Any) -> None:
+        """Call every implementation in ``entries``, also after one raises:
+        for the end hooks (``on_train_end``, ``on_test_end``,
+        ``on_predict_end``), where each plugin closes its files and waits for
+        its writes.
+
+        The first error is raised once all have run, with a note naming its
+        plugin, distribution and hook; each later error is added to it as a
+        note. A ``KeyboardInterrupt`` or ``SystemExit`` leaves at once.
+        """
+        first: Exception | None = None
+        for fn, plugin, hook in entries:
+            try:
+                fn(*args)
+            except Exception as exc:
+                if first is None:
+                    exc.add_note(f"hookfit: raised in {hook} of plugin {plugin.label}")
+                    first = exc
+                else:
+                    first.add_note(
+                        f"hookfit: {hook} of plugin {plugin.label} then raised too: "
+                        f"{type(exc).__name__}: {exc}"
+                    )
+        if first is not None:
+            raise first
+
+
+def writes(obj: Any) -> bool:
+    """Whether a plugin declares ``writes = True``: it writes files, the
+    terminal or the network, so a data-parallel run gives it to rank 0 only."""
+    return getattr(obj, "writes", False) is True
 
 
 def hooks_of(obj: Any) -> list[str]:

@@ -251,3 +251,27 @@ def on_predict_batch_end(batch: int, logs: Logs, model: Any, params: dict[str, A
         model: The model predicting.
         params: The parameters of the run.
     """
+
+
+# -- the command line -----------------------------------------------------------
+# Not a training hook: a distribution implements it in the module that its
+# ``hookfit.commands`` entry point names, and `hookfit` calls it while it builds
+# its parser (CONTRIBUTING.md, "Adding a command").
+
+
+@hookspec
+def register_commands(commands: Any) -> None:
+    """Add subcommands to the ``hookfit`` command, as llm's and datasette's
+    hook of the same name does.
+
+    Called only when the command line may need plugin commands (``hookfit
+    --help``, or a command that is not built in), so keep the module light:
+    import what a command needs inside the function that runs it.
+
+    Args:
+        commands: ``commands.add(name, help, run)`` adds ``hookfit NAME`` and
+            returns its `argparse.ArgumentParser`, for the command's own
+            arguments. ``run(args)`` receives the parsed `argparse.Namespace`
+            and returns the exit status. A name that is built in or that
+            another plugin already added is refused.
+    """

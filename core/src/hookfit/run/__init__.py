@@ -1,6 +1,8 @@
 """Run resolution: which plugins a run has, with which arguments, and why.
 
 - `hookfit.run.catalogue`: the installed plugins, read from entry points.
+- `hookfit.run.inspection`: a plugin's hooks and required hookfit, read
+  without importing it.
 - `hookfit.run.sources`: settings from code, command line, environment and
   config files, each with its origin.
 - `hookfit.run.discovery`: finding a config file, safely.

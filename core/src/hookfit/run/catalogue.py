@@ -3,16 +3,15 @@
 Discovery reads distribution metadata only: no plugin module is imported
 until the plugin is enabled. A plugin that fails to import is reported with
 its entry-point name, distribution and cause, and does not stop the others.
+What a plugin declares without being imported (its hooks, the hookfit it
+requires) is read in `hookfit.run.inspection`.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.machinery
 import re
 import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -32,6 +31,10 @@ The name is the plugin's name; the value is when: ``always``, or ``verbose``
 
 DEFAULT_WHEN = ("always", "verbose")
 
+COMMANDS_GROUP = "hookfit.commands"
+"""The entry-point group of plugins that add ``hookfit`` subcommands: the value
+names a module (or object) implementing the ``register_commands`` hook."""
+
 
 @dataclass(frozen=True)
 class PluginInfo:
@@ -50,6 +53,8 @@ class PluginInfo:
             experience, which the autoload switches leave alone.
         distribution: The ``importlib.metadata`` distribution, for reading
             more metadata later (looking it up again by name is slow).
+        group: The entry-point group it was found in: `GROUP`, or
+            `COMMANDS_GROUP` for a plugin that adds commands.
     """
 
     name: str
@@ -60,6 +65,7 @@ class PluginInfo:
     rivals: tuple[str, ...] = ()
     bundled: bool = False
     distribution: Any = field(default=None, compare=False, repr=False)
+    group: str = GROUP
 
     @property
     def label(self) -> str:
@@ -89,12 +95,15 @@ class Catalogue:
         bad_defaults: Problems with ``hookfit.defaults`` entries, as text.
         missing: Distributions the core requires (History, BaseLogger,
             ProgbarLogger) that are not installed.
+        commands: The plugins that add ``hookfit`` commands
+            (`COMMANDS_GROUP`), sorted by name and distribution.
     """
 
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     conflicts: dict[str, list[PluginInfo]] = field(default_factory=dict)
     bad_defaults: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    commands: list[PluginInfo] = field(default_factory=list)
 
     def get(self, name: str) -> PluginInfo:
         """Return the plugin called ``name`` or raise `PluginNotFoundError`."""
@@ -177,6 +186,11 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
             first = replace(first, rivals=tuple(f"{o.dist} {o.version}" for o in others))
         cat.plugins[name] = first
     cat.missing = sorted(required - installed)
+    for ep in everything.select(group=COMMANDS_GROUP):
+        dist, version = _dist_of(ep)
+        info = PluginInfo(ep.name, dist, version, ep.value, distribution=ep.dist)
+        cat.commands.append(replace(info, group=COMMANDS_GROUP))
+    cat.commands.sort(key=lambda i: (i.name, i.dist))
     _cache = (key, cat)
     return cat
 
@@ -279,102 +293,25 @@ def load(info: PluginInfo) -> Any:
         obj: Any = module
         for part in info.attr.split(".") if info.attr else ():
             obj = getattr(obj, part)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    # BaseException: a plugin whose import calls sys.exit() must not end the
+    # run (or `hookfit plugins`) silently; it fails to load like any other.
+    except BaseException as exc:
+        # A command plugin is not switched on or off: its commands just go missing.
+        off = (
+            f"or switch the plugin off (-p no:{info.name})"
+            if info.group == GROUP
+            else "or uninstall it; hookfit's other commands still work"
+        )
         raise PluginLoadError(
             f"Plugin {info.name!r} from {info.dist} {info.version} failed to load "
             f"({info.value}): {type(exc).__name__}: {exc}. Fix or reinstall {info.dist}, "
-            f"or switch the plugin off (-p no:{info.name}).",
+            f"{off}.",
             plugin=info.name,
             dist=f"{info.dist} {info.version}",
         ) from exc
     return obj
-
-
-def hooks_in_source(info: PluginInfo, unknown: list[str] | None = None) -> list[str] | None:
-    """The hooks a plugin defines, read from its source without importing it.
-
-    Looks at the entry point's class (and its base classes in the same
-    module) or, for a module plugin, its top-level functions. Returns None
-    when the source cannot be found or read.
-
-    Args:
-        info: The installed plugin.
-        unknown: If given, receives the sorted names of the ``on_*``
-            functions found there that are not hooks (``on_epoch_ends``),
-            so that a misspelled hook shows before the plugin is switched on.
-    """
-    from ..hooks.specs import ALL_HOOKS
-
-    path = _module_file(info)
-    if path is None:
-        return None
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return None
-    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    found: set[str] = set()
-    if not info.attr:
-        found = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    todo, seen = [info.attr.split(".")[-1]] if info.attr else [], set()
-    while todo:
-        node = classes.get(todo.pop())
-        if node is None or node.name in seen:
-            continue
-        seen.add(node.name)
-        for item in node.body:
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                found.add(item.name)
-            elif isinstance(item, ast.Assign):
-                found.update(t.id for t in item.targets if isinstance(t, ast.Name))
-        todo += [b.id for b in node.bases if isinstance(b, ast.Name)]
-    if unknown is not None:
-        unknown[:] = sorted(n for n in found if n.startswith("on_") and n not in ALL_HOOKS)
-    return sorted(found & set(ALL_HOOKS))
-
-
-def _module_file(info: PluginInfo) -> Path | None:
-    parts = info.module.split(".")
-    if info.distribution is not None:
-        # Usually the module sits beside its dist-info folder: a stat or two,
-        # where PathFinder below would search every folder of sys.path.
-        for relative in (f"{'/'.join(parts)}/__init__.py", f"{'/'.join(parts)}.py"):
-            candidate = Path(str(info.distribution.locate_file(relative)))
-            if candidate.is_file():
-                return candidate
-    # PathFinder locates a module without executing it (or its parents).
-    locations: list[str] | None = None
-    spec = None
-    for depth, part in enumerate(parts):
-        spec = importlib.machinery.PathFinder.find_spec(part, locations)
-        if spec is None:
-            return None
-        if depth < len(parts) - 1:
-            locations = list(spec.submodule_search_locations or [])
-    if spec is None or not spec.origin or not spec.has_location:
-        return None
-    return Path(spec.origin)
-
-
-def requires_hookfit(info: PluginInfo) -> str | None:
-    """The hookfit versions a plugin's distribution declares it works with,
-    e.g. ``"hookfit<0.2,>=0.1.0"``, read from its metadata."""
-    dist = info.distribution
-    if dist is None:
-        try:
-            dist = importlib_metadata.distribution(info.dist)
-        except importlib_metadata.PackageNotFoundError:
-            return None
-    # The Requires-Dist headers, read straight from METADATA: the email
-    # parser that `dist.requires` uses costs milliseconds per plugin.
-    text = dist.read_text("METADATA") or ""
-    for line in text.split("\n\n", 1)[0].splitlines():
-        if line.startswith("Requires-Dist:"):
-            requirement = line.split(":", 1)[1].split(";")[0].replace(" ", "")
-            name = re.split(r"[<>=!~\[(]", requirement, maxsplit=1)[0]
-            if name.lower() == "hookfit":
-                return requirement
-    return None
 
 
 def is_module(obj: object) -> bool:

@@ -58,7 +58,9 @@ def _config_in(folder: Path) -> Path | None:
     if pyproject.is_file():
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        # an unreadable pyproject.toml (even one nested too deeply for the
+        # parser) is not a hookfit config: the search goes on without it
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError, RecursionError):
             return None
         if isinstance(data.get("tool"), dict) and "hookfit" in data["tool"]:
             return pyproject

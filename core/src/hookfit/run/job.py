@@ -6,11 +6,9 @@ key path and where it came from.
 
 from __future__ import annotations
 
-import csv
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -22,11 +20,22 @@ from ..trainer.layers import LAYER_CLASSES, Layer
 from ..trainer.models import Sequential
 from ..trainer.utils import set_random_seed, to_categorical
 from .catalogue import Catalogue
+from .data import Data, load_data
+from .data import classes as data_classes
+from .data import where as _where
 from .plan import Plan
 from .sources import Setting, from_mapping
 
 RUN_DIR = "{run_dir}"
-FIT_KEYS = ("batch_size", "epochs", "verbose", "validation_split", "shuffle", "initial_epoch")
+FIT_KEYS = (
+    "batch_size",
+    "epochs",
+    "verbose",
+    "validation_split",
+    "shuffle",
+    "initial_epoch",
+    "threads",
+)
 
 
 @dataclass
@@ -129,48 +138,54 @@ def prepare(plan: Plan) -> Job:
     fit = plan.values("fit")
     if "seed" in fit:
         set_random_seed(fit["seed"])
-    x, y, validation = load_data(plan)
+    data = load_data(plan)
+    x, y, validation = data.x, data.y, data.validation
     model_cfg = plan.values("model")
-    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(plan, y))])
-    model.compile(
-        optimizer=_optimizer(plan, model_cfg.get("optimizer", "rmsprop")),
-        loss=_named(
-            plan,
-            ("model", "loss"),
-            model_cfg.get("loss", "sparse_categorical_crossentropy"),
-            losses.get,
-        ),
-        metrics=model_cfg.get("metrics", ["accuracy"]),
+    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(plan, data))])
+    optimizer = _optimizer(plan, model_cfg.get("optimizer", "rmsprop"))
+    loss_fn = _named(
+        plan,
+        ("model", "loss"),
+        model_cfg.get("loss", "sparse_categorical_crossentropy"),
+        losses.get,
+    )
+    _named(  # compile checks the metrics; a refusal names the key
+        plan,
+        ("model", "metrics"),
+        model_cfg.get("metrics", ["accuracy"]),
+        lambda metrics: model.compile(optimizer=optimizer, loss=loss_fn, metrics=metrics),
     )
     loss = cast(losses.Loss, model.loss)
     if loss.fuses_with == "softmax" and not loss.sparse and y.ndim == 1:
         # class labels for a one-hot loss: encode them for the model's outputs
-        classes = model.output_dim or int(y.max()) + 1
+        classes = model.output_dim or data_classes(y, data.labels)
         y = to_categorical(y, classes)
         if validation is not None:
             validation = (validation[0], to_categorical(validation[1], classes))
     return Job(model, x, y, validation, {k: fit[k] for k in FIT_KEYS if k in fit})
 
 
-def _layers(plan: Plan, y: np.ndarray) -> list[dict[str, Any]]:
-    classes = int(y.max()) + 1 if y.ndim == 1 else y.shape[1]
+def _layers(plan: Plan, data: Data) -> list[dict[str, Any]]:
+    def classes() -> int:  # only a model made for the data reads y as labels
+        return data_classes(data.y, data.labels) if data.y.ndim == 1 else data.y.shape[1]
+
     found = plan.section("model").get("layers")
     if found is None:
         return [
             {"type": "Dense", "units": 64, "activation": "relu"},
-            {"type": "Dense", "units": classes, "activation": "softmax"},
+            {"type": "Dense", "units": classes(), "activation": "softmax"},
         ]
     layers: list[dict[str, Any]] = found.value
-    if from_example(found) and layers:
+    if not layers:
+        raise ConfigError(
+            f"{found.origin}: no layers; give at least one, e.g. "
+            'layers = [{type = "Dense", units = 10}].'
+        )
+    if from_example(found):
         # The example's output layer has one unit per digit; on the config's
         # own data it needs one per class of that data.
-        return [*layers[:-1], {**layers[-1], "units": classes}]
+        return [*layers[:-1], {**layers[-1], "units": classes()}]
     return layers
-
-
-def _where(plan: Plan, section: str, key: str) -> str:
-    found = plan.section(section).get(key)
-    return found.origin if found else f"{section}.{key}"
 
 
 def _build(cls: type, args: dict[str, Any], where: str) -> Any:
@@ -215,91 +230,3 @@ def _optimizer(plan: Plan, spec: Any) -> optimizers.Optimizer:
     cls = type(_named(plan, ("model", "optimizer"), spec["name"], optimizers.get))
     args = {k: v for k, v in spec.items() if k != "name"}
     return cast(optimizers.Optimizer, _build(cls, args, where))
-
-
-def load_data(plan: Plan) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Return ``(x, y, (x_val, y_val) or None)`` as the ``[data]`` section says.
-
-    ``dataset = "digits"`` is the bundled set (its test split validates);
-    ``path`` names an ``.npz`` file with arrays ``x``, ``y`` (and optionally
-    ``x_val``, ``y_val``), or a ``.csv`` file with a header and a label
-    column (``label``, default ``"label"``). ``scale`` multiplies the inputs.
-    """
-    data = plan.values("data")
-    if "dataset" in data and "path" in data:
-        raise ConfigError(
-            f"{_where(plan, 'data', 'path')}: give data.dataset or data.path, not both."
-        )
-    if "path" in data:
-        path = Path(data["path"])
-        where = _where(plan, "data", "path")
-        if not path.is_file():
-            raise ConfigError(f"{where}: no such file: {path}.")
-        if path.suffix == ".npz":
-            x, y, validation = _npz(path, data.get("x", "x"), data.get("y", "y"), where)
-        elif path.suffix == ".csv":
-            x, y = _csv(path, data.get("label", "label"), where)
-            validation = None
-        else:
-            raise ConfigError(f"{where}: expected a .npz or .csv file, got {path.name}.")
-    else:
-        name = data.get("dataset", "digits")
-        if name != "digits":
-            raise ConfigError(
-                f"{_where(plan, 'data', 'dataset')}: unknown data set {name!r}"
-                f"{nearest(name, ['digits'])}; the bundled one is 'digits'."
-            )
-        from ..datasets import digits
-
-        (x, y), (x_test, y_test) = digits.load_data()
-        x = x.reshape(len(x), -1) / np.float32(16)
-        validation = (x_test.reshape(len(x_test), -1) / np.float32(16), y_test)
-    scale = data.get("scale")
-    if scale is not None:
-        x = x * np.float32(scale)
-        validation = (validation[0] * np.float32(scale), validation[1]) if validation else None
-    return x, y, validation
-
-
-def _npz(path: Path, x_key: str, y_key: str, where: str) -> tuple[Any, Any, Any]:
-    try:
-        arrays = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{where}: cannot read {path.name} as .npz: {exc}.") from None
-    with arrays:
-        names = list(arrays.files)
-        for key in (x_key, y_key):
-            if key not in names:
-                raise ConfigError(
-                    f"{where}: {path.name} has no array {key!r}{nearest(key, names)}; it has "
-                    f"{', '.join(names) or 'none'}. Name them with data.x and data.y."
-                )
-        x, y = arrays[x_key], arrays[y_key]
-        validation = None
-        if f"{x_key}_val" in names and f"{y_key}_val" in names:
-            validation = (arrays[f"{x_key}_val"], arrays[f"{y_key}_val"])
-    return x, y, validation
-
-
-def _csv(path: Path, label: str, where: str) -> tuple[np.ndarray, np.ndarray]:
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        raise ConfigError(f"{where}: {path.name} is empty.")
-    header, body = rows[0], rows[1:]
-    if label not in header:
-        raise ConfigError(
-            f"{where}: {path.name} has no column {label!r}{nearest(label, header)}; its columns "
-            f"are {', '.join(header)}. Name the label column with data.label."
-        )
-    column = header.index(label)
-    try:
-        table = np.array([[float(v) for v in row] for row in body], dtype=np.float64)
-    except ValueError as exc:
-        raise ConfigError(
-            f"{where}: {path.name} holds a value that is not a number: {exc}."
-        ) from None
-    if table.ndim != 2 or table.shape[1] != len(header):
-        raise ConfigError(f"{where}: every row of {path.name} needs {len(header)} values.")
-    features = np.delete(table, column, axis=1).astype(np.float32)
-    return features, table[:, column]

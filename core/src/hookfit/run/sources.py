@@ -58,6 +58,7 @@ _SECTION_KEYS: dict[str, dict[str, Any]] = {
         "shuffle": bool,
         "initial_epoch": Annotated[int, Range(ge=0)],
         "seed": Annotated[int, Range(ge=0)],
+        "threads": Annotated[int, Range(ge=1)],
     },
     "data": {
         "dataset": str,
@@ -120,6 +121,11 @@ def read_file(path: Path, cat: Catalogue | None = None) -> list[Setting]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown_path}: invalid TOML: {exc}.") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{shown_path}: nested too deeply to read (TOML arrays or tables within each other "
+            "hundreds of levels deep); a hookfit config is a few levels deep."
+        ) from None
     except (UnicodeDecodeError, OSError) as exc:
         raise ConfigError(f"{shown_path}: cannot read the file: {exc}.") from None
     if path.name == "pyproject.toml":
@@ -351,6 +357,10 @@ def from_command_line(
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text  # a bare word: take it as a string
+        except RecursionError:
+            raise ConfigError(
+                f"command line: --set {option[:60]}...: nested too deeply to read as a TOML value."
+            ) from None
         nested: Any = value
         for part in reversed(path):
             nested = {part: nested}

@@ -115,18 +115,32 @@ def fsync_folder(folder: str | os.PathLike[str]) -> None:
             os.close(fd)
 
 
-_TEMP = re.compile(rf"^\..+{re.escape(TEMP_MARK)}(\d+)-[0-9a-f]+$")
+_TEMP = re.compile(rf"^\.(.+){re.escape(TEMP_MARK)}(\d+)-[0-9a-f]+$")
 
 
-def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+def _of(name: str | re.Pattern[str], target: str) -> bool:
+    return target == name if isinstance(name, str) else name.fullmatch(target) is not None
+
+
+def remove_stale_temp_files(
+    folder: str | os.PathLike[str], name: str | re.Pattern[str] | None = None
+) -> list[Path]:
     """Delete the temporary files that processes killed mid-save left in
     ``folder`` (see `atomic_file`) and return them. The temporary file of a
-    process still alive is a save in progress and is kept."""
+    process still alive is a save in progress and is kept.
+
+    Args:
+        folder: The folder.
+        name: Only the temporary files of this file name (or of the names
+            this pattern matches in full): a writer removes its own only.
+    """
     removed = []
     with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as entries:
         for entry in entries:
             match = _TEMP.match(entry.name)
-            if match and not _alive(int(match.group(1))):
+            if match and name is not None and not _of(name, match.group(1)):
+                continue
+            if match and not _alive(int(match.group(2))):
                 with contextlib.suppress(OSError):  # in use (Windows) or already gone
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))

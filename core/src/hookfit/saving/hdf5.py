@@ -8,13 +8,18 @@ The layout is the one Keras 2 wrote and Keras 3 still loads: ``model_config``
 count, random generators) sits in a ``hookfit`` group that Keras ignores, so
 ``load_model`` then ``fit`` continues exactly where the saved model stopped.
 
-Every write goes through `hookfit.saving.atomic`. Loading reads only arrays
-and JSON (`hookfit.saving.keras_config` for the configs): links, external or
-virtual datasets and shape mismatches are refused; no stored code runs.
+A file is built in memory and its bytes written through
+`hookfit.saving.atomic`, so a full disk is a clean `OSError` that leaves the
+previous file and no temporary one. Loading reads only arrays and JSON
+(`hookfit.saving.keras_config` for the configs), each checked by
+`hookfit.saving.checks` before anything is built: links, external or
+virtual datasets, unsafe names, shape mismatches and undocumented optimizer
+settings are refused; no stored code runs.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -26,15 +31,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..background import Jobs
-from ..errors import ConfigError, FormatError, HookfitWarning, MissingDependencyError
-from . import keras_config
+from ..errors import (
+    ConfigError,
+    FormatError,
+    HookfitError,
+    HookfitWarning,
+    MissingDependencyError,
+)
+from ..trainer.layers import check_name
+from . import checks, keras_config
 from .atomic import atomic_file
 
 if TYPE_CHECKING:
     from ..trainer.models import Model
-
-_MAX_BYTES = 4 << 30  # Keras 3.15's "shape bomb" rule: declared size vs stored size
-_SHAPE_BOMB_RATIO = 1000
 
 
 def h5py() -> Any:
@@ -135,7 +144,17 @@ Weights = list[tuple[str, list[tuple[str, np.ndarray]]]]
 
 
 def _weights(model: Model, copy: bool) -> Weights:
-    """Every layer's name and its ``(dataset name, array)`` pairs."""
+    """Every layer's name and its ``(dataset name, array)`` pairs.
+
+    Raises:
+        ConfigError: A layer renamed to a name that is not safe as an HDF5
+            group (``../x``).
+    """
+    for layer in model.layers:
+        try:
+            check_name(layer.name)
+        except ConfigError as exc:
+            raise ConfigError(f"cannot save layer {layer.name!r}: {exc}") from None
     return [
         (
             layer.name,
@@ -182,28 +201,52 @@ def _state(model: Model, copy: bool) -> dict[str, Any]:
 def _write(
     target: Path, root: dict[str, bytes] | None, weights: Weights, state: dict[str, Any] | None
 ) -> None:
-    with atomic_file(target) as temp, h5py().File(temp, "w") as f:
-        group = f
-        if root is not None:  # a whole model; weights only go at the root
-            for key, value in root.items():
-                f.attrs[key] = value
-            group = f.create_group("model_weights")
-        group.attrs["keras_version"] = keras_config.KERAS_VERSION.encode()
-        group.attrs["backend"] = b"tensorflow"
-        group.attrs["layer_names"] = _names([name for name, _ in weights])
-        for name, arrays in weights:
-            g = group.create_group(name)
-            g.attrs["weight_names"] = _names([n for n, _ in arrays])
-            for dataset, array in arrays:
-                g.create_dataset(dataset, data=array)
-        if state is not None:
-            own = f.create_group("hookfit")
-            for key, value in state["attrs"].items():
-                own.attrs[key] = value
-            for slot, arrays in state["slots"].items():
-                g = own.create_group(f"slots/{slot}")
-                for i, array in enumerate(arrays):
-                    g.create_dataset(str(i), data=array)
+    # h5py crashes the process (SIGSEGV, h5py issue 914) when the disk fills
+    # or the file-size limit is hit while it writes a file. So the file is
+    # built in memory and its bytes written with plain file I/O, where a full
+    # disk is an ordinary OSError and atomic_file removes the temporary file.
+    buffer = io.BytesIO()
+    with h5py().File(buffer, "w") as f:
+        _fill(f, root, weights, state)
+    try:
+        with atomic_file(target) as temp, open(temp, "wb") as out:
+            out.write(buffer.getbuffer())
+    except OSError as exc:
+        kept = "keeps its previous content" if target.exists() else "was not created"
+        raise OSError(
+            exc.errno,
+            f"could not write the model file ({exc.strerror or exc}); {target.name} {kept}, and "
+            "no temporary file is left. Free disk space or raise the file-size limit "
+            "(ulimit -f), then save again",
+            str(target),
+        ) from exc
+
+
+def _fill(
+    f: Any, root: dict[str, bytes] | None, weights: Weights, state: dict[str, Any] | None
+) -> None:
+    """Write the model into the open HDF5 file ``f``."""
+    group = f
+    if root is not None:  # a whole model; weights only go at the root
+        for key, value in root.items():
+            f.attrs[key] = value
+        group = f.create_group("model_weights")
+    group.attrs["keras_version"] = keras_config.KERAS_VERSION.encode()
+    group.attrs["backend"] = b"tensorflow"
+    group.attrs["layer_names"] = _names([name for name, _ in weights])
+    for name, arrays in weights:
+        g = group.create_group(name)
+        g.attrs["weight_names"] = _names([n for n, _ in arrays])
+        for dataset, array in arrays:
+            g.create_dataset(dataset, data=array)
+    if state is not None:
+        own = f.create_group("hookfit")
+        for key, value in state["attrs"].items():
+            own.attrs[key] = value
+        for slot, arrays in state["slots"].items():
+            g = own.create_group(f"slots/{slot}")
+            for i, array in enumerate(arrays):
+                g.create_dataset(str(i), data=array)
 
 
 def _names(items: list[str]) -> np.ndarray:
@@ -221,7 +264,11 @@ def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
     try:
         with h5py().File(target, "r") as f:
             yield f
-    except (OSError, KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except HookfitError:
+        raise
+    # what h5py raises for a file it cannot read; the checks of `checks`
+    # give the rest their own messages
+    except (OSError, KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
         raise FormatError(
             f"{target} is not a readable hookfit/Keras HDF5 model file (truncated, corrupt or "
             f"another format): {type(exc).__name__}: {exc}."
@@ -230,6 +277,9 @@ def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
 
 def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
     """Rebuild a model saved by `save_model` (or by Keras 2 / tf.keras).
+
+    Nothing is allocated before the weights in the file are found to match
+    the config, in names, shapes and size (`hookfit.saving.checks`).
 
     Raises:
         FormatError: The file is not a model this loader accepts, with why.
@@ -242,16 +292,23 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
                 f"{path} holds no model_config (a weights-only file?); build the model in code "
                 "and call model.load_weights() on it."
             )
-        config = json.loads(_text(f.attrs["model_config"]))
+        config = checks.read_json(f.attrs["model_config"], path, "model_config")
         name, layers = keras_config.parse_model_config(config, path)
-        model = Sequential(layers, name=name)
-        if not model.built:
+        if not layers or layers[0].input_dim is None:
             raise FormatError(f"{path}: the model_config gives no input shape (no InputLayer).")
-        _read_weights(_group(f, "model_weights", path), model, path)
+        datasets = checks.weight_datasets(
+            checks.group(f, "model_weights", path), checks.expected(layers), path
+        )
+        try:
+            model = Sequential(layers, name=name)
+        except ConfigError as exc:
+            raise FormatError(f"{path}: model_config: {exc}") from None
+        _set_weights(model, datasets)
         if compile and "training_config" in f.attrs:
-            keras_config.compile_from(model, json.loads(_text(f.attrs["training_config"])), path)
+            training = checks.read_json(f.attrs["training_config"], path, "training_config")
+            keras_config.compile_from(model, training, path)
         if "hookfit" in f:
-            _read_state(_group(f, "hookfit", path), model, path)
+            _read_state(checks.group(f, "hookfit", path), model, path)
     return model
 
 
@@ -259,7 +316,7 @@ def load_weights(model: Model, path: str | os.PathLike[str]) -> None:
     """Load weights saved by `save_weights` or `save_model` into ``model``,
     matching the layers that have weights in order (as Keras does)."""
     with _open(path) as f:
-        group = f if "layer_names" in f.attrs else _group(f, "model_weights", path)
+        group = f if "layer_names" in f.attrs else checks.group(f, "model_weights", path)
         _read_weights(group, model, path)
 
 
@@ -271,124 +328,64 @@ def restore(model: Model, path: str | os.PathLike[str]) -> dict[str, Any]:
         The ``metadata`` given to `save_model`, or an empty dict.
     """
     with _open(path) as f:
-        _read_weights(_group(f, "model_weights", path), model, path)
-        state = _group(f, "hookfit", path)
+        _read_weights(checks.group(f, "model_weights", path), model, path)
+        state = checks.group(f, "hookfit", path)
         _read_state(state, model, path)
-        return dict(json.loads(_text(state.attrs.get("metadata", "{}"))))
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes | np.bytes_) else str(value)
-
-
-def _group(parent: Any, name: str, path: Any) -> Any:
-    link = parent.get(name, getlink=True)
-    if link is None:
-        raise FormatError(f"{path}: no {name!r} group.")
-    if not isinstance(link, h5py().HardLink):
-        raise FormatError(
-            f"{path}: {name!r} is a {type(link).__name__}; only plain groups are read."
+        metadata = state.attrs.get("metadata", "{}")
+        return checks.table(
+            checks.read_json(metadata, path, "hookfit/metadata", finite=False),
+            f"{path}: hookfit/metadata",
         )
-    group = parent[name]
-    if not isinstance(group, h5py().Group):
-        raise FormatError(f"{path}: {name!r} is not a group.")
-    return group
-
-
-def _dataset(parent: Any, name: str, path: Any, shape: tuple[int, ...]) -> np.ndarray:
-    link = parent.get(name, getlink=True)
-    where = f"{path}: {parent.name}/{name}"
-    if link is None:
-        raise FormatError(f"{where}: missing.")
-    if not isinstance(link, h5py().HardLink):
-        raise FormatError(f"{where} is a {type(link).__name__}; only plain datasets are read.")
-    data = parent[name]
-    if not isinstance(data, h5py().Dataset):
-        raise FormatError(f"{where} is not a dataset.")
-    if data.external or data.is_virtual:
-        raise FormatError(f"{where} keeps its data outside the file; refused.")
-    if data.dtype.kind != "f":
-        raise FormatError(f"{where} holds {data.dtype}, not floats.")
-    if tuple(data.shape) != tuple(shape):
-        raise FormatError(f"{where} has shape {tuple(data.shape)}; the model needs {tuple(shape)}.")
-    stored = data.id.get_storage_size()
-    if data.nbytes > _MAX_BYTES and data.nbytes > _SHAPE_BOMB_RATIO * max(stored, 1):
-        raise FormatError(f"{where} declares {data.nbytes} bytes but stores {stored}; refused.")
-    return np.asarray(data[()], dtype=np.float32)
-
-
-def _names_attr(group: Any, name: str) -> list[str]:
-    if name in group.attrs:
-        return [_text(n) for n in group.attrs[name]]
-    out, i = [], 0  # Keras splits long name lists into name0, name1, ...
-    while f"{name}{i}" in group.attrs:
-        out += [_text(n) for n in group.attrs[f"{name}{i}"]]
-        i += 1
-    return out
 
 
 def _read_weights(group: Any, model: Model, path: Any) -> None:
+    wanted = [(ly.name, [w.shape for w in ly.weights]) for ly in model.layers if ly.weights]
+    _set_weights(model, checks.weight_datasets(group, wanted, path))
+
+
+def _set_weights(model: Model, datasets: list[list[Any]]) -> None:
+    # every array is read before any layer changes: a bad file changes nothing
+    values = [[checks.read(d) for d in found] for found in datasets]
     weighted = [layer for layer in model.layers if layer.weights]
-    stored = [
-        (name, _names_attr(_group(group, name, path), "weight_names"))
-        for name in _names_attr(group, "layer_names")
-    ]
-    stored = [(name, names) for name, names in stored if names]
-    if len(stored) != len(weighted):
-        raise FormatError(
-            f"{path} holds weights for {len(stored)} layers; the model has {len(weighted)} layers "
-            f"with weights ({', '.join(ly.name for ly in weighted)})."
-        )
-    values = []
-    for layer, (name, weight_names) in zip(weighted, stored, strict=True):
-        if len(weight_names) != len(layer.weights):
-            raise FormatError(
-                f"{path}: layer {name} holds {len(weight_names)} weights; {layer.name} has "
-                f"{len(layer.weights)}."
-            )
-        g = _group(group, name, path)
-        values.append(
-            [
-                _dataset(g, wn, path, w.shape)
-                for wn, w in zip(weight_names, layer.weights, strict=True)
-            ]
-        )
     for layer, arrays in zip(weighted, values, strict=True):
         layer.set_weights(arrays)
 
 
 def _read_state(group: Any, model: Model, path: Any) -> None:
-    rngs = json.loads(_text(group.attrs.get("rng_states", "{}")))
+    where = f"{path}: hookfit/rng_states"
+    rngs = checks.table(
+        checks.read_json(group.attrs.get("rng_states", "{}"), path, "hookfit/rng_states"), where
+    )
     for layer in [None, *model.layers]:
         key = "model" if layer is None else layer.name
         rng = model.rng if layer is None else getattr(layer, "rng", None)
         if key in rngs and rng is not None and (layer is None or rng is not model.rng):
             try:
                 rng.bit_generator.state = rngs[key]
-            except (TypeError, ValueError, KeyError) as exc:
+            except (TypeError, ValueError, KeyError, OverflowError) as exc:
                 raise FormatError(f"{path}: bad random generator state for {key}: {exc}.") from None
     if "optimizer" not in group.attrs or model.optimizer is None:
         return
-    saved = json.loads(_text(group.attrs["optimizer"]))
     opt = model.optimizer
-    if saved.get("class_name") != type(opt).__name__:
-        raise FormatError(
-            f"{path} holds {saved.get('class_name')} state; the model is compiled with "
-            f"{type(opt).__name__}."
-        )
+    saved = checks.read_json(group.attrs["optimizer"], path, "hookfit/optimizer")
     # hookfit's own copy of the settings is complete (Keras's has no decay),
     # and it holds the rate a plugin may have changed during training.
-    for key, value in saved.get("config", {}).items():
-        if key != "name" and hasattr(opt, key):
-            setattr(opt, key, value)
-    opt.iterations = int(saved.get("iterations", 0))
+    settings, iterations = checks.optimizer_state(opt, saved, path)
+    slots = checks.group(group, "slots", path) if settings["slot_names"] else None
+    arrays = {
+        slot: [
+            checks.read(checks.dataset(checks.group(slots, slot, path), str(i), path, w.shape))
+            for i, w in enumerate(model._weights)
+        ]
+        for slot in settings["slot_names"]
+    }
+    for key, value in settings.items():  # all checked and read: now change the optimizer
+        setattr(opt, key, value)
+    opt.iterations = iterations
     opt.build(model._weights)
-    if not opt.slots:
-        return
-    slots = _group(group, "slots", path)
-    for slot, arrays in opt.slots.items():
-        for i, array in enumerate(arrays):
-            array[...] = _dataset(_group(slots, slot, path), str(i), path, array.shape)
+    for slot, values in arrays.items():
+        for target, value in zip(opt.slots[slot], values, strict=True):
+            target[...] = value
 
 
 __all__ = [

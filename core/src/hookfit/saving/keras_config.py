@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError, FormatError, HookfitWarning, nearest
-from ..hooks.arguments import parameters
+from ..hooks.arguments import ArgumentError, parameters, validate
 from ..trainer import initializers, losses, optimizers
 from ..trainer.layers import LAYER_CLASSES, Layer
+from . import checks
 
 if TYPE_CHECKING:
     from ..trainer.models import Model
@@ -99,24 +100,42 @@ def parse_model_config(config: Any, path: Any) -> tuple[str | None, list[Layer]]
     if not isinstance(body, dict) or not isinstance(body.get("layers"), list):
         raise FormatError(f"{path}: model_config has no list of layers.")
     specs = body["layers"]
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise FormatError(f"{path}: model_config name must be text, got {name!r}.")
     batch_shape = None
     if specs and isinstance(specs[0], dict) and specs[0].get("class_name") == "InputLayer":
-        inner = specs[0].get("config") or {}
+        inner = _settings(specs[0], f"{path}: model_config layer 0 (InputLayer)")
         batch_shape = inner.get("batch_input_shape") or inner.get("batch_shape")
+        if batch_shape is not None:
+            batch_shape = checks.input_shape(
+                batch_shape, f"{path}: model_config layer 0 (InputLayer)"
+            )
         specs = specs[1:]
     layers = [_layer(spec, i, path) for i, spec in enumerate(specs)]
     if layers and batch_shape and layers[0].input_dim is None:
-        shape = tuple(batch_shape[1:])
+        shape = tuple(batch_shape)
         if len(shape) > 1 and not layers[0].flattens:
             raise FormatError(f"{path}: input shape {shape} needs a Flatten layer first.")
         layers[0].batch_input_shape = (None, *shape)
         layers[0].input_dim = int(np.prod(shape))
-    return body.get("name"), layers
+    return name, layers
+
+
+def _settings(spec: dict[str, Any], where: str) -> dict[str, Any]:
+    config = spec.get("config")
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise FormatError(f"{where}: config must be a table of settings, got {config!r}.")
+    return config
 
 
 def _layer(spec: Any, index: int, path: Any) -> Layer:
     where = f"{path}: model_config layer {index}"
-    kind = spec.get("class_name") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict):
+        raise FormatError(f"{where} is {spec!r}, not a table with class_name and config.")
+    kind = spec.get("class_name")
     if kind == "Lambda":
         raise FormatError(
             f"{where} is a Lambda layer, which holds code; hookfit never runs stored code."
@@ -126,7 +145,7 @@ def _layer(spec: Any, index: int, path: Any) -> Layer:
             f"{where} is {kind!r}{nearest(str(kind), _KNOWN)}, a layer hookfit does not have. "
             f"hookfit loads: {', '.join(_KNOWN)}."
         )
-    config = dict(spec.get("config") or {})
+    config = dict(_settings(spec, where))
     for key in _UNSUPPORTED_NULL:
         if config.pop(key, None) is not None:
             raise FormatError(f"{where} ({kind}) sets {key}, which hookfit does not support.")
@@ -139,25 +158,44 @@ def _layer(spec: Any, index: int, path: Any) -> Layer:
     if isinstance(config.get("dtype"), dict):  # Keras 3's dtype policy
         config["dtype"] = (config["dtype"].get("config") or {}).get("name")
     kwargs = {k: config[k] for k in _KNOWN[kind] if k in config and k != "data_format"}
-    for key in ("kernel_initializer", "bias_initializer"):
-        if isinstance(kwargs.get(key), dict):
-            kwargs[key] = initializers.from_config(kwargs[key])
     shape = config.get("batch_input_shape")
     if shape:
-        kwargs["input_shape"] = tuple(shape[1:])
+        kwargs["input_shape"] = checks.input_shape(shape, f"{where} ({kind})")
     try:
-        return LAYER_CLASSES[kind](name=config.get("name"), dtype=config.get("dtype"), **kwargs)
-    except (ConfigError, TypeError) as exc:
+        for key in ("kernel_initializer", "bias_initializer"):
+            if isinstance(kwargs.get(key), dict):
+                kwargs[key] = initializers.from_config(kwargs[key])
+        # each setting checked against the layer's type hints, as from a config file
+        kwargs = validate(LAYER_CLASSES[kind], {"name": config.get("name"), **kwargs})
+        return LAYER_CLASSES[kind](dtype=_dtype(config.get("dtype")), **kwargs)
+    except ArgumentError as exc:
+        raise FormatError(f"{where} ({kind}): {exc.key}: {exc.problem}.") from None
+    except (ConfigError, TypeError, ValueError) as exc:
         raise FormatError(f"{where} ({kind}): {exc}") from None
 
 
+def _dtype(value: Any) -> str | None:
+    if value is None or value in ("float32", "float64", "float16"):
+        return value
+    raise ConfigError(f"dtype must be float16, float32 or float64, got {value!r}")
+
+
 def compile_from(model: Model, training: Any, path: Any) -> None:
-    """Compile ``model`` as a Keras ``training_config`` says, or warn why not."""
+    """Compile ``model`` as a Keras ``training_config`` says, or warn why not.
+
+    Raises:
+        FormatError: The training config is not shaped as Keras writes it.
+    """
+    where = f"{path}: training_config"
+    training = checks.table(training, where)
+    opt_config = checks.table(training.get("optimizer_config"), f"{where}.optimizer_config")
+    config = checks.table(opt_config.get("config") or {}, f"{where}.optimizer_config.config")
+    for key, wanted in (("loss", str), ("metrics", list | None)):
+        if not isinstance(training.get(key), wanted):
+            raise FormatError(f"{where}.{key}: unexpected value {training.get(key)!r}.")
     try:
-        opt_config = training["optimizer_config"]
-        cls = type(optimizers.get(str(opt_config["class_name"]).lower()))
+        cls = type(optimizers.get(str(opt_config.get("class_name")).lower()))
         accepted, _ = parameters(cls)
-        config = opt_config.get("config") or {}
         settings = {k: v for k, v in config.items() if k in accepted}
         # Keras 3's extras (weight_decay, clipnorm, centered, ...) are fine
         # while off; a setting that is on cannot be honoured.
@@ -170,8 +208,8 @@ def compile_from(model: Model, training: Any, path: Any) -> None:
             raise ConfigError(f"the optimizer sets {extras}, which hookfit's {cls.__name__} lacks")
         loss = losses.get(training["loss"])
         metrics = [m for m in training.get("metrics") or [] if m in ("accuracy", "acc")]
-        model.compile(cls(**settings), loss, metrics=metrics)
-    except (ConfigError, KeyError, TypeError) as exc:
+        model.compile(cls(**validate(cls, settings)), loss, metrics=metrics)
+    except ConfigError as exc:
         warnings.warn(
             f"{path}: the training config cannot be used ({exc}); the model is not compiled. "
             "Compile it yourself.",
@@ -200,6 +238,11 @@ def parse_json(
     except json.JSONDecodeError as exc:
         raise FormatError(
             f"model_from_json: not JSON ({exc}); pass model.to_json()'s string."
+        ) from None
+    except RecursionError:
+        raise FormatError(
+            "model_from_json: nested too deeply to be a model's JSON; pass model.to_json()'s "
+            "string."
         ) from None
     except TypeError:
         raise FormatError(

@@ -2,7 +2,8 @@
 
 Installing hookfit makes these fixtures available in every pytest session
 (entry point ``pytest11``): ``hookfit_rng``, ``hookfit_data``,
-``hookfit_model``, ``hookfit_fit``, ``hookfit_site`` and ``hookfit_cli``. The
+``hookfit_model``, ``hookfit_fit``, ``hookfit_site``, ``hookfit_cli`` and
+``hookfit_mpiexec``. The
 module imports numpy only when a fixture is used.
 """
 
@@ -261,6 +262,7 @@ class PluginSite:
         modules: dict[str, str] | None = None,
         defaults: dict[str, str] | None = None,
         version: str = "1.0",
+        commands: dict[str, str] | None = None,
     ) -> None:
         """Install a distribution.
 
@@ -270,6 +272,8 @@ class PluginSite:
             modules: Files to create, relative path to source text.
             defaults: ``hookfit.defaults`` entry points, name to when.
             version: The distribution's version.
+            commands: ``hookfit.commands`` entry points (plugins that add
+                ``hookfit`` commands), name to module.
         """
         import textwrap
 
@@ -279,6 +283,8 @@ class PluginSite:
         lines = ["[hookfit.callbacks]", *(f"{k} = {v}" for k, v in plugins.items())]
         if defaults:
             lines += ["[hookfit.defaults]", *(f"{k} = {v}" for k, v in defaults.items())]
+        if commands:
+            lines += ["[hookfit.commands]", *(f"{k} = {v}" for k, v in commands.items())]
         (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
         for path, source in (modules or {}).items():
             target = self.root / path
@@ -333,5 +339,61 @@ def hookfit_cli(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[...,
             timeout=timeout,
             check=False,
         )
+
+    return run
+
+
+@pytest.fixture
+def hookfit_mpiexec(tmp_path: Any) -> Callable[..., Any]:
+    """Run ``mpiexec -n N COMMAND...`` in a subprocess, in ``tmp_path``.
+
+    Call it as ``hookfit_mpiexec(sys.executable, "train.py", n=2)``; the
+    ``mpiexec`` beside the running Python comes first (the ``hookfit[mpi]``
+    extra installs one there). ``env`` is added to the environment as in
+    `hookfit_cli`. A run still going after ``timeout`` seconds is a hang:
+    every process is killed and the test fails with its output. Returns the
+    ``subprocess.CompletedProcess`` (text output captured).
+    """
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    launcher = shutil.which("mpiexec", path=search)
+
+    def run(
+        *command: str,
+        n: int = 2,
+        timeout: float = 60.0,
+        env: dict[str, str] | None = None,
+        cwd: Any = None,
+    ) -> subprocess.CompletedProcess[str]:
+        if launcher is None:
+            pytest.fail(
+                "mpiexec not found: install hookfit's MPI extra, pip install 'hookfit[mpi]'"
+            )
+        full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+        full.update(env or {})
+        args = [str(launcher), "-n", str(n), *command]  # not None: pytest.fail raised
+        # a session of its own: a hang is ended with every process mpiexec started
+        with subprocess.Popen(
+            args,
+            cwd=cwd or tmp_path,
+            env=full,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                out, err = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                out, err = process.communicate()
+                pytest.fail(f"{' '.join(args)} still ran after {timeout} s (a hang):\n{err}")
+        return subprocess.CompletedProcess(args, process.returncode, out, err)
 
     return run

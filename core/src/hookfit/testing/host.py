@@ -190,9 +190,9 @@ class MinimalHost:
                     run.fire(run.on_epoch_end, epoch, logs)
             except BaseException:
                 self.interrupted = True
-                run.fire(run.on_train_end, {})
+                run.fire_all(run.on_train_end, {})
                 raise
-            run.fire(run.on_train_end, dict(logs))
+            run.fire_all(run.on_train_end, dict(logs))
         finally:
             self._run = None
         return self.history
@@ -223,7 +223,7 @@ class MinimalHost:
             outputs.append(self._forward(xb))
             logs = {"batch": batch, "size": len(xb), "outputs": outputs[-1]}
             run.fire(run.on_predict_batch_end, batch, logs)
-        run.fire(run.on_predict_end, {})
+        run.fire_all(run.on_predict_end, {})
         return np.concatenate(outputs)
 
     # -- the numerics ----------------------------------------------------------------
@@ -278,5 +278,5 @@ class MinimalHost:
                 totals[key] = totals.get(key, 0.0) + value * len(xb)
             run.fire(run.on_test_batch_end, batch, {"batch": batch, "size": len(xb), **logs})
         results = {key: total / len(x) for key, total in totals.items()}
-        run.fire(run.on_test_end, dict(results))
+        run.fire_all(run.on_test_end, dict(results))
         return results

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import distributed
 from ..errors import ConfigError
 from . import inputs, loops
+from . import threads as blas
 
 if TYPE_CHECKING:
     from .models import Model
@@ -203,9 +205,17 @@ def fit(
     shuffle: bool,
     initial_epoch: int,
     config: Any,
+    threads: int | None = None,
 ) -> Any:
     """`Model.fit_generator` (see there)."""
     model._require_compiled("fit_generator")
+    if distributed.size() > 1:
+        raise ConfigError(
+            f"fit_generator: not data-parallel under MPI ({distributed.size()} processes). "
+            "Give every rank the same arrays with fit(x, y, batch_size=GLOBAL_BATCH), "
+            "or train with fit_generator without mpiexec."
+        )
+    threads = blas.checked(threads, "fit_generator")
     epochs = inputs.count("epochs", epochs, "fit_generator")
     initial_epoch = inputs.count("initial_epoch", initial_epoch, "fit_generator")
     verbose = inputs.verbose(verbose)
@@ -236,7 +246,8 @@ def fit(
     }
     run = model._start(callbacks, verbose, config, params)
     batches = functools.partial(train.batches, shuffle, True)
-    return model._fit(run, batches, validate, arrays, initial_epoch, epochs)
+    policy = blas.Policy(model, train.batch_size, threads)
+    return model._fit(run, batches, validate, arrays, initial_epoch, epochs, policy)
 
 
 def _validation(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, nearest, unknown_name
+from ..hooks.arguments import validate
 
 
 class Initializer(ABC):
@@ -237,11 +238,14 @@ def from_config(config: dict[str, Any]) -> Initializer:
     cls = _BY_CLASS[name]
     accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
     given = config.get("config") or {}
+    if not isinstance(given, dict):
+        raise ConfigError(f"Initializer {name}: config must be a table, got {given!r}.")
     # Keras 3 adds settings that are off by default (input_axes, ...).
     unknown = {k: v for k, v in given.items() if k not in accepted | {"dtype"} and v is not None}
     if unknown:
         raise ConfigError(f"Initializer {name} has settings hookfit does not know: {unknown}.")
-    return cls(**{k: v for k, v in given.items() if k in accepted})
+    # a config is data from a file: each setting checked against the hints
+    return cls(**validate(cls, {k: v for k, v in given.items() if k in accepted}))
 
 
 __all__ = [

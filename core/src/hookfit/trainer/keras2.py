@@ -60,6 +60,7 @@ class Keras2Methods:
         shuffle: bool = True,
         initial_epoch: int = 0,
         config: Any = None,
+        threads: int | None = None,
     ) -> Any:
         """Train on batches from a generator, calling the hooks as `fit` does.
 
@@ -83,6 +84,7 @@ class Keras2Methods:
                 (a generator decides its own order).
             initial_epoch: The epoch to start from.
             config: Plugin settings, as in `fit`.
+            threads: BLAS threads for this fit, as in `fit`.
 
         Returns:
             The History plugin of this run, unless switched off by name.
@@ -106,6 +108,7 @@ class Keras2Methods:
             shuffle,
             initial_epoch,
             config,
+            threads,
         )
 
     def evaluate_generator(
@@ -149,6 +152,7 @@ class Keras2Methods:
         return generators.predict(cast_model(self), generator, steps, verbose, callbacks, config)
 
 
-def cast_model(methods: Keras2Methods) -> Model:
-    """The mixin's ``self`` as the `Model` it always is."""
+def cast_model(methods: object) -> Model:
+    """A mixin's ``self`` (`Keras2Methods`, `TrainingMethods`) as the
+    `Model` it always is."""
     return methods  # type: ignore[return-value]

@@ -10,6 +10,7 @@ gradients in ``grads`` and returns d(loss)/d(input).
 from __future__ import annotations
 
 import itertools
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,26 @@ _counters: dict[str, itertools.count[int]] = {}
 def _auto_name(prefix: str) -> str:
     # Keras 2 style: dense_1, dense_2, ... unique within the process
     return f"{prefix}_{next(_counters.setdefault(prefix, itertools.count(1)))}"
+
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
+"""The names a layer may have: they become HDF5 group names and folder names
+(TensorBoard's projector), so nothing that could climb out of a folder."""
+
+
+def check_name(name: Any) -> str:
+    """Return ``name`` if it is a safe layer name (`NAME_PATTERN`).
+
+    Raises:
+        ConfigError: Any other name, or not a string.
+    """
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise ConfigError(
+            "layer name must be letters, digits, '_', '-' or '.', starting with a letter, "
+            f"digit or '_', at most 128 characters, got {name!r}. Rename the layer, e.g. "
+            "name='dense_out'."
+        )
+    return name
 
 
 def _positive_int(owner: str, name: str, value: Any) -> int:
@@ -57,7 +78,8 @@ class Layer(ABC):
         dtype: str | None = None,
         trainable: bool = True,
     ) -> None:
-        self.name = name or _auto_name(self.class_name.lower())
+        self.name = _auto_name(self.class_name.lower()) if name is None or name == "" else name
+        check_name(self.name)
         if input_shape is not None and input_dim is None:
             shape = tuple(_positive_int(self.name, "input_shape", d) for d in input_shape)
             if not shape or (len(shape) > 1 and not self.flattens):
@@ -80,6 +102,12 @@ class Layer(ABC):
         self.built = False
         self.output_dim: int | None = None
         self._buffers: dict[tuple[str, int], Array] = {}
+
+    def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        """The shapes `build` gives the weights for ``input_dim`` inputs, in
+        `weight_names` order (a loader compares a file against them before
+        anything is allocated)."""
+        return []
 
     def build(self, input_dim: int, rng: np.random.Generator) -> None:
         """Create the weights for ``input_dim`` input features."""
@@ -178,11 +206,15 @@ class Dense(Layer):
         self._x: Array | None = None
         self._y: Array | None = None
 
+    def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        return [(input_dim, self.units), (self.units,)][: len(self.weight_names)]
+
     def build(self, input_dim: int, rng: np.random.Generator) -> None:
-        kernel = self.kernel_initializer((input_dim, self.units), rng, self.dtype)
+        kernel_shape, *bias_shape = self.weight_shapes(input_dim)
+        kernel = self.kernel_initializer(kernel_shape, rng, self.dtype)
         self.weights = [np.ascontiguousarray(kernel)]
         if self.use_bias:
-            self.weights.append(self.bias_initializer((self.units,), rng, self.dtype))
+            self.weights.append(self.bias_initializer(bias_shape[0], rng, self.dtype))
         self.grads = [np.zeros_like(w) for w in self.weights]
         self.input_dim = input_dim
         self.built = True
@@ -285,6 +317,10 @@ class Dropout(Layer):
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
             raise ConfigError(f"{self.name}: rate must be a number in [0, 1), got {rate!r}.")
         self.rate = float(rate)
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):
+            raise ConfigError(f"{self.name}: seed must be None or an integer >= 0, got {seed!r}.")
         self.seed = seed
         self.rng: np.random.Generator | None = None
         self._mask: Array | None = None

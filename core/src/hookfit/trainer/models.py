@@ -1,9 +1,9 @@
-"""`Sequential` models: structure, files, compile, and the Keras training API.
+"""`Sequential` models: structure, weights, files and compile.
 
-Everything is float32 numpy, vectorised over the batch. `fit`, `evaluate`
-and `predict` check their inputs (`hookfit.trainer.inputs`), get the run's
-plugins as a `hookfit.hooks.Run`, and hand both to the loops that call the
-hooks and compute Keras's logs (`hookfit.trainer.loops`).
+Everything is float32 numpy, vectorised over the batch. Keras's training
+API (`fit`, `evaluate`, `predict`, ...) is mixed in from
+`hookfit.trainer.training`, Keras 2's legacy methods from
+`hookfit.trainer.keras2`.
 
 `Model` implements `hookfit.hooks.host.ResumableHost`: that, and nothing
 else, is what plugins use of it.
@@ -11,29 +11,28 @@ else, is what plugins use of it.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
 
 from .. import saving
 from ..errors import ConfigError, ModelError
-from ..hooks.callback import Callback
-from ..hooks.dispatch import Run, plugins_for
+from ..hooks.dispatch import Run
 from ..saving import keras_config
-from . import activations, inputs, loops, losses, optimizers, utils
+from . import activations, losses, optimizers, parallel, utils
 from .keras2 import Keras2Methods
 from .layers import Layer
+from .training import TrainingMethods
 
 Array = np.ndarray
 _ACCURACY = ("accuracy", "acc")
 _model_counter = itertools.count(1)
 
 
-class Model(Keras2Methods):
+class Model(TrainingMethods, Keras2Methods):
     """The trainable model: layers applied in order, with Keras's training API.
 
     Attributes:
@@ -107,7 +106,7 @@ class Model(Keras2Methods):
                 )
             dim = layer.output_dim or dim
         self._trainable = [ly for ly in self.layers if ly.trainable and ly.weights]
-        self._weights, self._grads = _flatten(self._trainable)
+        self._weights, self._grads = parallel.flatten(self._trainable)
         # A layer needs d(loss)/d(input) only if something before it learns.
         self._need_dx = [any(ly.weights for ly in self.layers[:i]) for i in range(len(self.layers))]
 
@@ -304,10 +303,20 @@ class Model(Keras2Methods):
 
     def _step(self, x: Array, y: Array) -> tuple[float, float | None]:
         """One optimiser step; returns the batch's (loss, acc)."""
+        result = self._gradients(x, y)
+        cast(optimizers.Optimizer, self.optimizer).apply(self._weights, self._grads)
+        return result
+
+    def _gradients(self, x: Array, y: Array, scale: float = 1.0) -> tuple[float, float | None]:
+        """Fill the gradients of the batch's mean loss, times ``scale``
+        (a data-parallel rank's share: `hookfit.trainer.parallel`); returns
+        the batch's (loss, acc)."""
         loss = cast(losses.Loss, self.loss)
         out = self._forward(x, training=True)
         result = self._metrics(y, out)
         grad: Any = loss.fused_gradient(y, out) if self._fused else loss.gradient(y, out)
+        if scale != 1.0:  # on the output's gradient: the weights' follow, at no cost
+            grad = grad * np.float32(scale)
         layers, need_dx = self.layers, self._need_dx
         last = len(layers) - 1
         for i in range(last, -1, -1):
@@ -317,189 +326,12 @@ class Model(Keras2Methods):
                 grad = layers[i].backward(grad, need_dx[i])
             if not need_dx[i]:  # nothing before this layer learns
                 break
-        cast(optimizers.Optimizer, self.optimizer).apply(self._weights, self._grads)
         return result
 
     def _gather(self, data: Array, index: Array) -> Array:
         # np.take into a fresh array measured faster than into a reused
         # buffer (out=), which takes numpy's slower path.
         return np.take(data, index, axis=0)
-
-    # -- training API --------------------------------------------------------
-
-    def fit(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int | None = None,
-        epochs: int = 1,
-        verbose: int = 1,
-        callbacks: Iterable[Any] | None = None,
-        validation_split: float = 0.0,
-        validation_data: tuple[Any, Any] | None = None,
-        shuffle: bool = True,
-        initial_epoch: int = 0,
-        config: Any = None,
-    ) -> Any:
-        """Train the model, calling the plugins' hooks.
-
-        Args:
-            x: Inputs, ``(samples, features)``.
-            y: Targets: one-hot rows, or class indices for the sparse loss.
-            batch_size: Samples per update (default 32).
-            epochs: The epoch to stop at (0-based count, as in Keras).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
-            callbacks: Plugins for this run: objects, or entry-point names.
-            validation_split: Fraction in [0, 1) of the data (taken from the
-                end, before shuffling) to validate on after each epoch.
-            validation_data: ``(x_val, y_val)``; overrides the split.
-            shuffle: Shuffle the training samples every epoch.
-            initial_epoch: The epoch to start from (to resume).
-            config: Plugin settings: a path to a config file or a dict in
-                the config file's form. None (the default) reads no file:
-                the run has the plugins passed in ``callbacks`` and those on
-                by default (the environment's autoload switches apply to
-                these, as in pytest).
-
-        Returns:
-            The History plugin of this run, unless switched off by name.
-
-        Raises:
-            ModelError: The model is not compiled.
-            ConfigError: Bad arguments or data, before any hook runs.
-        """
-        self._require_compiled("fit")
-        batch_size = inputs.batch_size(batch_size)
-        epochs = inputs.count("epochs", epochs)
-        initial_epoch = inputs.count("initial_epoch", initial_epoch)
-        verbose = inputs.verbose(verbose)
-        if not isinstance(shuffle, bool):
-            raise ConfigError(f"fit: shuffle must be True or False, got {shuffle!r}.")
-        x, y, x_val, y_val = inputs.fit_data(self, x, y, validation_split, validation_data)
-        n = len(x)
-        do_validation = x_val is not None
-        names = self.metrics_names
-        params = {
-            "batch_size": batch_size,
-            "epochs": epochs,
-            "steps": -(-n // batch_size),
-            "samples": n,
-            "verbose": verbose,
-            "do_validation": do_validation,
-            "metrics": names + [f"val_{m}" for m in names] if do_validation else names,
-        }
-        run = self._start(callbacks, verbose, config, params)
-        validate = None
-        if x_val is not None and y_val is not None:
-            validate = functools.partial(loops.slices, x_val, y_val, batch_size)
-        batches = loops.array_batches(self, x, y, batch_size, shuffle)
-        arrays = [x_val, y_val] if do_validation else None
-        return self._fit(run, batches, validate, arrays, initial_epoch, epochs)
-
-    def _fit(
-        self,
-        run: Run,
-        batches: loops.Epoch,
-        validate: loops.Epoch | None,
-        validation_arrays: list[Any] | None,
-        initial_epoch: int,
-        epochs: int,
-    ) -> Any:
-        """Train through ``run`` (`fit` and `fit_generator`); return the History."""
-        if validation_arrays is not None:
-            for plugin in run.plugins.values():
-                if isinstance(plugin, Callback):
-                    plugin.validation_data = validation_arrays
-        # History sets itself as model.history in on_train_begin, as Keras's does
-        self.history = None
-        self.initial_epoch = initial_epoch
-        self._run = run
-        try:
-            loops.train(self, run, batches, validate, epochs)
-        finally:
-            self._run = None
-        return self.history
-
-    def _start(self, callbacks: Any, verbose: int, config: Any, params: dict[str, Any]) -> Run:
-        """The run's plugins, checked and ready: everything that can be
-        refused is refused here, before the first hook."""
-        return Run(plugins_for(callbacks, config=config, verbose=verbose), self, params)
-
-    def evaluate(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int | None = None,
-        verbose: int = 1,
-        callbacks: Iterable[Any] | None = None,
-        config: Any = None,
-    ) -> float | list[float]:
-        """Return the loss (and accuracy) on ``x``/``y``, calling the test hooks.
-
-        Returns:
-            The loss, or ``[loss, acc]`` when compiled with accuracy.
-        """
-        self._require_compiled("evaluate")
-        batch_size = inputs.batch_size(batch_size)
-        verbose = inputs.verbose(verbose)
-        x = inputs.prepare_x(self, x, "evaluate")
-        y = inputs.prepare_y(self, y, len(x), "evaluate")
-        params = {
-            "batch_size": batch_size,
-            "steps": -(-len(x) // batch_size),
-            "samples": len(x),
-            "verbose": verbose,
-            "metrics": self.metrics_names,
-        }
-        run = self._start(callbacks, verbose, config, params)
-        return self._scores(loops.test(self, run, loops.slices(x, y, batch_size)))
-
-    def _scores(self, results: dict[str, float]) -> float | list[float]:
-        """`evaluate`'s result: the loss, or ``[loss, acc]``."""
-        return results["loss"] if len(results) == 1 else [results[m] for m in self.metrics_names]
-
-    def predict(
-        self,
-        x: Any,
-        batch_size: int | None = None,
-        verbose: int = 0,
-        callbacks: Iterable[Any] | None = None,
-        config: Any = None,
-    ) -> Array:
-        """Return the model's outputs for ``x``, calling the predict hooks."""
-        batch_size = inputs.batch_size(batch_size)
-        verbose = inputs.verbose(verbose)
-        x = inputs.prepare_x(self, x, "predict")
-        params = {
-            "batch_size": batch_size,
-            "steps": -(-len(x) // batch_size),
-            "samples": len(x),
-            "verbose": verbose,
-        }
-        run = self._start(callbacks, verbose, config, params)
-        batches = (x[start : start + batch_size] for start in range(0, len(x), batch_size))
-        return loops.predict(self, run, batches, len(x))
-
-    def train_on_batch(self, x: Any, y: Any) -> float | list[float]:
-        """One update on one batch, without hooks; returns its loss (and acc)."""
-        self._require_compiled("train_on_batch")
-        x = inputs.prepare_x(self, x, "train_on_batch")
-        y = inputs.prepare_y(self, y, len(x), "train_on_batch")
-        loss, acc = self._step(x, y)
-        return loss if acc is None else [loss, acc]
-
-    def test_on_batch(self, x: Any, y: Any) -> float | list[float]:
-        """The loss (and acc) on one batch, without hooks or updates."""
-        self._require_compiled("test_on_batch")
-        x = inputs.prepare_x(self, x, "test_on_batch")
-        y = inputs.prepare_y(self, y, len(x), "test_on_batch")
-        loss, acc = self._metrics(y, self._forward(x, training=False))
-        return loss if acc is None else [loss, acc]
-
-    def predict_on_batch(self, x: Any) -> Array:
-        """The outputs for one batch, without hooks."""
-        x = inputs.prepare_x(self, x, "predict_on_batch")
-        return self._forward(x, training=False).copy()
 
 
 class Sequential(Model):
@@ -545,29 +377,6 @@ class Sequential(Model):
         return layer
 
 
-def _flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
-    """Put every trainable weight (and its gradient) in one buffer.
-
-    The layers keep working on views of it, while the optimizer updates one
-    array per step instead of two per layer. Layers of another dtype than
-    the first keep arrays of their own.
-    """
-    weights = [w for ly in layers for w in ly.weights]
-    if not weights or any(w.dtype != weights[0].dtype for w in weights):
-        return weights, [g for ly in layers for g in ly.grads]
-    flat_w = np.empty(sum(w.size for w in weights), dtype=weights[0].dtype)
-    flat_g = np.zeros_like(flat_w)
-    start = 0
-    for layer in layers:
-        for i, w in enumerate(layer.weights):
-            view = flat_w[start : start + w.size].reshape(w.shape)
-            view[...] = w
-            layer.weights[i] = view
-            layer.grads[i] = flat_g[start : start + w.size].reshape(w.shape)
-            start += w.size
-    return [flat_w], [flat_g]
-
-
 def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Sequential:
     """Rebuild a model, with new weights, from `Model.to_json`'s (or Keras
     2's) JSON. Only hookfit's layers load: nothing in the string runs as code.
@@ -586,9 +395,4 @@ def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Seq
 
 load_model = saving.load_model
 
-__all__ = [
-    "Model",
-    "Sequential",
-    "load_model",
-    "model_from_json",
-]
+__all__ = ["Model", "Sequential", "load_model", "model_from_json"]

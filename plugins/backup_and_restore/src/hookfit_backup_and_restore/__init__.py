@@ -19,7 +19,7 @@ from hookfit import (
     PluginValidationError,
     Range,
 )
-from hookfit.background import Jobs
+from hookfit.background import Jobs, mark
 from hookfit.saving import remove_stale_temp_files
 from hookfit.saving.atomic import check_writable
 
@@ -70,6 +70,8 @@ class BackupAndRestore(Callback):
         >>> model.fit(x, y, epochs=10, callbacks=[backup])  # killed, run again
     """
 
+    writes = True  # under MPI: rank 0 only (hookfit.distributed)
+
     def __init__(
         self,
         backup_dir: Annotated[str | os.PathLike[str], Check(_not_empty, "a folder path")],
@@ -87,7 +89,9 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = delete_checkpoint
         self.path = Path(backup_dir) / FILENAME
         self._epoch = self._batches = 0
-        self._jobs = Jobs("BackupAndRestore")
+        # One backup pending at most: a newer one replaces it, so a slow
+        # disk holds two copies of the state, never a queue of them.
+        self._jobs = Jobs("BackupAndRestore", capacity=1)
         if save_freq != "epoch":
             # An instance attribute registers the batch hook for this mode only,
             # so the default mode costs nothing per batch.
@@ -104,6 +108,7 @@ class BackupAndRestore(Callback):
         # keep=False: the folder is made at the first backup, and a run that
         # never gets there must not leave it
         check_writable(self.backup_dir, owner="BackupAndRestore", key="backup_dir", keep=False)
+        remove_stale_temp_files(self.path.parent, name=FILENAME)  # a killed run's, its own only
         if not self.path.is_file():
             return
         fix = f"Delete the folder {os.fspath(self.backup_dir)!r} to start over."
@@ -124,7 +129,8 @@ class BackupAndRestore(Callback):
                 f"BackupAndRestore: {self.path} holds no BackupAndRestore backup. {fix}"
             )
         self.model.initial_epoch = self._epoch = meta["epoch"]
-        self.model.stop_training = bool(meta.get("stop_training"))
+        # a stop asked already (hookfit train's Ctrl-C) stays asked
+        self.model.stop_training = bool(meta.get("stop_training")) or self.model.stop_training
         saved, plugins = meta["plugins"], self._plugins()
         for name in sorted(saved.keys() ^ plugins.keys()):
             why = (
@@ -182,19 +188,25 @@ class BackupAndRestore(Callback):
             "stop_training": bool(self.model.stop_training),
             "plugins": states,
         }
-        # The host copies the state now and may write the file on the jobs'
-        # thread while the next epoch runs; at most one backup is in flight,
-        # and on_train_end waits.
-        self._jobs.wait()
-        self.model.save(self.path, metadata=meta, jobs=self._jobs)
+        # The host copies the state now and may write the file on the lane's
+        # thread while the next epoch runs. A backup still pending is
+        # replaced before the copy is made (a newer one makes it useless), so
+        # training never waits for the disk; on_train_end waits. The file is
+        # written after the other plugins' writes handed over before it
+        # (mark): a backup never names a checkpoint not on disk yet.
+        self._jobs.make_room(key=FILENAME)
+        jobs = self._jobs.options(key=FILENAME, after=mark())
+        self.model.save(self.path, metadata=meta, jobs=jobs)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._jobs.wait()
         if self.model.interrupted or not self.delete_checkpoint:
             return
+        # Only what this plugin writes: backup.h5 and the temporary files of
+        # its killed saves, whatever else the folder holds.
         folder = self.path.parent
         self.path.unlink(missing_ok=True)
-        remove_stale_temp_files(folder)
+        remove_stale_temp_files(folder, name=FILENAME)
         try:
             folder.rmdir()
         except FileNotFoundError:

@@ -6,7 +6,7 @@ import csv
 import io
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO, Annotated, Any
 
 import numpy as np
@@ -41,10 +41,11 @@ class CSVLogger(Callback):
         filename: Path of the CSV file, e.g. ``"run/log.csv"``; missing parent
             folders are created when training begins.
         separator: The one character that separates the fields.
-        append: True: append to the file if it exists (to continue
-            training); rows of the epochs this run redoes (from its first
-            epoch on) are dropped, so every epoch is in the file once. False:
-            overwrite the file.
+        append: True: append to the file if it exists, as Keras does (a
+            loop of one-epoch fits keeps every row). A run that
+            BackupAndRestore resumes drops the rows written after its backup
+            (the epochs it redoes), so every epoch is in the file once.
+            False: overwrite the file.
 
     Attributes:
         filename: The path, as a string.
@@ -61,6 +62,8 @@ class CSVLogger(Callback):
         >>> csv_logger = CSVLogger("training.log")
         >>> model.fit(X_train, Y_train, callbacks=[csv_logger])  # doctest: +SKIP
     """
+
+    writes = True  # under MPI: rank 0 only (hookfit.distributed)
 
     def __init__(
         self,
@@ -86,22 +89,25 @@ class CSVLogger(Callback):
         self.csv_file: IO[str] | None = None
         self._header: list[str] | None = None  # the header in the file, exactly
         self._jobs = Jobs("CSVLogger")
-        self._started = False
+        self._rows = 0  # data rows in the file
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._close()
         check_writable(os.path.dirname(self.filename), owner="CSVLogger", key="filename")
-        self.keys, self._header, self._started = None, None, False
+        self.keys, self._header, self._rows = None, None, 0
         if self.append and os.path.exists(self.filename):
-            header = self._read()[0]
+            header, rows, text = self._read()
             self._header = header or None
             self.keys = [key for key in header if key != "epoch"] if header else None
+            self._rows = len(rows)
+            if header and not text.endswith("\n"):
+                # a process killed mid-row left half a line: drop it
+                self._rows = max(0, self._rows - 1)
+                self._rewrite(header, rows[: self._rows])
+                return
         self.csv_file = open(  # noqa: SIM115 - open until on_train_end
             self.filename, "a" if self.append else "w", newline="", encoding="utf-8"
         )
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._begin(epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.csv_file is None:
@@ -110,7 +116,6 @@ class CSVLogger(Callback):
                 "on_train_begin and on_train_end."
             )
         logs = logs or {}
-        self._begin(epoch)
         if self.keys is None:
             self.keys = sorted(logs)
             self._header = ["epoch", *self.keys]
@@ -122,23 +127,31 @@ class CSVLogger(Callback):
             self.keys = keys
         row = {key: _value(logs.get(key, "NA")) for key in self.keys}
         self._writer().writerow({"epoch": epoch, **row})
+        self._rows += 1
         self._sync()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._close()
 
-    def _begin(self, epoch: int) -> None:
-        # The first epoch of a resumed run: rows of epochs it redoes were
-        # left by an interrupted run and would appear twice.
-        if self._started:
-            return
-        self._started = True
-        if self._header is None:
-            return
-        header, rows, text = self._read()
-        kept = [row for row in rows if not _at_or_after(row.get("epoch"), epoch)]
-        if len(kept) < len(rows) or not text.endswith("\n"):
-            self._rewrite(header, kept)
+    def state_dict(self) -> dict[str, Any]:
+        """The rows in the file, for BackupAndRestore: a resumed run drops
+        the rows written after its backup."""
+        return {"rows": self._rows}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Resumed by BackupAndRestore: drop the rows written after the
+        backup (the epochs this run redoes would appear twice).
+
+        Raises:
+            ValueError: ``rows`` is not a count.
+        """
+        rows = state["rows"]
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+            raise ValueError(f"rows must be a count of rows, got {rows!r}")
+        if self.append and self._header is not None and rows < self._rows:
+            header, kept, _ = self._read()
+            self._rewrite(header, kept[:rows])
+            self._rows = min(rows, len(kept))
 
     def _read(self) -> tuple[list[str], list[dict[str, Any]], str]:
         with open(self.filename, newline="", encoding="utf-8") as f:
@@ -201,10 +214,3 @@ def _value(value: Any) -> Any:
     if isinstance(value, Iterable) and not isinstance(value, str) and not zero_dim:
         return f'"[{", ".join(map(str, value))}]"'
     return value
-
-
-def _at_or_after(cell: Any, epoch: int) -> bool:
-    try:
-        return int(cell) >= epoch
-    except (TypeError, ValueError):
-        return False

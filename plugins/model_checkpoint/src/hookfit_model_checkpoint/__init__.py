@@ -19,8 +19,13 @@ from ._files import (
     check_placeholders,
     format_filepath,
     hdf5_name,
+    own_files,
     remove_stale_temp_files,
+    written_by,
 )
+
+# What the copies of the model waiting for the disk may take, in all.
+PENDING_BYTES = 256 * 2**20
 
 
 class ModelCheckpoint(Callback):
@@ -67,6 +72,8 @@ class ModelCheckpoint(Callback):
         >>> model.fit(x, y, validation_data=(x_val, y_val), callbacks=[checkpointer])
     """
 
+    writes = True  # under MPI: rank 0 only (hookfit.distributed)
+
     def __init__(
         self,
         filepath: Annotated[
@@ -106,7 +113,9 @@ class ModelCheckpoint(Callback):
         self._batches_seen = 0
         self._epoch = 0
         self._ledger = Ledger(self._monitor.mode, save_top_k)
-        self._jobs = Jobs("ModelCheckpoint")
+        # Behind a slow disk, a new checkpoint replaces the oldest pending
+        # one instead of queuing model copies (capacity: on_train_begin).
+        self._jobs = Jobs("ModelCheckpoint", capacity=2)
         self._last_name = "last" + Path(self.filepath).suffix
         if save_freq != "epoch":
             # An instance attribute registers the batch hook only when it is
@@ -130,6 +139,12 @@ class ModelCheckpoint(Callback):
         if "metrics" in self.params:
             check_placeholders(self.filepath, self.params["metrics"], self.save_freq != "epoch")
         remove_stale_temp_files(self.filepath)
+        # Pending copies of the model stay within PENDING_BYTES (2 at least):
+        # a small model queues freely, a large one never fills the memory.
+        if self.model is not None:
+            size = sum(w.nbytes for w in self.model.get_weights())
+            size *= 1 if self.save_weights_only else 3  # optimizer slots too
+            self._jobs.capacity = max(2, min(64, PENDING_BYTES // max(size, 1)))
         # the folder before any {placeholder}: a bad one fails now, not after an epoch
         check_writable(
             os.path.dirname(os.fspath(self.filepath).split("{")[0]),
@@ -184,18 +199,26 @@ class ModelCheckpoint(Callback):
         if write:
             self._write(path)
             for old in self._ledger.add(path, current):
-                # queued after the new file's write, so the best is never missing
-                self._jobs.submit(Path(old).unlink, missing_ok=True)
+                # queued after the new file's write, so the best is never
+                # missing; never dropped, and only a name of its template
+                self._jobs.options(keep=True).submit(self._delete, old)
         if self.save_last:
             self._write(str(Path(path).with_name(self._last_name)))
 
     def _write(self, path: str) -> None:
-        # The host copies the state now and writes the file on the jobs'
-        # thread (or at once), so training does not wait for the disk.
+        # The host copies the state now and writes the file on the lane's
+        # thread (or at once), so training does not wait for the disk. Room
+        # is made first, so the copy is taken only when the lane can take it.
+        self._jobs.make_room()
+        jobs = self._jobs.options(on_drop=lambda: self._ledger.forget(path))
         if self.save_weights_only:
-            self.model.save_weights(path, jobs=self._jobs)
+            self.model.save_weights(path, jobs=jobs)
         else:
-            self.model.save(path, jobs=self._jobs)
+            self.model.save(path, jobs=jobs)
+
+    def _delete(self, path: str) -> None:
+        if written_by(self.filepath, path):
+            Path(path).unlink(missing_ok=True)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self._jobs.wait()
@@ -214,7 +237,7 @@ class ModelCheckpoint(Callback):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what `state_dict` returned."""
         self.best = None if state["best"] is None else float(state["best"])
-        self._ledger.load(state["files"])
+        self._ledger.load(own_files(self.filepath, state["files"]))
         self.epochs_since_last_save = int(state["epochs_since_last_save"])
         self._batches_seen = int(state["batches_seen"])
 

@@ -8,10 +8,11 @@ import math
 import os
 import re
 import string
+import warnings
 from pathlib import Path
 from typing import Any
 
-from hookfit import ConfigError
+from hookfit import ConfigError, HookfitWarning
 from hookfit.saving import remove_stale_temp_files as remove_temp_files_in
 
 
@@ -101,6 +102,40 @@ def check_placeholders(filepath: str, metrics: list[str], by_batch: bool) -> Non
         )
 
 
+def written_by(filepath: str, path: str) -> bool:
+    """True when ``path`` is a name `format_filepath` can give ``filepath``:
+    its text as it is, each placeholder any text without a folder separator
+    (and no ``..`` the template does not hold). What a ModelCheckpoint may
+    delete, whatever a saved state says."""
+    return _pattern(filepath).fullmatch(path) is not None and (
+        ".." not in Path(path).parts or ".." in Path(filepath).parts
+    )
+
+
+def own_files(filepath: str, pairs: list[list[Any]]) -> list[list[Any]]:
+    """The ``[path, value]`` pairs of a saved state whose paths ``filepath``
+    names (`written_by`); the others are forgotten with a warning, never
+    deleted: a backup file can be edited by anyone."""
+    mine = [pair for pair in pairs if written_by(filepath, str(pair[0]))]
+    if len(mine) < len(pairs):
+        strangers = [str(pair[0]) for pair in pairs if pair not in mine]
+        warnings.warn(
+            f"ModelCheckpoint: the saved state lists files that filepath {filepath!r} never "
+            f"names: {', '.join(map(repr, strangers))}. They are left alone (never deleted) "
+            "and forgotten.",
+            HookfitWarning,
+            stacklevel=3,
+        )
+    return mine
+
+
+def _pattern(filepath: str) -> re.Pattern[str]:
+    parsed = string.Formatter().parse(filepath)
+    return re.compile(
+        "".join(re.escape(text) + (r"[^/\\]*" if f is not None else "") for text, f, _, _ in parsed)
+    )
+
+
 class Ledger:
     """The files one ModelCheckpoint wrote and has not deleted, with the
     monitored value of each, in write order.
@@ -139,6 +174,10 @@ class Ledger:
             del self.files[old]
         return dropped
 
+    def forget(self, path: str) -> None:
+        """Drop a file that was never written (its write was dropped)."""
+        self.files.pop(path, None)
+
     def best(self) -> tuple[str | None, float | None]:
         """The best file and its value; the latest file when no value was seen."""
         if not self.files:
@@ -160,13 +199,17 @@ class Ledger:
 
 def remove_stale_temp_files(filepath: str) -> None:
     """Delete what killed runs left in the folder(s) of ``filepath`` (a
-    placeholder in a folder name matches any folder)."""
+    placeholder in a folder name matches any folder): the temporary files of
+    names the template gives, and no other."""
     parsed = string.Formatter().parse(os.path.dirname(filepath))
     pattern = "".join(
         glob.escape(text) + ("*" if f is not None else "") for text, f, _, _ in parsed
     )
+    names = _pattern(os.path.basename(filepath))
+    last = "last" + Path(filepath).suffix
+    mine = re.compile(f"(?:{names.pattern}|{re.escape(last)})")
     for folder in glob.glob(pattern or "."):
-        remove_temp_files_in(folder)
+        remove_temp_files_in(folder, name=mine)
 
 
 def _bad(valid: str, got: Any) -> ConfigError:

@@ -33,6 +33,8 @@ class ProgbarLogger(Callback):
         ConfigError: ``count_mode`` is neither (a ValueError, as in Keras).
     """
 
+    writes = True  # under MPI: rank 0 only (hookfit.distributed)
+
     def __init__(
         self,
         count_mode: Literal["samples", "steps"] = "samples",

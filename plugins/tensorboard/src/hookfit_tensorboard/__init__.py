@@ -71,6 +71,8 @@ class TensorBoard(Callback):
         >>> model.fit(x, y, validation_split=0.2, callbacks=[tensorboard])  # doctest: +SKIP
     """
 
+    writes = True  # under MPI: rank 0 only (hookfit.distributed)
+
     def __init__(
         self,
         log_dir: Annotated[

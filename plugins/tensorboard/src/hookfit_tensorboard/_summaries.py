@@ -7,9 +7,12 @@ Importing this module imports tensorboard (and Pillow), so only
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import math
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -125,7 +128,11 @@ def number(value: Any) -> float | None:
     if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
         return None
     try:
-        return float(np.asarray(value).reshape(()))
+        scalar = np.asarray(value).reshape(()).item()
+        try:
+            return float(scalar)
+        except OverflowError:  # an int beyond any float (10**400): as float32 would hold it
+            return math.inf if scalar > 0 else -math.inf
     except (TypeError, ValueError):
         return None
 
@@ -141,7 +148,7 @@ def write_projector(log_dir: str, kernels: Sequence[tuple[str, str, Any, str | N
     """
     config = ProjectorConfig()
     for layer, tensor, array, labels in kernels:
-        folder = f"embeddings/{layer}"
+        folder = f"embeddings/{folder_name(layer)}"
         kernel = np.asarray(array, np.float32)
         with atomic_file(os.path.join(log_dir, folder, "tensors.tsv")) as temp:
             # 9 significant digits give every float32 back exactly
@@ -159,3 +166,22 @@ def write_projector(log_dir: str, kernels: Sequence[tuple[str, str, Any, str | N
                     shutil.copyfile(labels, temp)
     with atomic_file(os.path.join(log_dir, "projector_config.pbtxt")) as temp:
         temp.write_text(text_format.MessageToString(config), encoding="utf-8")
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def folder_name(layer: str) -> str:
+    """The folder of a layer's projector files inside ``log_dir/embeddings``.
+
+    A plain name (letters, digits, ``_``, ``-``, ``.``, not starting with a
+    dot) is used as it is. Any other (``../../x``, ``/etc``, ``a/b``) has
+    its other characters replaced and a hash of the whole name added, so
+    that whatever a host names its layers, nothing is written outside
+    ``log_dir`` and two layers never share a folder.
+    """
+    safe = _UNSAFE.sub("_", layer)
+    if safe == layer and layer and not layer.startswith("."):
+        return layer
+    digest = hashlib.sha256(layer.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{safe.lstrip('.')[:64] or 'layer'}-{digest}"

@@ -1,0 +1,407 @@
+"""Data-parallel training over MPI (hookfit.distributed), with real
+``mpiexec -n 2`` processes: the ranks end with the weights one process
+reaches, every plugin sees the same logs on every rank, writers run on rank
+0 only, a stop or an error on one rank ends every rank. Plus the world of
+one that a script gets outside mpiexec."""
+
+import csv
+import json
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import hookfit
+import hookfit.distributed as dist
+from hookfit.layers import Dense
+from hookfit.models import Sequential
+from hookfit.trainer import threads
+from hookfit.utils import set_random_seed
+
+# Every scenario in one script: SCENARIO OUT_DIR. Each rank writes
+# OUT_DIR/rank<r>.json with what its plugins saw and its final weights.
+SCRIPT = """
+import json, sys
+import numpy as np
+import hookfit
+import hookfit.distributed as dist
+from hookfit.callbacks import BackupAndRestore, CSVLogger, EarlyStopping, ModelCheckpoint
+from hookfit.layers import Dense, Dropout
+from hookfit.models import Sequential
+from hookfit.utils import set_random_seed
+
+scenario, out = sys.argv[1], sys.argv[2]
+dist.initialize()
+rank = dist.rank()
+
+
+class Record(hookfit.Callback):
+    def on_train_begin(self, logs=None):
+        self.plugins, self.batches, self.tests = sorted(self.model.plugins), [], []
+        self.generators = []
+        self.threads = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        from threadpoolctl import threadpool_info
+        self.threads = max((p["num_threads"] for p in threadpool_info()), default=1)
+        # what this epoch's shuffle order is drawn from
+        self.generators.append(str(self.model.rng.bit_generator.state))
+
+    def on_batch_end(self, batch, logs=None):
+        self.batches.append(dict(logs))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.tests.append(dict(logs))
+
+
+class StopOnOneRank(hookfit.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        if rank == 1 and self.epoch == 1 and batch == 2:
+            self.model.stop_training = True
+
+
+class FailOnOneRank(hookfit.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if rank == 1 and epoch == 2:
+            raise RuntimeError("boom on rank 1")
+
+
+rng = np.random.default_rng(0)
+x = rng.random((203, 8), dtype=np.float32)
+y = x[:, :3].argmax(axis=1)
+set_random_seed(3)
+# dropout draws from the generator that shuffles, a different number of times on each rank
+dropout = [Dropout(0.3)] if scenario == "stop" else []
+model = Sequential([Dense(16, input_dim=8, activation="relu"), *dropout,
+                    Dense(3, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+plugins = {
+    "exact": [CSVLogger(out + "/log.csv"), ModelCheckpoint(out + "/ckpt/w.{epoch:02d}.h5")],
+    "early": [EarlyStopping(monitor="val_loss", min_delta=1.0, patience=1)],
+    "stop": [StopOnOneRank()],
+    "fail": [FailOnOneRank()],
+    "backup": [BackupAndRestore(out + "/backup", delete_checkpoint=False)],
+    "resume": [BackupAndRestore(out + "/backup")],
+}[scenario]
+record = Record()
+history = model.fit(x, y, batch_size=20, epochs=2 if scenario == "backup" else 4,
+                    validation_split=0.25, verbose=1, callbacks=[record, *plugins])
+with open(f"{out}/rank{rank}.json", "w") as f:
+    json.dump({
+        "size": dist.size(),
+        "history": history.history,
+        "epochs": history.epoch,
+        "batches": record.batches,
+        "tests": record.tests,
+        "plugins": record.plugins,
+        "threads": record.threads,
+        "generators": record.generators,
+        "weights": np.concatenate([w.ravel() for w in model.get_weights()]).tolist(),
+        "evaluate": model.evaluate(x, y, batch_size=50, verbose=0),
+    }, f)
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path, hookfit_mpiexec):
+    """Run a scenario of SCRIPT: ``ranks`` processes under mpiexec, or
+    plain Python (``ranks=None``); returns (process, [each rank's record])."""
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+
+    def run(name, ranks=2, out=None, timeout=60.0):
+        out = out or tmp_path / f"{name}-{ranks}"
+        out.mkdir(exist_ok=True)
+        if ranks is None:
+            import subprocess
+
+            process = subprocess.run(
+                [sys.executable, str(script), name, str(out)],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=timeout,
+            )
+        else:
+            process = hookfit_mpiexec(
+                sys.executable, str(script), name, str(out), n=ranks, timeout=timeout
+            )
+        records = [json.loads(p.read_text()) for p in sorted(out.glob("rank*.json"))]
+        return process, records
+
+    return run
+
+
+@pytest.mark.mpi
+def test_two_ranks_end_with_one_process_weights_and_see_the_same_logs(scenario, tmp_path):
+    single, (alone,) = scenario("exact", ranks=None)
+    assert single.returncode == 0, single.stderr
+    process, ranks = scenario("exact")
+    assert process.returncode == 0, process.stderr
+    first, second = ranks
+    assert first["size"] == second["size"] == 2
+    # every rank the same update: the same weights, bit for bit
+    assert first["weights"] == second["weights"]
+    np.testing.assert_allclose(first["weights"], alone["weights"], atol=1e-4)
+    # every plugin sees the global logs: the whole batch, the whole validation set
+    assert first["history"] == second["history"]
+    assert first["batches"] == second["batches"]
+    assert first["tests"] == second["tests"]
+    assert [b["size"] for b in first["batches"]] == [b["size"] for b in alone["batches"]]
+    assert [t["size"] for t in first["tests"]] == [t["size"] for t in alone["tests"]]
+    for key, values in alone["history"].items():
+        np.testing.assert_allclose(first["history"][key], values, rtol=1e-5, err_msg=key)
+    # evaluate too: each rank a share of each batch, the metrics over all of x
+    assert first["evaluate"] == second["evaluate"]
+    np.testing.assert_allclose(first["evaluate"], alone["evaluate"], rtol=1e-5)
+    # one BLAS thread per rank: the processes are the parallelism
+    assert first["threads"] == second["threads"] == 1
+
+
+@pytest.mark.mpi
+def test_writers_run_on_rank_zero_only(scenario, tmp_path):
+    process, (first, second) = scenario("exact")
+    assert process.returncode == 0, process.stderr
+    writers = {"csv_logger", "model_checkpoint", "progbar_logger"}
+    assert writers <= set(first["plugins"])
+    assert not writers & set(second["plugins"])
+    assert {"history", "base_logger"} <= set(second["plugins"])
+    out = tmp_path / "exact-2"
+    with open(out / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    assert float(rows[-1]["val_loss"]) == pytest.approx(first["history"]["val_loss"][-1])
+    assert sorted(p.name for p in (out / "ckpt").iterdir()) == [
+        f"w.{epoch:02d}.h5" for epoch in (1, 2, 3, 4)
+    ]
+    # one progress bar: rank 0's
+    assert process.stdout.count("Epoch 1/4") == 1
+
+
+@pytest.mark.mpi
+def test_early_stopping_ends_both_ranks_at_the_same_epoch(scenario):
+    process, (first, second) = scenario("early")
+    assert process.returncode == 0, process.stderr
+    assert first["epochs"] == second["epochs"] == [0, 1]
+
+
+@pytest.mark.mpi
+def test_a_stop_asked_on_one_rank_stops_both_at_the_same_batch(scenario):
+    process, (first, second) = scenario("stop")
+    assert process.returncode == 0, process.stderr
+    assert first["epochs"] == second["epochs"] == [0, 1]
+    assert first["batches"] == second["batches"]
+    # epoch 1 ran batches 0, 1 and 2: rank 1 asked to stop after batch 2
+    assert [b["batch"] for b in first["batches"]][-4:] == [7, 0, 1, 2]
+    assert first["weights"] == second["weights"]
+    # with dropout too, every epoch's shuffle comes from the same generator state
+    assert first["generators"] == second["generators"]
+    assert len(set(first["generators"])) == 2
+
+
+@pytest.mark.mpi
+def test_an_error_on_one_rank_ends_both_ranks_with_its_traceback(scenario):
+    start = time.monotonic()
+    failed, records = scenario("fail", timeout=60)
+    assert time.monotonic() - start < 30  # not the timeout's kill: the ranks ended themselves
+    assert failed.returncode != 0
+    assert "RuntimeError: boom on rank 1" in failed.stderr
+    assert records == []  # neither rank went on past fit
+
+
+@pytest.mark.mpi
+def test_backup_and_restore_resumes_every_rank_from_rank_zeros_backup(scenario, tmp_path):
+    out = tmp_path / "backup-run"
+    backed_up, _ = scenario("backup", out=out)
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert (out / "backup" / "backup.h5").is_file()  # rank 0's: rank 1 has no BackupAndRestore
+    resumed, (first, second) = scenario("resume", out=out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "backup_and_restore" not in second["plugins"]
+    assert first["epochs"] == second["epochs"] == [2, 3]
+    assert first["weights"] == second["weights"]
+    # rank 1 resumed from rank 0's state: the uninterrupted run's weights
+    _, (alone,) = scenario("exact", ranks=None)
+    np.testing.assert_allclose(first["weights"], alone["weights"], atol=1e-4)
+
+
+@pytest.mark.mpi
+def test_hookfit_train_distributed_trains_the_bundled_example_once(hookfit_mpiexec, tmp_path):
+    process = hookfit_mpiexec(
+        sys.executable, "-m", "hookfit", "train", "--distributed", "--set", "fit.epochs=2"
+    )
+    assert process.returncode == 0, process.stderr
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    with open(run_dir / "log.csv", newline="") as f:
+        assert [r["epoch"] for r in csv.DictReader(f)] == ["0", "1"]
+    assert any((run_dir / "checkpoints").iterdir())
+    assert process.stdout.count("training with bundled example") == 1
+    assert process.stdout.count("Last epoch (2)") == 1
+
+
+@pytest.mark.mpi
+def test_hookfit_train_distributed_ends_every_rank_when_rank_zero_refuses_a_setting(
+    hookfit_mpiexec, tmp_path
+):
+    # only rank 0 runs CSVLogger, so only rank 0 refuses; rank 1 must not wait for it
+    (tmp_path / "a-file").write_text("")
+    setting = "callbacks.csv_logger.filename=a-file/log.csv"
+    process = hookfit_mpiexec(
+        sys.executable, "-m", "hookfit", "train", "--distributed", "--set", setting
+    )
+    assert process.returncode == 2
+    assert process.stderr.count("hookfit: error: command line: --set " + setting) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+# -- a world of one: outside mpiexec --------------------------------------------------
+
+
+def test_outside_mpiexec_the_world_has_one_process_and_fit_is_unchanged(
+    hookfit_model, hookfit_data
+):
+    dist.initialize()
+    dist.initialize()  # again: nothing more
+    assert (dist.rank(), dist.size()) == (0, 1)
+    assert dist.broadcast({"a": 1}) == {"a": 1}
+    assert dist.any_rank(True) is True
+    buffer = np.ones(3, dtype=np.float32)
+    dist.allreduce(buffer)
+    np.testing.assert_array_equal(buffer, 1)
+    x, y = hookfit_data
+    model = hookfit_model()
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert len(history.epoch) == 2
+
+
+def test_a_script_that_never_joins_does_not_load_mpi():
+    import subprocess
+
+    script = (
+        "import sys, numpy as np\n"
+        "from hookfit.layers import Dense\n"
+        "from hookfit.models import Sequential\n"
+        "model = Sequential([Dense(2, input_dim=3, activation='softmax')])\n"
+        "model.compile('sgd', 'categorical_crossentropy')\n"
+        "model.fit(np.ones((4, 3), 'float32'), np.eye(2, dtype='float32')[[0, 1, 0, 1]],"
+        " verbose=0)\n"
+        "print('mpi4py' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_without_mpi4py_initialize_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # what an uninstalled package does
+    monkeypatch.setattr(dist, "_joined", False)
+    with pytest.raises(hookfit.MissingDependencyError, match=r'pip install "hookfit\[mpi\]"'):
+        dist.initialize()
+
+
+def test_hookfit_train_distributed_without_mpi4py_says_what_to_install(monkeypatch, capsys):
+    from hookfit.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "mpi4py", None)
+    monkeypatch.setattr(dist, "_joined", False)
+    assert main(["train", "--distributed"]) == 2
+    assert (
+        "hookfit: error: hookfit.distributed.initialize() needs mpi4py" in capsys.readouterr().err
+    )
+
+
+def test_one_blas_thread_per_rank_unless_threads_is_given(monkeypatch):
+    model = Sequential([Dense(512, input_dim=784), Dense(10)])
+    monkeypatch.setattr(dist, "size", lambda: 2)
+    assert threads.Policy(model, 128).choose() == 1
+    assert threads.Policy(model, 128, threads=2).choose() == 2
+
+
+def test_a_writer_is_left_out_on_the_other_ranks(hookfit_model):
+    from hookfit.hooks.dispatch import Run
+
+    class Entry:
+        def __init__(self, obj):
+            self.name, self.obj, self.label = type(obj).__name__, obj, type(obj).__name__
+
+    class Writer(hookfit.Callback):
+        writes = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    class Control(hookfit.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    class Printer:  # the hookimpl style declares it the same way
+        writes = True
+
+        @hookfit.hookimpl
+        def on_epoch_end(self, epoch):
+            pass
+
+    model = hookfit_model()
+    plugins = [Entry(Writer()), Entry(Control()), Entry(Printer())]
+    assert list(Run(plugins, model, {}, rank=0).plugins) == ["Writer", "Control", "Printer"]
+    assert list(Run(plugins, model, {}, rank=1).plugins) == ["Control"]
+
+
+def test_fit_generator_under_mpi_says_to_use_fit_with_arrays(
+    hookfit_model, hookfit_data, monkeypatch
+):
+    x, y = hookfit_data
+    model = hookfit_model()
+    monkeypatch.setattr(dist, "size", lambda: 2)  # refused before any MPI call
+
+    def batches():
+        while True:
+            yield x[:8], y[:8]
+
+    with pytest.raises(hookfit.ConfigError, match=r"fit_generator: not data-parallel under MPI"):
+        model.fit_generator(batches(), steps_per_epoch=2, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "dtypes",
+    [("float32", "float32"), ("float64", "float32")],
+    ids=["one-flat-buffer", "several-dtypes"],
+)
+def test_a_data_parallel_step_in_a_world_of_one_is_the_plain_step(dtypes, hookfit_rng):
+    from hookfit.trainer.parallel import DataParallel
+
+    x = hookfit_rng.random((12, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[hookfit_rng.integers(0, 3, 12)]
+
+    def model():
+        set_random_seed(5)
+        built = Sequential(
+            [
+                Dense(6, input_dim=4, activation="relu", dtype=dtypes[0]),
+                Dense(3, activation="softmax", dtype=dtypes[1]),
+            ]
+        )
+        built.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+        return built
+
+    plain, shared = model(), model()
+    parallel = DataParallel(shared)
+    assert parallel.packed is (dtypes[0] == dtypes[1])
+    for start in (0, 5):
+        loss, acc = plain._step(x[start : start + 7], y[start : start + 7])
+        size, shared_loss, shared_acc = parallel.step(
+            x[start : start + 7], y[start : start + 7], False
+        )
+        parallel.apply()
+        assert size == len(x[start : start + 7])
+        assert shared_loss == pytest.approx(loss, rel=1e-6)
+        assert shared_acc == pytest.approx(acc)
+    for mine, theirs in zip(shared.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+    assert parallel.step(x, y, True) is None  # a stop: no update
