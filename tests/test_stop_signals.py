@@ -22,12 +22,22 @@ pytest.importorskip("hookfit_backup_and_restore")
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
 PROBE = """
+import select
 import sys
 from hookfit import Callback
 
 
 def say(text):
     print(text, flush=True)
+
+
+def hold():
+    # Until the test writes a line. Python runs signal handlers in the main
+    # thread, and a signal that another thread (a BLAS or I/O thread)
+    # received does not interrupt a blocking read: wake up every 50 ms.
+    while not select.select([sys.stdin], [], [], 0.05)[0]:
+        pass
+    sys.stdin.readline()
 
 
 class Probe(Callback):
@@ -42,12 +52,12 @@ class Probe(Callback):
         # the first run only (epochs > 3): hold the 3rd batch of epoch 1
         if self.params["epochs"] > 3 and self.epoch == 1 and batch == 2:
             say("mid-epoch")
-            sys.stdin.readline()  # until the test has sent its signal
+            hold()  # until the test has sent its signal
 
     def on_train_end(self, logs=None):
         say(f"train end, interrupted {self.model.interrupted}")
         if self.params["epochs"] > 3 and sys.argv[-1:] != ["--no-hold"]:
-            sys.stdin.readline()
+            hold()
 """
 
 CONFIG = """

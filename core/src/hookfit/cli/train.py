@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -236,18 +236,19 @@ class StopSignals:
         """Handle the stop signals while training ``model``."""
 
         def handler(signum: int, frame: Any) -> None:
+            # The messages go straight to file descriptor 2: the signal may
+            # have interrupted a write to sys.stdout or sys.stderr, and a
+            # buffered stream written again from here raises "reentrant call".
             name, code = STOP_SIGNALS[signum]
             if self.received is not None:
-                sys.stderr.write(f"\nhookfit: {name} again: aborted at once.\n")
-                sys.stderr.flush()
-                sys.stdout.flush()
+                with suppress(RuntimeError, OSError, ValueError):
+                    sys.stdout.flush()
+                os.write(2, f"\nhookfit: {name} again: aborted at once.\n".encode())
                 os._exit(code)  # at once: no hook, no wait, no traceback
             self.received = signum
             model.stop_training = model.interrupted = True
-            print(
-                f"\nhookfit: {name}: stopping after this batch (again to abort).",
-                file=sys.stderr,
-                flush=True,
+            os.write(
+                2, f"\nhookfit: {name}: stopping after this batch (again to abort).\n".encode()
             )
 
         previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
