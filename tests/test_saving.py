@@ -521,3 +521,19 @@ def test_a_full_disk_during_save_gives_a_clean_error_and_loses_nothing(small_dis
     }  # ENOSPC
     assert "could not write the model file (No space left on device)" in errors["m1.h5"][1]
     assert_nothing_lost(small_disk)
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [("dense_1", True), ("run-2.v3", True), ("../../x", False), ("/etc", False),
+     (".hidden", False), ("", False), ("a/b", False)],
+    ids=["plain", "dots-inside", "parent", "absolute", "dot-file", "empty", "slash"],
+)  # fmt: skip
+def test_a_safe_file_name_stays_in_its_folder_and_names_differ(name, plain, tmp_path):
+    from hookfit.saving import safe_file_name
+
+    safe = safe_file_name(name)
+    assert (safe == name) is plain
+    assert (tmp_path / safe).resolve().parent == tmp_path.resolve()
+    assert not safe.startswith(".") and "/" not in safe
+    assert safe_file_name(name + "!") != safe_file_name(name + "?")

@@ -8,6 +8,7 @@ any moment leaves either the previous file or the new one, never a torn one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -18,6 +19,22 @@ from pathlib import Path
 from ..hooks.arguments import ArgumentError
 
 TEMP_MARK = ".tmp-"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def safe_file_name(name: str, fallback: str = "unnamed", limit: int = 64) -> str:
+    """A file or folder name made from ``name`` that stays where it is put.
+
+    A plain name (letters, digits, ``_``, ``-``, ``.``, not starting with a
+    dot) is used as it is. Any other (``../../x``, ``/etc``, ``a/b``, empty)
+    has its other characters replaced, at most ``limit`` of them kept, and a
+    hash of the whole name added, so that two names never share a file.
+    """
+    safe = _UNSAFE.sub("_", name)
+    if safe == name and name and not name.startswith("."):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{safe.lstrip('.')[:limit] or fallback}-{digest}"
 
 
 @contextmanager

@@ -5,17 +5,17 @@ of the pages that watch them. Standard library only."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import math
 import queue
-import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
+
+from hookfit.saving import safe_file_name
 
 log = logging.getLogger("hookfit.monitor")
 
@@ -24,7 +24,6 @@ UNNAMED = "unnamed"  # the run of posts without a run id (Keras's RemoteMonitor)
 MAX_KEYS = 500
 MAX_TEXT = 200  # characters of a run id or a metric name
 MAX_DEPTH = 8  # lists in lists (numpy arrays as RemoteMonitor sends them)
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class Malformed(ValueError):
@@ -204,7 +203,4 @@ class Store:
 def file_name(run_id: str) -> str:
     """The run's file name: the run id where it is safe as a file name, else
     made safe and told apart from others by a hash of the id."""
-    safe = _SAFE.sub("_", run_id)
-    if safe != run_id or safe.startswith("."):
-        safe = f"{safe.lstrip('.')[:80]}-{hashlib.sha256(run_id.encode()).hexdigest()[:12]}"
-    return f"{safe}.jsonl"
+    return f"{safe_file_name(run_id, limit=80)}.jsonl"

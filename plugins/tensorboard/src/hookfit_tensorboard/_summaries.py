@@ -7,12 +7,10 @@ Importing this module imports tensorboard (and Pillow), so only
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
 import os
-import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -30,7 +28,7 @@ from tensorboard.plugins.graph.metadata import PLUGIN_NAME_KERAS_MODEL
 from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from hookfit.saving import atomic_file
+from hookfit.saving import atomic_file, safe_file_name
 
 __all__ = [
     "EventFileWriter",
@@ -168,20 +166,9 @@ def write_projector(log_dir: str, kernels: Sequence[tuple[str, str, Any, str | N
         temp.write_text(text_format.MessageToString(config), encoding="utf-8")
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
 def folder_name(layer: str) -> str:
-    """The folder of a layer's projector files inside ``log_dir/embeddings``.
-
-    A plain name (letters, digits, ``_``, ``-``, ``.``, not starting with a
-    dot) is used as it is. Any other (``../../x``, ``/etc``, ``a/b``) has
-    its other characters replaced and a hash of the whole name added, so
-    that whatever a host names its layers, nothing is written outside
-    ``log_dir`` and two layers never share a folder.
-    """
-    safe = _UNSAFE.sub("_", layer)
-    if safe == layer and layer and not layer.startswith("."):
-        return layer
-    digest = hashlib.sha256(layer.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    return f"{safe.lstrip('.')[:64] or 'layer'}-{digest}"
+    """The folder of a layer's projector files inside ``log_dir/embeddings``:
+    the layer's name when it is plain, else a safe name with a hash of it,
+    so that whatever a host names its layers, nothing is written outside
+    ``log_dir`` and two layers never share a folder."""
+    return safe_file_name(layer, fallback="layer")
