@@ -142,23 +142,27 @@ def wait_for(browser, condition, what):
 
 
 def table(browser, run_id):
-    """The run's table of latest values: metric name -> (value text, epoch)."""
-    rows = browser.find_elements(
-        By.CSS_SELECTOR, f'.run[data-run="{run_id}"] table.latest tbody tr'
+    """The run's table of latest values: metric name -> (value text, epoch).
+
+    Read in one script: the page rebuilds the table on every event, so
+    elements found in one call can be gone by the next.
+    """
+    cells = browser.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map("
+        "row => [...row.querySelectorAll('td')].map(cell => cell.innerText.trim()))",
+        f'.run[data-run="{run_id}"] table.latest tbody tr',
     )
-    cells = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")] for row in rows]
     return {key: (value, int(epoch)) for key, value, epoch in cells}
 
 
 def legends(browser, run_id):
-    """Each chart of the run, by metric, with its series' labels."""
-    charts = browser.find_elements(By.CSS_SELECTOR, f'.run[data-run="{run_id}"] .chart')
-    return {
-        chart.get_attribute("data-metric"): [
-            label.text for label in chart.find_elements(By.CSS_SELECTOR, ".u-series .u-label")
-        ]
-        for chart in charts
-    }
+    """Each chart of the run, by metric, with its series' labels (read in one script)."""
+    return browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll(arguments[0])].map("
+        "chart => [chart.dataset.metric, [...chart.querySelectorAll('.u-series .u-label')]"
+        ".map(label => label.innerText.trim())]))",
+        f'.run[data-run="{run_id}"] .chart',
+    )
 
 
 def train(hookfit_cli, monitor, *extra, epochs=3):
