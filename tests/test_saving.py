@@ -19,6 +19,7 @@ from hookfit import (
 from hookfit.layers import Activation, Dense, Dropout, Flatten
 from hookfit.models import Sequential, load_model
 from hookfit.optimizers import SGD
+from hookfit.saving import images
 from hookfit.utils import set_random_seed
 
 
@@ -159,7 +160,7 @@ def test_background_errors_reach_the_training_thread(trained, tmp_path, monkeypa
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(saving.hdf5, "_names", crash)
+    monkeypatch.setattr(saving.hdf5, "file_image", crash)
     jobs = Jobs("ModelCheckpoint")
     saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
     with pytest.raises(OSError, match="disk full") as info:
@@ -187,14 +188,77 @@ def test_a_failed_write_leaves_the_previous_file(trained, tmp_path, monkeypatch)
     trained.save(path)
     before = path.read_bytes()
 
+    image = saving.hdf5.file_image
+
     def crash(*args, **kwargs):
+        yield from image(*args, **kwargs)[:1]  # the temporary file has begun
         raise OSError("disk full")
 
-    monkeypatch.setattr(saving.hdf5, "_names", crash)  # fails inside the write
+    monkeypatch.setattr(saving.hdf5, "file_image", crash)
     with pytest.raises(OSError, match="disk full"):
         trained.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.h5"]  # no temporary file left
+
+
+def no_h5py():
+    raise AssertionError("h5py built this file")
+
+
+SAVES = [
+    pytest.param(lambda m, p: m.save(p), id="model"),
+    pytest.param(lambda m, p: m.save(p, include_optimizer=False), id="no-optimizer"),
+    pytest.param(lambda m, p: m.save_weights(p), id="weights-only"),
+    pytest.param(
+        lambda m, p: saving.save_model(m, p, metadata={"epoch": 3, "plugins": {"e": [0.25]}}),
+        id="with-metadata",
+    ),
+]
+
+
+@pytest.mark.parametrize("save", SAVES)
+def test_the_next_save_of_a_layout_writes_what_h5py_builds_without_h5py(
+    save, trained, hookfit_data, tmp_path, monkeypatch
+):
+    x, y = hookfit_data
+    images._templates.clear()
+    save(trained, tmp_path / "first.h5")  # h5py builds the layout once
+    trained.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    with monkeypatch.context() as patch:
+        patch.setattr(images, "h5py", no_h5py)
+        save(trained, tmp_path / "reused.h5")
+    images._templates.clear()
+    save(trained, tmp_path / "built.h5")
+    reused = (tmp_path / "reused.h5").read_bytes()
+    assert reused == (tmp_path / "built.h5").read_bytes()
+    assert reused != (tmp_path / "first.h5").read_bytes()  # the values did change
+
+
+def test_a_changed_layout_is_built_again(trained, tmp_path):
+    images._templates.clear()
+    for note in ["short", "long" * 40, "short"]:  # 40 x 4 bytes: past a padding grain
+        saving.save_model(trained, tmp_path / "b.h5", metadata={"note": note})
+        assert saving.restore(trained, tmp_path / "b.h5") == {"note": note}
+    assert len(images._templates) == 2
+
+
+def test_without_a_template_h5py_builds_every_save(trained, tmp_path, monkeypatch):
+    images._templates.clear()
+    saving.save_model(trained, tmp_path / "built.h5", metadata={"epoch": 1})
+    images._templates.clear()
+    # every token made of one digit: the shorter is found inside the longer
+    monkeypatch.setattr(images.secrets, "token_hex", lambda n: "7" * (2 * n))
+    for _ in range(2):
+        saving.save_model(trained, tmp_path / "m.h5", metadata={"epoch": 1})
+        assert (tmp_path / "m.h5").read_bytes() == (tmp_path / "built.h5").read_bytes()
+    assert [t.image for t in images._templates.values()] == [None]
+
+
+def test_json_attributes_are_padded_to_the_grain(trained, tmp_path):
+    saving.save_model(trained, tmp_path / "m.h5", metadata={"epoch": 1})
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        lengths = {k: len(v.encode()) % images.GRAIN for k, v in f["hookfit"].attrs.items()}
+    assert lengths == {"metadata": 0, "optimizer": 0, "rng_states": 0}
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..hooks.arguments import ArgumentError
 
@@ -57,6 +58,13 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
         raise
     fsync_folder(target.parent)
+
+
+def write_bytes(path: str | os.PathLike[str], chunks: Iterable[Any]) -> None:
+    """Write ``chunks`` (bytes-like objects) one after another as the file
+    ``path``, atomically (`atomic_file`)."""
+    with atomic_file(path) as temp, open(temp, "wb") as out:
+        out.writelines(chunks)
 
 
 def check_writable(

@@ -1,5 +1,6 @@
 """Models as HDF5 files in the tf.keras 2.x legacy layout, read and written
-with h5py (the ``hookfit[h5]`` extra), imported only here.
+with h5py (the ``hookfit[h5]`` extra), imported only here and in
+`hookfit.saving.images`.
 
 The layout is the one Keras 2 wrote and Keras 3 still loads: ``model_config``
 (JSON, a ``Sequential`` with an explicit ``InputLayer``), ``training_config``,
@@ -8,7 +9,8 @@ The layout is the one Keras 2 wrote and Keras 3 still loads: ``model_config``
 count, random generators) sits in a ``hookfit`` group that Keras ignores, so
 ``load_model`` then ``fit`` continues exactly where the saved model stopped.
 
-A file is built in memory and its bytes written through
+A file is built in memory (`hookfit.saving.images`, which reuses one build
+of a layout for the next saves) and its bytes written through
 `hookfit.saving.atomic`, so a full disk is a clean `OSError` that leaves the
 previous file and no temporary one. Loading reads only arrays and JSON
 (`hookfit.saving.keras_config` for the configs), each checked by
@@ -19,7 +21,6 @@ settings are refused; no stored code runs.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import warnings
@@ -31,30 +32,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..background import Jobs
-from ..errors import (
-    ConfigError,
-    FormatError,
-    HookfitError,
-    HookfitWarning,
-    MissingDependencyError,
-)
+from ..errors import ConfigError, FormatError, HookfitError, HookfitWarning
 from ..trainer.layers import check_name
-from . import checks, keras_config
-from .atomic import atomic_file
+from . import atomic, checks, keras_config
+from .images import Weights, file_image, h5py
 
 if TYPE_CHECKING:
     from ..trainer.models import Model
-
-
-def h5py() -> Any:
-    """Import h5py, or say which extra to install."""
-    try:
-        import h5py as module
-    except ImportError:
-        raise MissingDependencyError(
-            "Saving and loading models needs h5py: pip install 'hookfit[h5]'."
-        ) from None
-    return module
 
 
 # -- writing --------------------------------------------------------------------
@@ -140,9 +124,6 @@ def save_weights(
         jobs.submit(_write, target, None, weights, None)
 
 
-Weights = list[tuple[str, list[tuple[str, np.ndarray]]]]
-
-
 def _weights(model: Model, copy: bool) -> Weights:
     """Every layer's name and its ``(dataset name, array)`` pairs.
 
@@ -203,14 +184,10 @@ def _write(
 ) -> None:
     # h5py crashes the process (SIGSEGV, h5py issue 914) when the disk fills
     # or the file-size limit is hit while it writes a file. So the file is
-    # built in memory and its bytes written with plain file I/O, where a full
-    # disk is an ordinary OSError and atomic_file removes the temporary file.
-    buffer = io.BytesIO()
-    with h5py().File(buffer, "w") as f:
-        _fill(f, root, weights, state)
+    # built in memory (`images`) and its bytes written with plain file I/O,
+    # where a full disk is an ordinary OSError and the temporary file goes.
     try:
-        with atomic_file(target) as temp, open(temp, "wb") as out:
-            out.write(buffer.getbuffer())
+        atomic.write_bytes(target, file_image(root, weights, state))
     except OSError as exc:
         kept = "keeps its previous content" if target.exists() else "was not created"
         raise OSError(
@@ -220,37 +197,6 @@ def _write(
             "(ulimit -f), then save again",
             str(target),
         ) from exc
-
-
-def _fill(
-    f: Any, root: dict[str, bytes] | None, weights: Weights, state: dict[str, Any] | None
-) -> None:
-    """Write the model into the open HDF5 file ``f``."""
-    group = f
-    if root is not None:  # a whole model; weights only go at the root
-        for key, value in root.items():
-            f.attrs[key] = value
-        group = f.create_group("model_weights")
-    group.attrs["keras_version"] = keras_config.KERAS_VERSION.encode()
-    group.attrs["backend"] = b"tensorflow"
-    group.attrs["layer_names"] = _names([name for name, _ in weights])
-    for name, arrays in weights:
-        g = group.create_group(name)
-        g.attrs["weight_names"] = _names([n for n, _ in arrays])
-        for dataset, array in arrays:
-            g.create_dataset(dataset, data=array)
-    if state is not None:
-        own = f.create_group("hookfit")
-        for key, value in state["attrs"].items():
-            own.attrs[key] = value
-        for slot, arrays in state["slots"].items():
-            g = own.create_group(f"slots/{slot}")
-            for i, array in enumerate(arrays):
-                g.create_dataset(str(i), data=array)
-
-
-def _names(items: list[str]) -> np.ndarray:
-    return np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
 
 
 # -- reading --------------------------------------------------------------------

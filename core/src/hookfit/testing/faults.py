@@ -207,20 +207,21 @@ class _Copy:
 
 
 def announce_writes() -> None:
-    """Print ``writing`` when an HDF5 file is opened for writing and
-    ``fsync`` before every ``os.fsync`` (a file's comes before its rename,
-    the folder's after), so that a parent reading this process's stdout
-    can kill it inside a write. For child processes only: it patches
-    ``h5py.File`` and ``os.fsync`` for good."""
+    """Print ``writing`` as a model file's bytes start to go to its
+    temporary file (`hookfit.saving.atomic.write_bytes`) and ``fsync``
+    before every ``os.fsync`` (a file's comes before its rename, the
+    folder's after), so that a parent reading this process's stdout can
+    kill it inside a write. For child processes only: it patches
+    ``write_bytes`` and ``os.fsync`` for good."""
     import os
 
-    import h5py
+    from ..saving import atomic
 
-    class File(h5py.File):
-        def __init__(self, name: Any, mode: str = "r", *args: Any, **kwargs: Any) -> None:
-            super().__init__(name, mode, *args, **kwargs)
-            if mode == "w":
-                print("writing", flush=True)  # the temporary file is being filled
+    write = atomic.write_bytes
+
+    def write_bytes(path: Any, chunks: Any) -> None:
+        print("writing", flush=True)
+        write(path, chunks)
 
     sync = os.fsync
 
@@ -228,4 +229,4 @@ def announce_writes() -> None:
         print("fsync", flush=True)
         sync(fd)
 
-    h5py.File, os.fsync = File, fsync
+    atomic.write_bytes, os.fsync = write_bytes, fsync
