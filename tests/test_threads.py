@@ -78,17 +78,65 @@ def test_a_fit_uses_the_cores_other_processes_leave_idle(cpus, others, expected,
     assert blas.Policy(big_model(), 128, threads=2).choose() == 2  # an explicit count wins
 
 
-def test_the_policy_looks_again_at_every_epoch(monkeypatch):
-    # another training starts during the first epoch: the second uses one thread
-    most = max(blas_threads())
-    monkeypatch.setattr(blas, "cores", lambda: most)
-    busy = iter([0, most, most])
-    monkeypatch.setattr(blas, "others_running", lambda: next(busy))
+def fake_cpu_times(monkeypatch, *used):
+    """Make `cpu_times` report, at each call, one more second in which other
+    processes kept ``used[i]`` cores busy (and this process one)."""
+    now = busy = own = 0.0
+    samples = [(now, busy, own)]
+    for cores in used:
+        now, busy, own = now + 1.0, busy + cores + 1.0, own + 1.0
+        samples.append((now, busy, own))
+    monkeypatch.setattr(blas, "cpu_times", iter(samples).__next__)
+
+
+def record_threads(epochs):
     recorder = Recorder()
     x = np.ones((128, 256), np.float32)
     y = np.zeros((128, 10), np.float32)
-    big_model().fit(x, y, epochs=2, batch_size=64, verbose=0, callbacks=[recorder])
-    assert recorder.threads == [most, 1]
+    big_model().fit(x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=[recorder])
+    return recorder.threads
+
+
+@pytest.mark.parametrize(
+    ("used", "taken"),
+    [(0.0, 0), (0.3, 0), (1.0, 1), (99.0, 99)],
+    ids=["idle", "a-moment", "one-core", "every-core"],
+)
+def test_the_policy_measures_the_last_epoch(used, taken, monkeypatch):
+    # the first epoch counts the threads running now; the second, the CPU
+    # time other processes took during the first
+    most = max(blas_threads())
+    monkeypatch.setattr(blas, "cores", lambda: most)
+    monkeypatch.setattr(blas, "others_running", lambda: 0)
+    fake_cpu_times(monkeypatch, used)
+    assert record_threads(epochs=2) == [most, max(1, most - taken)]
+
+
+def test_another_training_started_meanwhile_takes_its_cores(monkeypatch):
+    most = max(blas_threads())
+    monkeypatch.setattr(blas, "cores", lambda: most)
+    monkeypatch.setattr(blas, "others_running", lambda: 0)
+    fake_cpu_times(monkeypatch, most, 0.0)  # it ran during the first epoch, then ended
+    assert record_threads(epochs=3) == [most, 1, most]
+
+
+def test_an_epoch_too_short_to_measure_keeps_the_last_decision(monkeypatch):
+    most = max(blas_threads())
+    monkeypatch.setattr(blas, "cores", lambda: most)
+    monkeypatch.setattr(blas, "others_running", lambda: most - 1)  # one thread for epoch 0
+    samples = iter([(0.0, 0.0, 0.0), (blas.WINDOW / 2, 0.0, 0.0)])
+    monkeypatch.setattr(blas, "cpu_times", samples.__next__)
+    assert record_threads(epochs=2) == [1, 1]
+
+
+def test_cpu_times_reads_the_kernel():
+    first = blas.cpu_times()
+    sum(i * i for i in range(200_000))  # some CPU time of this process
+    second = blas.cpu_times()
+    if first is None:  # no /proc here
+        assert second is None
+        return
+    assert all(b >= a >= 0 for a, b in zip(first, second, strict=True))
 
 
 def test_others_running_reads_the_kernel():

@@ -5,11 +5,14 @@ When two trainings share the machine, their threads fight over the cores and
 each runs 15 to 30 times slower than alone (measured here: an MLP 784-512-
 512-10 fit 0.49 s alone, 9.4 s beside another; with one thread each, 0.72 s
 and 0.69 s). Alone, two threads are faster. So a fit uses the cores that
-other processes leave idle, at least one: decided when it starts and again
-at every epoch, from the kernel's count of runnable threads less this
-process's own (``/proc``; without it, every core). A step too small for
-threads to pay uses one. The caller's own setting is back when `fit`
-returns.
+other processes leave idle, at least one, decided again at every epoch.
+Before the first epoch that is the kernel's count of runnable threads now,
+less this process's own; before the next ones, the CPU time other
+processes used during the epochs since the last decision (``/proc/stat``
+less this process's own time), so that a moment's work (a server answering
+a post, the kernel committing an fsync) does not take a thread from a
+whole epoch. Without ``/proc``, every core. A step too small for threads to
+pay uses one. The caller's own setting is back when `fit` returns.
 
 The count changes the last bits of float32 sums (a product split over two
 threads adds in another order), so bit-identical reruns on a busy machine
@@ -23,6 +26,7 @@ own APIs, where an environment variable only works before numpy loads.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -37,6 +41,10 @@ PARALLEL_FLOPS = 1e6
 """The floating-point operations of one training step below which a fit
 uses one thread: threads cost more than they save (the Keras documentation
 model at batch 128 does 6 MFLOP per step and gains from a second thread)."""
+
+WINDOW = 0.05
+"""Seconds of CPU accounting the policy needs before it trusts them: the
+kernel counts CPU time in ticks of 10 ms."""
 
 _controller: Any = None
 
@@ -98,6 +106,28 @@ def others_running() -> int | None:
     return max(0, runnable - own)
 
 
+def cpu_times() -> tuple[float, float, float] | None:
+    """``(now, busy, own)`` in seconds: a monotonic clock, the CPU time all
+    processes have used so far on the CPUs this process may run on
+    (``/proc/stat``: user, nice, system, irq and softirq; not the time a
+    hypervisor gave other machines) and this process's own. None without
+    ``/proc``."""
+    try:
+        mine = {f"cpu{n}" for n in os.sched_getaffinity(0)}
+        ticks = 0
+        with open("/proc/stat") as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] in mine:
+                    user, nice, system, _idle, _iowait, irq, softirq = map(int, fields[1:8])
+                    ticks += user + nice + system + irq + softirq
+        tick = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):  # AttributeError: no affinity here
+        return None
+    own = os.times()
+    return time.monotonic(), ticks / tick, own.user + own.system
+
+
 class Policy:
     """The BLAS threads of one fit: fixed when ``threads`` is given, else
     the idle cores (see the module), checked again at every epoch.
@@ -113,6 +143,7 @@ class Policy:
         self.small = step_flops(model, batch_size) < PARALLEL_FLOPS
         self._limits: list[Any] = []
         self.threads = 0
+        self._since: tuple[float, float, float] | None = None
 
     def choose(self) -> int:
         """The thread count for now."""
@@ -123,8 +154,22 @@ class Policy:
         available = cores()
         if available == 1 or self.small:
             return 1
-        others = others_running()
+        others = self._others(available)
         return available if others is None else max(1, min(available, available - others))
+
+    def _others(self, available: int) -> int | None:
+        """Cores other processes keep busy: measured over the epochs since
+        the last decision once they last `WINDOW`, else counted now."""
+        now, since = cpu_times(), self._since
+        if now is None or since is None:
+            self._since = now
+            return others_running()
+        elapsed = now[0] - since[0]
+        if elapsed < WINDOW:  # too short to measure: the last decision holds
+            return available - self.threads if self.threads else others_running()
+        self._since = now
+        used = (now[1] - since[1]) - (now[2] - since[2])
+        return round(max(0.0, used) / elapsed)
 
     def update(self) -> None:
         """Apply `choose`, when it changed (about 10 microseconds)."""
@@ -144,3 +189,4 @@ class Policy:
                 self._limits[0].restore_original_limits()
             self._limits.clear()
             self.threads = 0
+            self._since = None
