@@ -398,6 +398,23 @@ def test_wrong_plugins_are_refused_before_training(plugin, message, hookfit_mode
     assert recorder.calls == []
 
 
+def test_a_hook_method_replaced_after_a_run_is_checked_again(hookfit_model, hookfit_data):
+    """A class's hooks are checked once, by method: the next run of the same
+    class skips the check, a method put in after that does not."""
+
+    class Plugin(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            pass
+
+    x, y = hookfit_data
+    model = hookfit_model()
+    for _ in range(2):
+        model.fit(x, y, verbose=0, callbacks=[Plugin()], config=NO_DEFAULTS)
+    Plugin.on_epoch_end = lambda self: None
+    with pytest.raises(PluginValidationError, match=r"Plugin\.on_epoch_end cannot be called"):
+        model.fit(x, y, verbose=0, callbacks=[Plugin()], config=NO_DEFAULTS)
+
+
 class CountingLoss(losses.CategoricalCrossentropy):
     def __init__(self):
         self.calls = 0

@@ -12,6 +12,7 @@ costs nothing per batch.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -218,39 +219,58 @@ def implementations(plugin: PluginEntry) -> Iterable[Impl]:
     return list(_marked_impls(plugin))
 
 
+# What `_callback_impls` found valid: the next run of the same classes checks
+# them no more (reading the signatures cost 1.5 ms a run for the built-ins).
+# Weak: classes and methods made at run time go with their last instance.
+_checked_classes: weakref.WeakSet[type] = weakref.WeakSet()
+_checked_methods: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
 def _callback_impls(plugin: PluginEntry) -> Iterable[Impl]:
     """A `Callback`'s overridden hook methods; a method named like a
     misspelled hook is refused, and so is one that cannot take the hook's
     arguments (``def on_epoch_end(self)``)."""
     cb = plugin.obj
-    for attr in dir(type(cb)):
-        if attr.startswith("on_") and attr not in OFFERED and callable(getattr(cb, attr)):
-            hint = nearest(attr, OFFERED)
-            if hint:
-                raise PluginValidationError(
-                    f"Plugin {plugin.label} defines {attr}(), which is not a hookfit hook"
-                    f"{hint}. It would never be called."
-                )
+    if type(cb) not in _checked_classes:
+        for attr in dir(type(cb)):
+            if attr.startswith("on_") and attr not in OFFERED and callable(getattr(cb, attr)):
+                hint = nearest(attr, OFFERED)
+                if hint:
+                    raise PluginValidationError(
+                        f"Plugin {plugin.label} defines {attr}(), which is not a hookfit hook"
+                        f"{hint}. It would never be called."
+                    )
+        _checked_classes.add(type(cb))
     for hook in overridden_hooks(cb):
         method = getattr(cb, hook)
         if not callable(method):
             raise PluginValidationError(
                 f"Plugin {plugin.label}: {hook} is {method!r}, not a method or function."
             )
-        positional = POSITIONAL[hook]
-        try:
-            inspect.signature(method).bind(*positional)
-        except TypeError as exc:
-            raise PluginValidationError(
-                f"Plugin {plugin.label}: {type(cb).__name__}.{hook} cannot be called with the "
-                f"hook's arguments ({exc}). Declare it as def {hook}(self, "
-                f"{', '.join(_keras_args(positional))})."
-            ) from None
-        except ValueError:  # no signature to read (a builtin): trust it
-            pass
+        _check_arguments(plugin, hook, method)
         # Called positionally, also when declared with defaults (logs={}),
         # which plain pluggy would not fill.
         yield hook, _Positional(method), getattr(method, _MARK, None) or {}
+
+
+def _check_arguments(plugin: PluginEntry, hook: str, method: Callable[..., Any]) -> None:
+    """Refuse a hook method that cannot take the hook's arguments."""
+    function = getattr(method, "__func__", None)  # a method of a class: checked once
+    if function in _checked_methods:
+        return
+    positional = POSITIONAL[hook]
+    try:
+        inspect.signature(method).bind(*positional)
+    except TypeError as exc:
+        raise PluginValidationError(
+            f"Plugin {plugin.label}: {type(plugin.obj).__name__}.{hook} cannot be called with "
+            f"the hook's arguments ({exc}). Declare it as def {hook}(self, "
+            f"{', '.join(_keras_args(positional))})."
+        ) from None
+    except ValueError:  # no signature to read (a builtin): trust it
+        pass
+    if function is not None:
+        _checked_methods.add(function)
 
 
 def _keras_args(positional: tuple[str, ...]) -> list[str]:
