@@ -1,6 +1,7 @@
 """hookfit.background: each plugin's lane, bounded, never holding training
 or another lane; real threads, held by events."""
 
+import os
 import re
 import threading
 
@@ -149,3 +150,45 @@ def test_a_job_after_a_mark_waits_for_the_jobs_other_lanes_had_before(gate):
     backup.wait()
     writer.wait()
     assert order.index("checkpoint") < order.index("backup")
+
+
+def test_the_next_lane_runs_on_the_thread_an_idle_lane_gave_back():
+    """The lanes of the next run (new plugin instances) wake a waiting
+    thread instead of starting one."""
+    first, second = Jobs("First"), Jobs("Second")
+    threads = []
+    first.submit(lambda: threads.append(threading.current_thread()))
+    first.wait()
+    second.submit(lambda: threads.append(threading.current_thread()))
+    second.wait()
+    assert threads[0] is threads[1]
+    assert threads[1].name == "hookfit-io-Second"
+
+
+def test_lanes_busy_at_once_each_have_a_thread(gate):
+    busy, other = Jobs("Busy"), Jobs("Other")
+    held(busy, gate)
+    threads = []
+    other.submit(lambda: threads.append(threading.current_thread()))
+    other.wait()
+    busy.submit(lambda: threads.append(threading.current_thread()))
+    gate.set()
+    busy.wait()
+    assert threads[0] is not threads[1]
+
+
+def test_a_forked_child_runs_its_own_jobs_not_its_parents(gate):
+    jobs = Jobs("Writer")
+    held(jobs, gate)
+    done = []
+    jobs.submit(done.append, "parent's")  # pending while the lane is held
+    pid = os.fork()
+    if pid == 0:  # the child: no lane thread of the parent's is alive here
+        jobs.submit(done.append, "child's")
+        finished = jobs.wait(timeout=10)
+        os._exit(0 if finished and done == ["child's"] else 1)
+    _, status = os.waitpid(pid, 0)
+    gate.set()
+    jobs.wait()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert done == ["parent's"]
