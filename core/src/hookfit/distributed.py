@@ -26,6 +26,7 @@ wait forever in their next collective call.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import time
 import traceback
@@ -39,6 +40,9 @@ INSTALL = 'pip install "hookfit[mpi]"'
 
 if TYPE_CHECKING:  # the module stays light: `hookfit train` imports it
     import numpy as np
+
+# How long an aborting rank waits for the launcher to read its last output.
+DRAIN_SECONDS = 2.0
 
 _comm: Any = None  # mpi4py's COMM_WORLD once joined with more than one rank
 _joined = False
@@ -108,10 +112,48 @@ def abort(code: int = 1) -> None:
     sys.stderr.flush()
     if _comm is None:
         raise SystemExit(code)
+    # MPI_Abort has the launcher kill every rank, and it does not first read
+    # what is left in this rank's output pipes: without this wait the tail of
+    # the traceback (the error itself) was lost in 1 run of 10.
+    _wait_until_read(sys.stdout, sys.stderr)
     _comm.Abort(code)
     # MPICH's MPI_Abort asks mpiexec to end the job and may return before
     # it does: this process must not go on (and report twice).
     os._exit(code)
+
+
+def _wait_until_read(*streams: Any, timeout: float = DRAIN_SECONDS) -> bool:
+    """Wait until whatever reads these streams' pipes has read every byte
+    written to them, for at most ``timeout`` seconds; returns whether it did.
+
+    A stream that is not a pipe (a terminal, a file) is never waited for.
+    """
+    pipes = []
+    for stream in streams:
+        try:
+            fd = stream.fileno()
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                pipes.append(fd)
+        except (AttributeError, OSError, ValueError):  # closed or no file behind it
+            continue
+    deadline = time.monotonic() + timeout
+    while any(_unread(fd) for fd in pipes):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def _unread(fd: int) -> int:
+    """Bytes written to the pipe ``fd`` that its reader has not read yet."""
+    try:
+        import fcntl  # POSIX only, and only needed while aborting
+        import struct
+        import termios
+
+        return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])
+    except (ImportError, OSError):
+        return 0
 
 
 def _abort_on_error(
