@@ -219,13 +219,14 @@ def test_an_error_on_one_rank_ends_both_ranks_with_its_traceback(scenario):
 def test_an_aborting_rank_waits_until_its_output_pipe_is_read():
     # MPI_Abort does not read what is left in the rank's pipes: the error
     # line at the end of a traceback was lost in 1 run of 10 before the wait
+    line = "RuntimeError: boom\n"
     read_fd, write_fd = os.pipe()
     with os.fdopen(read_fd, "rb") as reader, os.fdopen(write_fd, "w") as stream:
-        stream.write("RuntimeError: boom\n")
+        stream.write(line)
         stream.flush()
-        assert dist._unread(write_fd) == len("RuntimeError: boom\n")
+        assert dist._unread(write_fd) == len(line)
         assert not dist._wait_until_read(stream, timeout=0.01)  # nobody read it yet
-        drained = threading.Thread(target=reader.read, args=(19,))
+        drained = threading.Thread(target=reader.read, args=(len(line),))
         drained.start()
         assert dist._wait_until_read(stream, timeout=60)
         drained.join()
