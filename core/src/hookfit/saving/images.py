@@ -80,7 +80,7 @@ def file_image(
     attrs = {k: padded(v) for k, v in state["attrs"].items()} if state else {}
     slots = state["slots"] if state else None
     arrays = [np.ascontiguousarray(a) for _, pairs in weights for _, a in pairs]
-    arrays += [np.ascontiguousarray(a) for name in slots or {} for a in slots[name]]  # type: ignore[index]
+    arrays += [np.ascontiguousarray(a) for group in (slots or {}).values() for a in group]
     key = (
         tuple(root.items()) if root is not None else None,
         tuple((layer, tuple(name for name, _ in pairs)) for layer, pairs in weights),
@@ -121,13 +121,15 @@ class _Template:
         another form, a token found twice), no template.
 
         Args:
-            root, weights, slots, attrs: As `fill` takes them.
+            root, weights: As `file_image` takes them.
+            slots: The optimizer slots of its ``state``.
+            attrs: The JSON attributes of its ``state``, padded.
             arrays: The weights then the slots, in `fill`'s order.
         """
         tokens = {k: secrets.token_hex(len(v))[: len(v)].encode() for k, v in attrs.items()}
         buffer = io.BytesIO()
         with h5py().File(buffer, "w") as f:
-            made = fill(f, root, weights, None if slots is None else (tokens, slots))
+            made = _write_groups(f, root, weights, None if slots is None else (tokens, slots))
             offsets = [d.id.get_offset() for d in made]
         image = buffer.getvalue()
         ranges = []
@@ -168,7 +170,7 @@ def _built(
 ) -> bytes:
     buffer = io.BytesIO()
     with h5py().File(buffer, "w") as f:
-        fill(f, root, weights, state)
+        _write_groups(f, root, weights, state)
     return buffer.getvalue()
 
 
@@ -191,7 +193,7 @@ def _keep(key: Hashable, template: _Template) -> None:
             _templates.popitem(last=False)
 
 
-def fill(
+def _write_groups(
     f: Any,
     root: dict[str, bytes] | None,
     weights: Weights,
