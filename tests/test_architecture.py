@@ -126,6 +126,7 @@ PUBLIC_FOR_PLUGINS = (
     "hookfit.hooks.arguments",
     "hookfit.hooks.hints",
     "hookfit.hooks.host",
+    "hookfit.hooks.redaction",
     "hookfit.hooks.specs",
     "hookfit.layers",  # Keras's public paths: isinstance checks for hookfit's own host
     "hookfit.models",

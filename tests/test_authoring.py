@@ -215,3 +215,56 @@ def test_fifty_installed_plugins_are_listed_and_none_is_imported(
     # switching one on imports that one only
     assert hookfit_cli("plugins", "-p", "gen7", env=env).returncode == 0
     assert [p.name for p in markers.iterdir()] == ["gen7"]
+
+
+FRAGILE = {
+    "fragile_plugin.py": """
+    from hookfit import Callback
+
+    class Fragile(Callback):
+        def __init__(self, path: str = "token.txt"):
+            super().__init__()
+            raise FileNotFoundError(f"no credentials in {path}")
+    """
+}
+
+
+@pytest.mark.parametrize(
+    ("how", "why"),
+    [("code", "code"), ("config", "fit(config=...): callbacks.fragile")],
+    ids=["named-in-code", "named-in-config"],
+)
+def test_a_plugin_whose_constructor_raises_is_named_with_its_distribution(
+    how, why, hookfit_site, hookfit_model, hookfit_data
+):
+    hookfit_site.add(
+        "hookfit-fragile", {"fragile": "fragile_plugin:Fragile"}, FRAGILE, version="3.1"
+    )
+    x, y = hookfit_data
+    options = (
+        {"callbacks": ["fragile"]} if how == "code" else {"config": {"callbacks": {"fragile": {}}}}
+    )
+    # the plugin's own error, its type kept, with which plugin raised it
+    with pytest.raises(FileNotFoundError, match=r"^no credentials in token\.txt") as info:
+        hookfit_model().fit(x, y, epochs=1, verbose=0, **options)
+    assert str(info.value) == "no credentials in token.txt"
+    assert info.value.__notes__ == [
+        f"hookfit: while building plugin fragile (hookfit-fragile 3.1) (switched on by {why})"
+    ]
+
+
+def test_hookfit_plugins_lists_a_plugin_whose_constructor_raises_among_the_others(
+    hookfit_site, capsys
+):
+    from hookfit.cli.main import main
+
+    hookfit_site.add(
+        "hookfit-fragile", {"fragile": "fragile_plugin:Fragile"}, FRAGILE, version="3.1"
+    )
+    assert main(["plugins", "-p", "fragile"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(
+        r"^fragile \(hookfit-fragile 3\.1\): ERROR - command line: -p fragile$", out, re.M
+    )
+    assert "    error: FileNotFoundError: no credentials in token.txt\n" in out
+    assert re.search(r"^history \(hookfit-history \S+\): on - on by default", out, re.M)

@@ -4,6 +4,7 @@ test_cli.py."""
 
 import contextlib
 import dataclasses
+import json
 import math
 import os
 import string
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hookfit import ConfigError
-from hookfit.run.catalogue import Catalogue, catalogue
+from hookfit.run.catalogue import Catalogue, catalogue, load
 from hookfit.run.discovery import find_file, project_root
 from hookfit.run.job import example, prepare, substitute
 from hookfit.run.plan import plan
@@ -509,10 +510,16 @@ def test_plugin_defaults_apply_when_nothing_names_a_plugin():
             "history",
             (True, "environment: HOOKFIT_PLUGINS=history"),
         ),
+        # ... but a plugin the file names is not loaded automatically: it stays on
         (
             [("file", {"hookfit": {"enable": ["tunable"]}}), ("env", {"HOOKFIT_PLUGINS": "needs"})],
             "tunable",
-            (False, "environment: HOOKFIT_PLUGINS=needs does not list it"),
+            (True, "f.toml: hookfit.enable"),
+        ),
+        (
+            [("file", {"callbacks": {"tunable": {}}}), ("env", {"HOOKFIT_PLUGINS": "needs"})],
+            "tunable",
+            (True, "f.toml: callbacks.tunable"),
         ),
         # ... but HOOKFIT_PLUGINS leaves the bundled plugins alone
         (
@@ -565,7 +572,8 @@ def test_plugin_defaults_apply_when_nothing_names_a_plugin():
     ids=[
         "file-over-default",
         "env-over-file",
-        "env-only-list-over-file",
+        "env-list-spares-enabled-in-file",
+        "env-list-spares-section-in-file",
         "env-list-spares-bundled",
         "env-list-spares-bundled-named-in-file",
         "cli-over-env",
@@ -580,19 +588,18 @@ def test_precedence_of_switches(layers, plugin, expected, fake):
     assert decide(sources(*layers))[plugin] == expected
 
 
-def test_hookfit_plugins_switches_on_its_list_and_off_the_other_third_party_plugins(fake, chatty):
+def test_hookfit_plugins_switches_on_its_list_and_off_the_other_third_party_defaults(fake, chatty):
     decisions = decide(from_environment({"HOOKFIT_PLUGINS": "tunable,needs"}))
     on = "environment: HOOKFIT_PLUGINS=tunable,needs"
-    off = f"{on} does not list it"
     assert decisions["tunable"] == decisions["needs"] == (True, on)
-    assert decisions["chatty"] == (False, off)
+    assert decisions["chatty"] == (False, f"defaults off: {on} (only these load automatically)")
     cat = catalogue()
     assert not cat.plugins["tunable"].bundled and not cat.plugins["chatty"].bundled
     for name, info in cat.plugins.items():
         if info.bundled:
             assert decisions[name][0] is True and decisions[name][1].startswith("on by default")
         elif name not in ("tunable", "needs"):
-            assert decisions[name] == (False, off)
+            assert decisions[name][0] is False
     # a listed bundled plugin is switched on, the others stay as they were
     decisions = decide(
         from_mapping({"hookfit": {"disable": ["history", "base_logger"]}}, "file", "f.toml")
@@ -944,13 +951,15 @@ def test_fit_reads_no_config_file_and_a_path_applies_one(
     assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=path) is None
     assert target.read_text() == "done"
     target.unlink()
-    # the environment beats the file: history back on, needs not listed
+    # the environment beats the file: history back on; needs, which the file
+    # names, is not loaded automatically and stays on
     monkeypatch.setenv("HOOKFIT_PLUGINS", "history")
     assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=str(path)) is not None
-    assert not target.exists()
+    assert target.read_text() == "done"
+    target.unlink()
     # code beats the environment
-    code = {"callbacks": {"needs": {"filename": target.as_posix()}}}
-    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=code) is not None
+    code = {"hookfit": {"disable": ["history"]}, "callbacks": {"needs": {"filename": str(target)}}}
+    assert hookfit_model().fit(x, y, epochs=1, verbose=0, config=code) is None
     assert target.read_text() == "done"
 
 
@@ -1438,3 +1447,198 @@ def test_regression_targets_are_not_taken_for_class_labels(tmp_path, monkeypatch
     layers = [{"type": "Dense", "units": 1}]
     built = job({"data": {"path": "d.npz"}, "model": {"layers": layers, "loss": "mse"}})
     assert built.y.tolist() == [0.5, -1.25, 3e10, 2.0]
+
+
+# -- secrets ---------------------------------------------------------------------
+
+SECRETS = ("hunter2", "TOKEN-SECRET-42")
+VAULT = {
+    "vault_plugin.py": """
+    from hookfit import Callback
+
+    class Vault(Callback):
+        def __init__(
+            self, url: str = "", api_token: str = "", headers: dict[str, str] | None = None
+        ):
+            super().__init__()
+    """
+}
+
+
+@pytest.fixture
+def vault(hookfit_site):
+    """A third-party plugin that takes credentials: vault."""
+    hookfit_site.add("hookfit-vault", {"vault": "vault_plugin:Vault"}, VAULT)
+    return hookfit_site
+
+
+def toml(value):
+    """``value`` written as TOML, secrets and all (hookfit's own writer masks them)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def assert_masked(text):
+    assert "***" in text
+    for secret in SECRETS:
+        assert secret not in text
+
+
+# (plugin, argument, a refused value that holds a secret)
+REFUSED_SECRETS = [
+    ("remote_monitor", "root", "alice:hunter2@127.0.0.1:9"),
+    ("remote_monitor", "root", ["http://alice:hunter2@127.0.0.1:9"]),
+    ("remote_monitor", "headers", {"Authorization": "Bearer TOKEN-SECRET-42", "X": 1}),
+    ("vault", "url", ["https://bob:hunter2@example.invalid/x"]),
+    ("vault", "api_token", ["TOKEN-SECRET-42"]),
+    ("vault", "headers", {"X-Api-Key": "TOKEN-SECRET-42", "Retry": 2}),
+]
+REFUSED_IDS = [
+    "url-password-without-scheme",
+    "url-password-in-a-list",
+    "header-beside-a-wrong-one",
+    "third-party-url",
+    "secret-key",
+    "third-party-api-key-header",
+]
+
+
+def refuse(how, plugin, key, value, tmp_path):
+    """Give ``value`` to ``plugin``'s argument ``key`` the way ``how`` says,
+    and return the whole text of the refusal (with its notes)."""
+    with pytest.raises(ConfigError) as info:
+        if how == "file":
+            text = f"[callbacks.{plugin}]\n{key} = {toml(value)}\n"
+            plan(config=write(tmp_path, text), environ={}, verbose=0)
+        elif how == "set":
+            sets = [f"callbacks.{plugin}.{key}={toml(value)}"]
+            plan(config=from_command_line([], sets), environ={}, verbose=0)
+        elif how == "code-config":
+            plan(config={"callbacks": {plugin: {key: value}}}, environ={}, verbose=0)
+        else:  # fit(callbacks=[RemoteMonitor(root=...)]): the class checks its call
+            cls = load(catalogue().plugins[plugin])
+            plan([cls(**{key: value})], environ={}, verbose=0)
+    return "\n".join([str(info.value), *getattr(info.value, "__notes__", ())])
+
+
+@pytest.mark.parametrize("how", ["file", "set", "code-config", "code"])
+@pytest.mark.parametrize(("plugin", "key", "value"), REFUSED_SECRETS, ids=REFUSED_IDS)
+def test_a_refused_value_never_shows_its_secret(how, plugin, key, value, vault, tmp_path):
+    message = refuse(how, plugin, key, value, tmp_path)
+    assert_masked(message)
+    assert f"argument {key}" in message or f"{key}: expected" in message
+
+
+def test_a_refused_set_option_is_masked_in_its_origin():
+    option = 'callbacks.remote_monitor.headers={Authorization="Bearer TOKEN-SECRET-42", X=1}'
+    with pytest.raises(ConfigError) as info:
+        plan(config=from_command_line([], [option]), environ={}, verbose=0)
+    assert str(info.value).startswith(
+        'command line: --set callbacks.remote_monitor.headers={Authorization = "***", X = 1}: '
+        "expected "
+    )
+    assert str(info.value).endswith(
+        'got {Authorization = "***", X = 1} (RemoteMonitor\'s argument headers).'
+    )
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["Authorization=Bearer TOKEN-SECRET-42", "http://alice:hunter2@127.0.0.1:9"],
+    ids=["secret-key", "url"],
+)
+def test_a_malformed_set_option_is_masked(option):
+    with pytest.raises(
+        ConfigError, match=r"^command line: --set .*\*\*\*.*: expected SECTION\.KEY=VALUE"
+    ) as info:
+        from_command_line([], [option])
+    assert_masked(str(info.value))
+
+
+def test_the_probes_refusals_exit_2_without_the_secrets(tmp_path, monkeypatch, capsys):
+    from hookfit.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    for option in (
+        'callbacks.remote_monitor.root="alice:hunter2@127.0.0.1:9"',
+        'callbacks.remote_monitor.headers={Authorization="Bearer TOKEN-SECRET-42", X=1}',
+    ):
+        assert main(["train", "--set", option]) == 2
+        captured = capsys.readouterr()
+        assert_masked(captured.err)
+        assert "hunter2" not in captured.out and "TOKEN" not in captured.out
+
+
+SECRET_FILE = (
+    "[callbacks.remote_monitor]\n"
+    'root = "http://alice:hunter2@127.0.0.1:9"\n'
+    'headers = { Authorization = "Bearer TOKEN-SECRET-42" }\n'
+    "[callbacks.vault]\n"
+    'api_token = "TOKEN-SECRET-42"\n'
+)
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize("how", ["file", "set"])
+def test_hookfit_config_masks_every_secret(how, json_output, vault, tmp_path, monkeypatch, capsys):
+    from hookfit.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    if how == "file":
+        args = ["config", str(write(tmp_path, SECRET_FILE, "s.toml"))]
+    else:
+        args = ["config"]
+        for line in ('root = "http://alice:hunter2@127.0.0.1:9"', 'api_token = "TOKEN-SECRET-42"'):
+            key, _, value = line.partition(" = ")
+            plugin = "vault" if key == "api_token" else "remote_monitor"
+            args += ["--set", f"callbacks.{plugin}.{key}={value}"]
+        args += [
+            "--set",
+            'callbacks.remote_monitor.headers={Authorization="Bearer TOKEN-SECRET-42"}',
+        ]
+    assert main(args + (["--json"] if json_output else [])) == 0
+    out = capsys.readouterr().out
+    assert_masked(out)
+    if json_output:
+        rows = {row["key"]: row for row in json.loads(out)}
+        assert rows["callbacks.remote_monitor.root"]["value"] == "http://alice:***@127.0.0.1:9"
+        assert rows["callbacks.remote_monitor.headers"]["value"] == {"Authorization": "***"}
+        assert rows["callbacks.vault.api_token"]["value"] == "***"
+        assert rows["plugins.vault"]["value"] == "on"
+    else:
+        assert 'callbacks.remote_monitor.headers = {Authorization = "***"}  # ' in out
+        assert 'callbacks.remote_monitor.root = "http://alice:***@127.0.0.1:9"  # ' in out
+        assert 'callbacks.vault.api_token = "***"  # ' in out
+    # a value without secrets is shown as it is
+    assert "fit.epochs" in out and "30" in out
+
+
+def test_a_plans_repr_never_shows_a_secret(vault):
+    settings = from_mapping(
+        {"callbacks": {"vault": {"api_token": "TOKEN-SECRET-42", "url": "https://bob:hunter2@h/"}}},
+        "file",
+        "f.toml",
+    )
+    assert repr(settings[1]) == (
+        "Setting(path=('callbacks', 'vault', 'api_token'), value=\"***\", "
+        "origin='f.toml: callbacks.vault.api_token', source='file')"
+    )
+    run = plan(config=settings, environ={}, verbose=0, build=False)
+    assert_masked(repr(run))
+    assert_masked(repr(run.plugins))
+
+
+def test_hookfit_plugins_shows_a_refused_secret_masked(vault, tmp_path, monkeypatch, capsys):
+    from hookfit.cli.main import main
+
+    (tmp_path / ".git").mkdir()
+    write(tmp_path, "[callbacks.vault]\napi_token = ['TOKEN-SECRET-42']\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["plugins"]) == 0
+    out = capsys.readouterr().out
+    assert "vault (hookfit-vault 1.0): ERROR - hookfit.toml: callbacks.vault" in out
+    assert '    error: hookfit.toml: callbacks.vault.api_token: expected a string, got "***"' in out
+    assert_masked(out)

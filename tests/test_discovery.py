@@ -271,7 +271,7 @@ def test_hookfit_plugins_reports_a_plugin_that_exits_at_import_among_the_others(
     rows = {row["name"]: row for row in json.loads(result.stdout)["plugins"]}
     # reported as any default plugin that fails to load is: a warning naming it
     assert (
-        "HookfitWarning: Plugin 'exits' from hookfit-exits 1.0 failed to load "
+        "Plugin 'exits' from hookfit-exits 1.0 failed to load "
         "(exiting_plugin:Exits): SystemExit: 7. Fix or reinstall hookfit-exits"
     ) in result.stderr
     assert rows["good"]["status"] == "on" and rows["good"]["hooks"] == ["on_epoch_end"]
@@ -279,3 +279,102 @@ def test_hookfit_plugins_reports_a_plugin_that_exits_at_import_among_the_others(
     text = hookfit_cli("plugins", env={"PYTHONPATH": str(hookfit_site.root)})
     assert text.returncode == 0 and "SystemExit: 7" in text.stderr
     assert "hookfit-exits" in text.stdout and "hookfit-good" in text.stdout
+
+
+def without(*names):
+    """The installed plugins, as if ``names`` were not installed."""
+    installed = catalogue(refresh=True).plugins
+    return Catalogue(plugins={k: v for k, v in installed.items() if k not in names})
+
+
+def test_an_uninstalled_builtin_names_its_distribution_not_a_near_miss():
+    with pytest.raises(PluginNotFoundError) as info:
+        without("csv_logger").get("csv_logger")
+    message = str(info.value)
+    assert message.startswith(
+        "callbacks=[...]: no installed plugin is called 'csv_logger'. It is provided by "
+        "hookfit-csv-logger: pip install hookfit-csv-logger (from a clone of hookfit: "
+        "pip install ./plugins/csv_logger). Installed plugins: "
+    )
+    assert "base_logger'?" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [("csv_loger", "csv_logger"), ("CSVLogger", "csv_logger"), ("csvlogger", "csv_logger")],
+    ids=["misspelt", "class-name", "squashed"],
+)
+def test_a_near_miss_of_an_uninstalled_builtin_gets_its_name_and_distribution(name, suggestion):
+    with pytest.raises(
+        PluginNotFoundError,
+        match=rf"^callbacks=\[\.\.\.\]: no installed plugin is called '{name}' \(did you mean "
+        rf"'{suggestion}'\?\)\. It is provided by hookfit-csv-logger: pip install "
+        r"hookfit-csv-logger ",
+    ):
+        without("csv_logger").get(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["early_stoping", "EarlyStopping", "earlystopping", "Early_Stopping"], ids=str
+)
+def test_a_misspelt_installed_plugin_gets_its_name_only(name):
+    with pytest.raises(PluginNotFoundError) as info:
+        catalogue(refresh=True).get(name)
+    message = str(info.value)
+    assert message.startswith(
+        f"callbacks=[...]: no installed plugin is called {name!r} (did you mean "
+        "'early_stopping'?). Installed plugins: "
+    )
+    assert "pip install" not in message
+
+
+def test_an_unknown_name_with_no_near_miss_gets_no_install_advice():
+    with pytest.raises(PluginNotFoundError) as info:
+        catalogue().get("wandb")
+    message = str(info.value)
+    assert message.startswith("callbacks=[...]: no installed plugin is called 'wandb'. Installed")
+    assert "pip install" not in message  # never a guessed distribution name
+
+
+def test_import_star_brings_every_installed_plugin_class(hookfit_site):
+    hookfit_site.add("hookfit-good", {"good": "good_plugin:Good"}, GOOD)
+    assert "Good" in dir(hookfit.callbacks)
+    assert "good_plugin" not in sys.modules  # dir() reads metadata only
+    names = {}
+    exec("from hookfit.callbacks import *", names)
+    from hookfit_early_stopping import EarlyStopping
+    from hookfit_history import History
+
+    assert names["EarlyStopping"] is EarlyStopping and names["History"] is History
+    assert names["Callback"] is hookfit.callbacks.Callback
+    assert names["Good"].__module__ == "good_plugin"
+    expected = {i.attr for i in catalogue().plugins.values()} | {"Callback"}
+    assert set(hookfit.callbacks.__all__) == expected
+    assert expected <= set(names)
+
+
+def test_import_star_skips_a_broken_plugin_with_a_warning(hookfit_site):
+    hookfit_site.add("hookfit-broken", {"broken": "broken_plugin:Broken"}, BROKEN)
+    names = {}
+    with pytest.warns(
+        HookfitWarning,
+        match=r"^Plugin 'broken' from hookfit-broken 1\.0 failed to load .*"
+        r"from hookfit\.callbacks import \* goes on without it\.$",
+    ):
+        exec("from hookfit.callbacks import *", names)
+    assert "Broken" not in names and "History" in names
+
+
+@pytest.mark.parametrize("position", [0, 1], ids=["first", "second"])
+def test_a_none_callback_is_refused_saying_what_an_entry_may_be(
+    position, hookfit_model, hookfit_data
+):
+    x, y = hookfit_data
+    callbacks = [None] if position == 0 else ["history", None]
+    with pytest.raises(
+        ConfigError,
+        match=rf"^callbacks\[{position}\] is None\. A callback entry is a plugin object \(a "
+        r"hookfit\.Callback instance, or an object or module with @hookfit\.hookimpl "
+        r"functions\) or the name of an installed plugin, such as 'history'\. Remove the None",
+    ):
+        hookfit_model().fit(x, y, epochs=1, verbose=0, callbacks=callbacks)

@@ -256,3 +256,18 @@ def test_a_script_sees_its_own_line(tmp_path, options, code, err):
     # once per location: three epochs, one line
     assert done.stderr.count("HookfitWarning: trouble in a hook") == 1
     assert ("done" in done.stdout) == (code == 0)
+
+
+def test_a_plugin_left_out_of_import_star_is_reported_at_the_import_line(hookfit_site):
+    hookfit_site.add(
+        "hookfit-broken",
+        {"broken": "broken_plugin:Broken"},
+        {"broken_plugin.py": "raise RuntimeError('boom at import')\n"},
+    )
+    code = compile("import os\nfrom hookfit.callbacks import *\n", "user_script.py", "exec")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(code, {})
+    (warning,) = hookfit_warnings(caught)
+    assert (warning.filename, warning.lineno) == ("user_script.py", 2)
+    assert "Plugin 'broken' from hookfit-broken 1.0 failed to load" in str(warning.message)

@@ -2,17 +2,19 @@
 
 ``from hookfit.callbacks import EarlyStopping`` imports the class from the
 installed plugin that provides it. When none does, the ImportError says
-which distribution to install.
+which distribution to install. ``from hookfit.callbacks import *`` imports
+`Callback` and every installed plugin's class, as ``keras.callbacks`` does;
+nothing is imported before that (``dir()`` reads metadata only).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from .hooks.callback import Callback
+from .errors import HookfitWarning, PluginError
+from .hooks.callback import Callback as Callback  # re-exported: Keras's keras.callbacks.Callback
 from .run.catalogue import PluginInfo, built_in_distribution, catalogue, install_hint, load
-
-__all__ = ["Callback"]
 
 
 def _find(name: str) -> PluginInfo | None:
@@ -22,7 +24,32 @@ def _find(name: str) -> PluginInfo | None:
     return None
 
 
+def _every_class() -> list[str]:
+    """``__all__``, built when ``import *`` asks for it: `Callback` and the
+    class of every installed plugin that loads. ``import *`` would import
+    each of them anyway; one that fails is left out with a warning, so that
+    a broken plugin does not break the import of the others."""
+    names = ["Callback"]
+    for info in catalogue().plugins.values():
+        if not info.attr.isidentifier() or info.attr in names:
+            continue
+        try:
+            obj = load(info)
+        except PluginError as exc:
+            warnings.warn(
+                f"{exc} from hookfit.callbacks import * goes on without it.",
+                HookfitWarning,
+                stacklevel=3,
+            )
+            continue
+        if isinstance(obj, type):
+            names.append(info.attr)
+    return names
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__all__":
+        return _every_class()
     if name.startswith("__"):
         raise AttributeError(name)
     info = _find(name)

@@ -4,13 +4,14 @@ redirect to another origin, no .netrc, no password in messages."""
 
 import base64
 import json
-import re
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
-from hookfit import ConfigError, HookfitWarning
+from hookfit import ConfigError, HookfitWarning, background
 from hookfit.testing.faults import HostileServer
 from hookfit_remote_monitor import RemoteMonitor
 
@@ -143,10 +144,42 @@ def test_fit_waits_at_most_end_timeout_for_posts_still_out(serve, hookfit_model,
     with pytest.warns(HookfitWarning) as record:
         wall = fit(hookfit_model(), hookfit_data, monitor, epochs=3)
     assert wall < 20  # the first post alone would take 20 s
-    assert re.fullmatch(
-        rf"RemoteMonitor: 0 of 1 posts to {re.escape(server.root + PATH)} failed\. 2 more were "
-        r"given up: the server was slower than training \(end_timeout=0\.2 s\)\.",
-        messages(record)[-1],
+    # The first post was still in flight, the two others queued: all given up.
+    assert messages(record)[-1] == (
+        f"RemoteMonitor: 3 of 3 posts to {server.root}{PATH} were given up: the server was "
+        "slower than training (end_timeout=0.2 s)."
+    )
+    assert (monitor.posts, monitor.failures, monitor.given_up) == (0, 0, 3)
+
+
+def test_a_post_that_ends_after_training_is_not_counted(serve, hookfit_model, hookfit_data):
+    server = serve("sleep")
+    monitor = RemoteMonitor(server.root, timeout=20, end_timeout=0)
+    with pytest.warns(HookfitWarning, match="1 of 1 posts .* were given up"):
+        fit(hookfit_model(), hookfit_data, monitor, epochs=1)
+    server.close()  # the sleeping answer ends: the post in flight fails now
+    background.drain()
+    assert (monitor.posts, monitor.failures, monitor.given_up) == (0, 0, 1)
+    # nor in the next run, whose counts start from nothing
+    other = serve("ok")
+    monitor.root, monitor.end_timeout = other.root, 5
+    fit(hookfit_model(), hookfit_data, monitor, epochs=2)
+    assert (monitor.posts, monitor.failures, monitor.given_up) == (2, 0, 0)
+
+
+def test_failed_and_given_up_posts_are_told_apart(serve):
+    server = serve("error")
+    monitor = RemoteMonitor(server.root, end_timeout=0)
+    with pytest.warns(HookfitWarning) as record:
+        monitor.on_train_begin({})
+        monitor.on_epoch_end(0, {})
+        background.drain()  # the first post fails (500) ...
+        server.kind = "sleep"
+        monitor.on_epoch_end(1, {})  # ... and the second sleeps
+        monitor.on_train_end({})
+    assert messages(record)[-1] == (
+        f"RemoteMonitor: 1 of 2 posts to {server.root}{PATH} were given up: the server was "
+        "slower than training (end_timeout=0 s). 1 of the 1 others failed."
     )
 
 
@@ -154,3 +187,96 @@ def test_fit_waits_at_most_end_timeout_for_posts_still_out(serve, hookfit_model,
 def test_a_bad_end_timeout_is_refused(value):
     with pytest.raises(ConfigError, match=r"^RemoteMonitor: end_timeout: expected a number >= 0, "):
         RemoteMonitor(end_timeout=value)
+
+
+class Listener:
+    """A real HTTP server on ``host`` (any 127.0.0.0/8 address) that answers
+    every request with the bytes of ``answer`` and records what it gets:
+    ``connections`` accepted, ``requests`` as raw head and body."""
+
+    def __init__(self, host):
+        self.answer = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        self.connections = 0
+        self.requests = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                listener.connections += 1
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                listener.requests.append((self.requestline, str(self.headers), body))
+                self.wfile.write(listener.answer)
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def ours_and_theirs():
+    """Two servers on two loopback addresses: ours (127.0.0.1, the root)
+    and theirs (127.0.0.2, where a hostile redirect wants the post to go)."""
+    ours, theirs = Listener("127.0.0.1"), Listener("127.0.0.2")
+    yield ours, theirs
+    ours.close()
+    theirs.close()
+
+
+# Locations that hide 127.0.0.2 (E, theirs) behind 127.0.0.1 (O, ours), or
+# dress our origin up with a user: none may be followed.
+HOSTILE_LOCATIONS = {
+    "backslash": "http://127.0.0.2:{E}\\@127.0.0.1:{O}/x",
+    "backslash-in-user": "http://u\\@127.0.0.2:{E}\\@127.0.0.1:{O}/x",
+    "space": "http://127.0.0.2:{E} @127.0.0.1:{O}/x",
+    "tab": "http://127.0.0.2:{E}\t@127.0.0.1:{O}/x",
+    "folded-newline": "http://127.0.0.2:{E}\r\n @127.0.0.1:{O}/x",
+    "our-origin-as-user": "http://127.0.0.1:{O}@127.0.0.2:{E}/x",
+    "two-ats": "http://a@127.0.0.2:{E}@127.0.0.1:{O}/x",
+    "percent-backslash": "http://127.0.0.2:{E}%5C@127.0.0.1:{O}/x",
+    "percent-colon": "http://127.0.0.2%3A{E}@127.0.0.1:{O}/x",
+    "scheme-relative": "//127.0.0.2:{E}/x",
+    "fullwidth-at": "http://127.0.0.2:{E}\uff20127.0.0.1:{O}/x",
+}
+
+
+@pytest.mark.parametrize("location", list(HOSTILE_LOCATIONS.values()), ids=list(HOSTILE_LOCATIONS))
+def test_a_redirect_that_parsers_read_differently_sends_nothing_elsewhere(
+    ours_and_theirs, location
+):
+    ours, theirs = ours_and_theirs
+    location = location.format(E=theirs.port, O=ours.port)
+    ours.answer = (
+        b"HTTP/1.1 307 Temporary Redirect\r\nLocation: "
+        + location.encode()
+        + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    root = f"http://alice:s3cret@127.0.0.1:{ours.port}"
+    monitor = RemoteMonitor(root, headers={"X-Api-Key": "SECRET-KEY"}, send_as_json=True)
+    warned = post_once(monitor)
+    assert (theirs.connections, theirs.requests) == (0, [])
+    assert len(ours.requests) == 1
+    assert (monitor.posts, monitor.failures) == (1, 1)
+    shown = f"http://alice:***@127.0.0.1:{ours.port}{PATH}"
+    assert warned[0].startswith(
+        f"RemoteMonitor: could not post to {shown}: HTTP 307 Temporary Redirect to "
+    )
+    assert "not followed" in warned[0]
+    assert warned[1] == f"RemoteMonitor: 1 of 1 posts to {shown} failed."
+    assert not any("s3cret" in m or "SECRET-KEY" in m for m in warned)

@@ -8,12 +8,13 @@ import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import PurePosixPath
 from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
 
-from hookfit import ConfigError, HookfitWarning, MissingDependencyError
+from hookfit import Callback, ConfigError, HookfitWarning, MissingDependencyError
 from hookfit.testing import Recorder
 from hookfit_remote_monitor import RemoteMonitor
 
@@ -22,7 +23,13 @@ from hookfit_remote_monitor import RemoteMonitor
 BARE = {"hookfit": {"autoload": False}}
 PATH = "/publish/epoch/end/"
 ROOT = 'root: expected an http(s) URL such as "http://localhost:9000", got '
-HEADERS = "headers: expected a table or None (in a config file: leave the key out), got "
+HEADERS = (
+    "headers: expected a table of HTTP headers (names such as X-Api-Key; values of Latin-1 "
+    "text on one line, not starting with a space) or None (in a config file: leave the key "
+    "out), got "
+)
+RUN_ID = "run_id: expected printable text of 1 to 200 characters or None (in a config file: "
+RUN_ID += "leave the key out), got "
 
 
 class Server:
@@ -82,6 +89,12 @@ def server():
     s.httpd.shutdown()
     s.httpd.server_close()
     s.thread.join()
+
+
+@pytest.fixture(autouse=True)
+def no_run_id_from_the_shell(monkeypatch):
+    """The run ids made here are RemoteMonitor's own, whatever the shell sets."""
+    monkeypatch.delenv("HOOKFIT_RUN_ID", raising=False)
 
 
 @pytest.fixture
@@ -366,11 +379,22 @@ def test_a_bad_config_value_is_refused_before_training(hookfit_model, hookfit_da
         ({"root": "http://"}, ROOT + '"http://".'),
         ({"root": "http://[::1"}, ROOT + '"http://[::1".'),
         ({"root": 9000}, ROOT + "9000."),
+        ({"root": "http://127.0.0.1:99999"}, ROOT + '"http://127.0.0.1:99999".'),
+        ({"root": "http://127.0.0.1:0"}, ROOT + '"http://127.0.0.1:0".'),
+        ({"root": "http://127.0.0.1:nine"}, ROOT + '"http://127.0.0.1:nine".'),
+        ({"root": "http://127.0.0.2\\@127.0.0.1"}, ROOT + '"http://127.0.0.2\\\\@127.0.0.1".'),
+        ({"root": "http://127.0.0.1 /x"}, ROOT + '"http://127.0.0.1 /x".'),
         ({"path": None}, "path: expected a string, got None."),
         ({"field": ""}, 'field: expected a non-empty string, got "".'),
         ({"field": 3}, "field: expected a non-empty string, got 3."),
         ({"headers": ["X-A"]}, HEADERS + '["X-A"].'),
         ({"headers": {"X-A": 1}}, HEADERS + "{X-A = 1}."),
+        ({"headers": {"X-A": "a\r\nX-B: b"}}, HEADERS + '{X-A = "a\\r\\nX-B: b"}.'),
+        ({"headers": {"X-A": "a\nb"}}, HEADERS + '{X-A = "a\\nb"}.'),
+        ({"headers": {"X-A": "caf\u00e9 \u20ac"}}, HEADERS + '{X-A = "caf\u00e9 \u20ac"}.'),
+        ({"headers": {"X-A": " a"}}, HEADERS + '{X-A = " a"}.'),
+        ({"headers": {"X A": "a"}}, HEADERS + '{X A = "a"}.'),
+        ({"headers": {"": "a"}}, HEADERS + '{ = "a"}.'),
         ({"send_as_json": "yes"}, 'send_as_json: expected true or false, got "yes".'),
         ({"send_as_json": 1}, "send_as_json: expected true or false, got 1."),
         ({"timeout": 0}, "timeout: expected a number > 0, got 0."),
@@ -379,6 +403,10 @@ def test_a_bad_config_value_is_refused_before_training(hookfit_model, hookfit_da
         ({"timeout": float("nan")}, "timeout: expected a number > 0, got nan."),
         ({"timeout": True}, "timeout: expected a number > 0, got true."),
         ({"timeout": "5"}, 'timeout: expected a number > 0, got "5".'),
+        ({"run_id": ""}, RUN_ID + '"".'),
+        ({"run_id": "a\nb"}, RUN_ID + '"a\\nb".'),
+        ({"run_id": "r" * 201}, RUN_ID + '"' + "r" * 201 + '".'),
+        ({"run_id": 7}, RUN_ID + "7."),
     ],
     ids=[
         "root-no-scheme",
@@ -386,11 +414,22 @@ def test_a_bad_config_value_is_refused_before_training(hookfit_model, hookfit_da
         "root-no-host",
         "root-unparsable",
         "root-int",
+        "root-port-too-high",
+        "root-port-zero",
+        "root-port-not-a-number",
+        "root-backslash",
+        "root-space",
         "path-none",
         "field-empty",
         "field-int",
         "headers-list",
         "headers-int-value",
+        "headers-crlf",
+        "headers-lf",
+        "headers-not-latin-1",
+        "headers-leading-space",
+        "headers-name-space",
+        "headers-name-empty",
         "json-str",
         "json-int",
         "timeout-zero",
@@ -399,6 +438,10 @@ def test_a_bad_config_value_is_refused_before_training(hookfit_model, hookfit_da
         "timeout-nan",
         "timeout-bool",
         "timeout-str",
+        "run-id-empty",
+        "run-id-newline",
+        "run-id-too-long",
+        "run-id-int",
     ],
 )
 def test_bad_arguments_are_refused(kwargs, message):
@@ -425,3 +468,131 @@ def test_importing_and_building_it_does_not_import_requests():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "False\n"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "secret"),
+    [
+        ({"headers": {"Authorization": "Bearer TOKEN-42\r\nX-B: b"}}, "TOKEN-42"),
+        ({"headers": {"X-Api-Key": "KEY-42\u20ac", "X-Run": "a\nb"}}, "KEY-42"),
+        ({"root": "http://alice:hunter2@127.0.0.1:99999"}, "hunter2"),
+    ],
+    ids=["authorization-crlf", "api-key-not-latin-1", "root-password-bad-port"],
+)
+def test_a_refused_argument_never_shows_a_secret(kwargs, secret):
+    with pytest.raises(ConfigError, match=r"^RemoteMonitor: (headers|root): expected ") as info:
+        RemoteMonitor(**kwargs)
+    assert secret not in str(info.value)
+    assert "***" in str(info.value)
+
+
+class Adds(Callback):
+    """Puts ``values`` into the logs at every epoch end, before RemoteMonitor."""
+
+    def __init__(self, values):
+        super().__init__()
+        self.values = values
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs.update(self.values)
+
+
+@pytest.mark.parametrize(
+    ("value", "type_name"),
+    [
+        (object(), "object"),
+        ({"a", "b"}, "set"),
+        (b"raw", "bytes"),
+        ([1, object()], "list"),
+        ({"inner": {1, 2}}, "dict"),
+        (np.array([object()], dtype=object), "ndarray"),
+    ],
+    ids=["object", "set", "bytes", "list-holding-an-object", "dict-holding-a-set", "object-array"],
+)
+def test_a_log_value_json_cannot_encode_is_left_out_with_one_warning(
+    hookfit_model, hookfit_data, server, value, type_name
+):
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    recorder = Recorder()
+    with pytest.warns(HookfitWarning) as record:
+        fit(hookfit_model(), hookfit_data, [Adds({"extra": value}), monitor, recorder])
+    assert hookfit_warnings(record) == [
+        f"RemoteMonitor: logs['extra'] ({type_name}) is left out of every post: JSON cannot "
+        "encode it. Training goes on; put numbers, strings, lists or tables in the logs to "
+        "have them posted."
+    ]
+    sent = [json.loads(r["body"]) for r in server.requests]
+    assert sent == [
+        {"epoch": e, **{k: float(v) for k, v in logs.items() if k != "extra"}, "run_id": AnyRunId()}
+        for e, logs in epoch_logs(recorder)
+    ]
+    assert recorder.count("on_epoch_end") == 3
+    assert (monitor.posts, monitor.failures) == (3, 0)
+
+
+def test_keys_json_cannot_encode_are_named_in_one_warning_and_nan_still_goes(server, recwarn):
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    monitor.on_train_begin({})
+    logs = {"loss": np.float32("nan"), "tags": {"a"}, (1, 2): 0.5, "acc": np.float32(0.25)}
+    for epoch in range(3):
+        monitor.on_epoch_end(epoch, dict(logs))
+    monitor.on_epoch_end(3, {**logs, "blob": b"x"})  # a new one warns once more
+    monitor.on_train_end({})
+    assert hookfit_warnings(recwarn) == [
+        "RemoteMonitor: logs['tags'] (set) and logs[(1, 2)] (tuple key) are left out of every "
+        "post: JSON cannot encode them. Training goes on; put numbers, strings, lists or tables "
+        "in the logs to have them posted.",
+        "RemoteMonitor: logs['blob'] (bytes) is left out of every post: JSON cannot encode it. "
+        "Training goes on; put numbers, strings, lists or tables in the logs to have them posted.",
+    ]
+    run_id = monitor.run_id.encode()
+    assert [r["body"] for r in server.requests] == [
+        b'{"epoch": %d, "loss": NaN, "acc": 0.25, "run_id": "%s"}' % (epoch, run_id)
+        for epoch in range(4)
+    ]
+
+
+def test_a_given_run_id_is_sent_by_every_run(hookfit_model, hookfit_data, server, monkeypatch):
+    monkeypatch.setenv("HOOKFIT_RUN_ID", "from-the-environment")
+    monitor = RemoteMonitor(server.root, send_as_json=True, run_id="exp-7 (lr 0.1)")
+    model = hookfit_model()
+    fit(model, hookfit_data, [monitor], epochs=1)
+    fit(model, hookfit_data, [monitor], epochs=1)
+    assert [json.loads(r["body"])["run_id"] for r in server.requests] == ["exp-7 (lr 0.1)"] * 2
+    assert monitor.run_id == "exp-7 (lr 0.1)"
+
+
+def test_the_run_id_comes_from_hookfit_run_id_when_not_given(server, monkeypatch):
+    monkeypatch.setenv("HOOKFIT_RUN_ID", "20261207-101500-3fa9c1")
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    monitor.on_epoch_end(0, {"loss": 0.5})
+    monitor.on_train_end({})
+    assert json.loads(server.requests[0]["body"])["run_id"] == "20261207-101500-3fa9c1"
+
+
+@pytest.mark.parametrize("value", ["", "a\tb", "x" * 201], ids=["empty", "tab", "too-long"])
+def test_a_bad_hookfit_run_id_warns_and_a_new_id_is_made(server, monkeypatch, value):
+    monkeypatch.setenv("HOOKFIT_RUN_ID", value)
+    monitor = RemoteMonitor(server.root, send_as_json=True)
+    with pytest.warns(HookfitWarning) as record:
+        monitor.on_train_begin({})
+    assert AnyRunId() == monitor.run_id
+    assert hookfit_warnings(record) == [
+        "RemoteMonitor: HOOKFIT_RUN_ID is not printable text of 1 to 200 characters, got "
+        f"{value!r}; this run's id is {monitor.run_id}. Set it to a short name, or unset it."
+    ]
+
+
+def test_hookfit_train_posts_the_run_folder_name_as_run_id(hookfit_cli, tmp_path, server):
+    # {run_dir} in a header is the folder hookfit train gives the run.
+    (tmp_path / "hookfit.toml").write_text(
+        f"[fit]\nepochs = 2\n\n[callbacks.remote_monitor]\nroot = {json.dumps(server.root)}\n"
+        'send_as_json = true\nheaders = { X-Run-Dir = "{run_dir}" }\n'
+    )
+    done = hookfit_cli("train", "-p", "no:progbar_logger", timeout=240)
+    assert done.returncode == 0, done.stderr
+    [folder] = re.findall(r"run directory (runs/\S+)", done.stdout)
+    assert [r["headers"]["X-Run-Dir"] for r in server.requests] == [folder] * 2
+    name = PurePosixPath(folder).name
+    assert [json.loads(r["body"])["run_id"] for r in server.requests] == [name] * 2
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", name)

@@ -15,6 +15,7 @@ from ..errors import (
     nearest,
 )
 from ..hooks.hints import shown
+from ..hooks.redaction import masked, masked_text
 from ..run.catalogue import (
     PluginInfo,
     install_hint,
@@ -50,6 +51,8 @@ def plugins(args: argparse.Namespace) -> int:
                 entry.obj = build_plugin(entry)
             except (PluginLoadError, PluginValidationError, ConfigError) as exc:
                 row["status"], row["error"] = "error", str(exc)
+            except Exception as exc:  # the plugin's own constructor raised: list the others
+                row["status"], row["error"] = "error", f"{type(exc).__name__}: {exc}"
             if entry.obj is not None:  # None: failed, or a default that failed to load
                 row["hooks"] = hooks_of(entry.obj)
                 row["hooks_from"] = "imported"
@@ -157,12 +160,14 @@ def config(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                [{"key": k, "value": v, "from": w} for k, v, w in rows], indent=2, default=str
+                [{"key": k, "value": masked(v, k), "from": w} for k, v, w in rows],
+                indent=2,
+                default=lambda v: masked_text(str(v)),
             )
         )
         return 0
     print(f"# config file: {source}")
     for key, value, where in rows:
-        text = value if key.startswith("plugins.") else shown(value)
+        text = value if key.startswith("plugins.") else shown(value, key)
         print(f"{key} = {text}  # {where}")
     return 0

@@ -150,7 +150,9 @@ def _validate(
             )
         ok, converted = check(value, param.hint, config)
         if not ok:
-            raise ArgumentError(owner, key, f"expected {describe(param.hint)}, got {shown(value)}")
+            raise ArgumentError(
+                owner, key, f"expected {describe(param.hint)}, got {shown(value, key)}"
+            )
         out[key] = converted
     if complete:
         for param in params.values():

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .redaction import masked, masked_text
+
 ANY = object()
 """The hint of a parameter that has none: any value."""
 
@@ -212,8 +214,23 @@ _PLURAL: dict[Any, str] = {
 }
 
 
-def shown(value: Any) -> str:
-    """The value as it would be written in TOML, shortened."""
+def shown(value: Any, key: object = None) -> str:
+    """The value as it would be written in TOML, shortened, with its secrets
+    masked (`hookfit.hooks.redaction`).
+
+    Every message that repeats a user's value goes through here, so that a
+    password or a token never reaches a terminal or a log.
+
+    Args:
+        value: The value to show.
+        key: The key or dotted path it sits under (``"headers"``,
+            ``"callbacks.remote_monitor.root"``): a credential-like key
+            masks the whole value.
+    """
+    return _toml(masked(value, key))
+
+
+def _toml(value: Any) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, float) and not math.isfinite(value):
@@ -224,10 +241,10 @@ def shown(value: Any) -> str:
             escaped = escaped.replace(char, code)
         text = f'"{escaped}"'
     elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k} = {shown(v)}" for k, v in value.items()) + "}"
+        text = "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
     elif isinstance(value, (list, tuple)):
-        text = "[" + ", ".join(shown(v) for v in value) + "]"
+        text = "[" + ", ".join(_toml(v) for v in value) + "]"
     else:
-        text = repr(value)
+        text = masked_text(repr(value))
     # long enough for a whole path; a huge value (a list of thousands) is cut
     return text if len(text) <= 240 else text[:237] + "..."

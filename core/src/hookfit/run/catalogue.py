@@ -9,6 +9,7 @@ requires) is read in `hookfit.run.inspection`.
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import Any
 
 import importlib_metadata
 
-from ..errors import PluginLoadError, PluginNotFoundError, PluginValidationError, nearest
+from ..errors import PluginLoadError, PluginNotFoundError, PluginValidationError
 
 GROUP = "hookfit.callbacks"
 """The entry-point group that lists plugins: ``name = "module:Class"``."""
@@ -122,12 +123,28 @@ class Catalogue:
 
 
 def unknown_plugin(name: str, catalogue: Catalogue) -> str:
-    """Say that no installed plugin is called ``name``, what is installed, and
-    which distribution to install when it is one of the built-ins."""
-    msg = f"no installed plugin is called {name!r}{nearest(name, catalogue.plugins)}."
-    dist = built_in_distribution(name)
-    if dist is not None:
-        msg += f" It is provided by {dist}: {install_hint(dist)}."
+    """Say that no installed plugin is called ``name``, the nearest name,
+    and what is installed.
+
+    A built-in plugin that is not installed is named with the distribution
+    that provides it (read from the core's metadata, so that the core names
+    no plugin); a name that only misspells, or spells differently
+    (``EarlyStopping``), an installed plugin gets that plugin's name alone.
+    """
+    msg = f"no installed plugin is called {name!r}"
+    built_in = core_requirements()[1]
+    target = _built_in_name(name)
+    if target is None:
+        # installed names and uninstalled built-ins alike: the closest wins
+        # (the cutoff of hookfit.errors.nearest)
+        choices = [*catalogue.plugins, *(p for p in built_in if p not in catalogue.plugins)]
+        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+        target = close[0] if close else None
+    if target is not None and target != name:
+        msg += f" (did you mean {target!r}?)"
+    msg += "."
+    if target is not None and target not in catalogue.plugins:
+        msg += f" It is provided by {built_in[target]}: {install_hint(built_in[target])}."
     return msg + f" Installed plugins: {', '.join(catalogue.plugins) or 'none'}."
 
 
@@ -231,13 +248,20 @@ def built_in_distribution(name: str) -> str | None:
     """The distribution of a built-in plugin (by entry-point name, or by class
     name such as ``EarlyStopping``), installed or not; None for others. Say
     how to install it with `install_hint`."""
+    plugin = _built_in_name(name)
+    return None if plugin is None else core_requirements()[1][plugin]
+
+
+def _built_in_name(name: str) -> str | None:
+    """The entry-point name of the built-in plugin ``name`` stands for
+    (``early_stopping`` for ``EarlyStopping``), or None."""
     built_in = core_requirements()[1]
     if name in built_in:
-        return built_in[name]
+        return name
     squashed = name.lower()
-    for plugin, dist in built_in.items():
+    for plugin in built_in:
         if plugin.replace("_", "") == squashed:
-            return dist
+            return plugin
     return None
 
 

@@ -161,7 +161,7 @@ def plan(
     winners = _winners(settings)
     if verbose is None:
         verbose = winners[("fit", "verbose")].value if ("fit", "verbose") in winners else 1
-    planned = [_from_code(item, winners, cat, build) for item in callbacks or ()]
+    planned = [_from_code(i, item, winners, cat, build) for i, item in enumerate(callbacks or ())]
     _rename_repeats(planned)
     taken = {p.name for p in planned}
     switched = _switches(settings)
@@ -245,8 +245,17 @@ def _arguments(winners: dict[tuple[str, ...], Setting], name: str) -> dict[str, 
 
 
 def _from_code(
-    item: Any, winners: dict[tuple[str, ...], Setting], cat: Catalogue, build: bool
+    index: int, item: Any, winners: dict[tuple[str, ...], Setting], cat: Catalogue, build: bool
 ) -> Planned:
+    if item is None:
+        # None is how the plan marks a plugin not built yet: refused here,
+        # where the user's list is still at hand.
+        raise ConfigError(
+            f"callbacks[{index}] is None. A callback entry is a plugin object (a "
+            "hookfit.Callback instance, or an object or module with @hookfit.hookimpl "
+            "functions) or the name of an installed plugin, such as 'history'. Remove the "
+            "None, or build the list without it."
+        )
     if isinstance(item, str):
         info = cat.get(item)
         entry = Planned(info.name, info, True, "code", _arguments(winners, info.name))
@@ -308,7 +317,9 @@ def build_plugin(entry: Planned) -> Any:
             f"{exc.problem}. Set it in the config file or with --set "
             f"callbacks.{info.name}.{exc.key}=VALUE."
         ) from None
-    except ConfigError as exc:
+    except Exception as exc:
+        # The plugin's own error, its type kept (a test may expect it), with
+        # which plugin and distribution raised it and what switched it on.
         exc.add_note(f"hookfit: while building plugin {info.label} (switched on by {entry.why})")
         raise
 

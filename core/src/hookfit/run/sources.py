@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 from ..errors import ConfigError, nearest
 from ..hooks.hints import Range, check, describe, shown
+from ..hooks.redaction import MASK, is_secret_key, masked, masked_text
 from .catalogue import Catalogue, catalogue, unknown_plugin
 
 FILE_NAME = "hookfit.toml"
@@ -70,6 +71,7 @@ _SECTION_KEYS: dict[str, dict[str, Any]] = {
     },
 }
 SECTIONS = ("hookfit", "callbacks", *_SECTION_KEYS)
+_UNREAD = object()  # a --set option whose value could not be read
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,13 @@ class Setting:
     value: Any
     origin: str
     source: str
+
+    def __repr__(self) -> str:
+        # a Setting may hold a token or a password: its repr never shows it
+        return (
+            f"Setting(path={self.path!r}, value={shown(self.value, '.'.join(self.path))}, "
+            f"origin={self.origin!r}, source={self.source!r})"
+        )
 
     @property
     def rank(self) -> int:
@@ -264,7 +273,9 @@ def _check_keys(table: Mapping[str, Any], keys: dict[str, Any], section: str, fa
                 f"unknown key{nearest(str(key), keys)}. Valid keys: {', '.join(keys)}.",
             )
         if not check(value, keys[key])[0]:
-            raise fail(_join(section, key), f"expected {describe(keys[key])}, got {shown(value)}.")
+            raise fail(
+                _join(section, key), f"expected {describe(keys[key])}, got {shown(value, key)}."
+            )
 
 
 def _check_plugin(name: Any, path: str, cat: Catalogue, fail: Any) -> None:
@@ -282,9 +293,10 @@ def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -
 
     As in pytest, they change what loads automatically: the first keeps
     every third-party plugin off unless something names it; the second
-    switches on the plugins it lists and off every other third-party one,
-    unless the command line or code names it. Neither touches the plugins
-    ``pip install hookfit`` brings, so `fit` keeps Keras's contract.
+    switches on the plugins it lists and keeps every other third-party
+    plugin off unless something names it (code, the command line, or a
+    config file's ``enable`` or ``[callbacks.NAME]``). Neither touches the
+    plugins ``pip install hookfit`` brings, so `fit` keeps Keras's contract.
 
     Raises:
         ConfigError: A value that is not a switch, or an unknown plugin.
@@ -312,11 +324,16 @@ def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -
             if name not in cat.plugins:
                 raise ConfigError(f"environment: {ENV_PLUGINS}: {unknown_plugin(name, cat)}")
             out.append(switch(name, True, where, "environment"))
-        out += [
-            switch(name, False, f"{where} does not list it", "environment")
-            for name, info in cat.plugins.items()
-            if name not in names and not info.bundled
-        ]
+        # Only these load automatically: the others' defaults are off, as
+        # with HOOKFIT_DISABLE_PLUGIN_AUTOLOAD, and what a file names stays on.
+        out.append(
+            Setting(
+                ("hookfit", "autoload"),
+                False,
+                f"{where} (only these load automatically)",
+                "environment",
+            )
+        )
     return out
 
 
@@ -350,7 +367,7 @@ def from_command_line(
         path = tuple(part.strip() for part in key.split("."))
         if not sep or not all(path) or len(path) < 2:
             raise ConfigError(
-                f"command line: --set {option}: expected SECTION.KEY=VALUE, e.g. "
+                f"command line: --set {_shown_option(option)}: expected SECTION.KEY=VALUE, e.g. "
                 "--set callbacks.early_stopping.patience=5 or --set fit.epochs=3."
             )
         try:
@@ -359,12 +376,13 @@ def from_command_line(
             value = text  # a bare word: take it as a string
         except RecursionError:
             raise ConfigError(
-                f"command line: --set {option[:60]}...: nested too deeply to read as a TOML value."
+                f"command line: --set {_shown_option(option)[:60]}...: nested too deeply to read "
+                "as a TOML value."
             ) from None
         nested: Any = value
         for part in reversed(path):
             nested = {part: nested}
-        where = f"command line: --set {option}"
+        where = f"command line: --set {_shown_option(option, value)}"
         implied = path[-1] != "enabled"  # a plugin argument switches its plugin on
         out += [
             Setting(s.path, s.value, where, "command line")
@@ -372,6 +390,20 @@ def from_command_line(
             if not (implied and s.path[-1] == "enabled" and s.path[1] in explicit)
         ]
     return out
+
+
+def _shown_option(option: str, value: Any = _UNREAD) -> str:
+    """A ``--set KEY=VALUE`` option as messages and origins show it: as
+    typed, unless it holds a secret (`hookfit.hooks.redaction`), which is
+    shown as ``***``."""
+    key, sep, _ = option.partition("=")
+    if not sep:
+        return masked_text(option)
+    if value is _UNREAD:
+        return f"{key}={MASK}" if is_secret_key(key.strip()) else masked_text(option)
+    if masked(value, key.strip()) == value:
+        return option
+    return f"{key}={shown(value, key.strip())}"
 
 
 def display(path: Path) -> str:

@@ -6,6 +6,12 @@ a server that trickles one byte at a time holds a post for ever. Here a
 timer shuts the post's sockets down when its deadline passes: every socket a
 post opens or reuses is registered with the post's deadline (`_watched`),
 whatever phase it is in (connecting, sending, reading the head or the body).
+
+A redirect is judged by the parser the connection is made with (urllib3's,
+after requests prepares the URL), and refused when Python's own parser
+reads another host in it: ``http://a\\@b/`` is ``b`` to `urllib.parse` and
+``a`` to urllib3, and only the second is where the body, the headers and
+the password would go.
 Imported when training begins (it imports requests).
 """
 
@@ -16,16 +22,21 @@ import socket
 import threading
 import time
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_auth_from_url
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import parse_url
+
+from hookfit.hooks.redaction import masked_text
 
 MAX_ANSWER = 64 * 1024  # bytes of an answer read at most: a monitoring server says little
 MAX_HOPS = 3  # redirects followed within the origin
+PORTS = {"http": 80, "https": 443}
+UNREADABLE = "a URL that urllib3 or urllib.parse cannot read"
 
 
 class Poster:
@@ -63,52 +74,102 @@ class Poster:
         user, password = get_auth_from_url(url)
         # An explicit auth: requests then never reads ~/.netrc (or $NETRC).
         auth: Any = (user, password) if user or password else _no_auth
+        answers: list[requests.Response] = []  # of this hop, in requests' response hook
+        hooks = {"response": lambda r, **_: answers.append(r)}
         for _ in range(MAX_HOPS + 1):
             left = deadline.left()
-            with self.session.post(
-                url,
-                data=data,
-                headers=headers,
-                auth=auth,
-                timeout=(left, left),
-                allow_redirects=False,
-                stream=True,
-            ) as r:
-                status = f"HTTP {r.status_code} {r.reason or ''}".strip()
+            answers.clear()
+            try:
+                r = self.session.post(
+                    url,
+                    data=data,
+                    headers=headers,
+                    auth=auth,
+                    timeout=(left, left),
+                    allow_redirects=False,
+                    stream=True,
+                    hooks=hooks,
+                )
+            except ValueError:
+                # requests reads the Location itself (for Response.next) and
+                # raises on one Python's parser refuses: still a redirect refused.
+                if not answers or not answers[-1].is_redirect:
+                    raise
+                answers[-1].close()
+                return _refused(answers[-1], origin, UNREADABLE)
+            with r:
                 if r.is_redirect:
-                    target = urljoin(url, r.headers["location"])
-                    if r.status_code in (307, 308) and _origin(target) == origin:
+                    location = r.headers["location"]
+                    target = urljoin(url, location)
+                    why = _unsafe(location, target, origin)
+                    if r.status_code in (307, 308) and not why:
                         _read_small(r)
                         url = target
                         continue
-                    return (
-                        f"{status} to {shown(target)}, not followed (only 307 and 308 "
-                        f"within {origin} are)"
-                    )
+                    return _refused(r, origin, why)
                 small = _read_small(r)
                 if r.status_code >= 400:
-                    return status
+                    return _status(r)
                 if not small:
                     return f"an answer over {MAX_ANSWER} bytes, not read"
                 return ""
         return f"more than {MAX_HOPS} redirects"
 
 
-def shown(url: str) -> str:
-    """``url`` with its password, if any, replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+def _status(r: requests.Response) -> str:
+    return f"HTTP {r.status_code} {r.reason or ''}".strip()
+
+
+def _refused(r: requests.Response, origin: str, why: str) -> str:
+    """The cause for a redirect not followed: the Location as the server sent
+    it (password masked, control characters escaped), and why."""
+    location = "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in masked_text(r.headers["location"])
+    )
+    why = why or f"only 307 and 308 within {origin} are"
+    return f"{_status(r)} to {location}, not followed ({why})"
+
+
+def _unsafe(location: str, target: str, origin: str) -> str:
+    """Why a redirect from ``origin`` to ``location`` (``target`` once
+    joined) must not be followed; "" when it may be (a 307 or 308)."""
+    try:
+        ours = _origin(target)  # where the post would connect
+        theirs = _stdlib_origin(target)
+        names_user = parse_url(location).auth is not None or "@" in urlsplit(location).netloc
+    except ValueError:  # urllib3's LocationParseError is one
+        return UNREADABLE
+    if ours != theirs:
+        return f"URL parsers disagree on its host: urllib3 reads {ours}, urllib.parse {theirs}"
+    if ours != origin:
+        return f"only 307 and 308 within {origin} are"
+    if names_user:
+        return "it names a user: the credentials of root go to root only"
+    return ""
 
 
 def _origin(url: str) -> str:
-    """``scheme://host:port`` (no user, no password)."""
+    """``scheme://host:port`` of ``url`` as the post would connect to it:
+    the URL as requests prepares it, read by urllib3."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    parts = parse_url(prepared.url or "")
+    return _origin_text(parts.scheme, parts.host, parts.port)
+
+
+def _stdlib_origin(url: str) -> str:
+    """``scheme://host:port`` of ``url`` as `urllib.parse` reads it."""
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
-    return f"{parts.scheme}://{host}:{port}"
+    host = parts.hostname or ""
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")  # as requests sends it
+    return _origin_text(parts.scheme, host, parts.port)
+
+
+def _origin_text(scheme: str | None, host: str | None, port: int | None) -> str:
+    scheme, host = (scheme or "").lower(), (host or "").lower().strip("[]")
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port or PORTS.get(scheme)}"
 
 
 def _no_auth(request: Any) -> Any:
@@ -132,7 +193,7 @@ def _reason(exc: BaseException, password: str | None) -> str:
             return error.strerror.lower()
         if isinstance(error, BaseException) and len(todo) < 100:
             todo += [error.__cause__, getattr(error, "reason", None), *error.args]
-    text = f"{type(exc).__name__}: {exc}"
+    text = masked_text(f"{type(exc).__name__}: {exc}")
     return text.replace(password, "***") if password else text
 
 
