@@ -10,9 +10,11 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from http.client import HTTPConnection
 from importlib.resources import files
 from pathlib import Path
@@ -27,8 +29,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from hookfit import ConfigError
+from hookfit_remote_monitor import _handler, _server
 from hookfit_remote_monitor._server import serve
-from hookfit_remote_monitor._store import Malformed, Store, parse
+from hookfit_remote_monitor._store import Full, Malformed, Store, parse
 
 PATH = "/publish/epoch/end/"
 RUN_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}")
@@ -40,17 +43,27 @@ class Monitor:
     """``python -m hookfit monitor --port 0`` in a subprocess; ``url`` is where
     it listens, ``log()`` what it wrote to stderr."""
 
-    def __init__(self, data: Path, log: Path):
+    def __init__(self, data: Path, log: Path, *extra: str):
         self.data, self.log_path = data, log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hookfit", "monitor", "--port", "0", "--data", str(data)],
+            [
+                sys.executable,
+                "-m",
+                "hookfit",
+                "monitor",
+                "--port",
+                "0",
+                "--data",
+                str(data),
+                *extra,
+            ],
             stdout=subprocess.PIPE,
             stderr=log.open("w"),
             text=True,
         )
         ready, _, _ = select.select([self.process.stdout], [], [], WAIT)
         line = self.process.stdout.readline() if ready else ""
-        match = re.match(r"hookfit monitor: (http://127\.0\.0\.1:\d+)/ ", line)
+        match = re.match(r"hookfit monitor: (http://[^/]+:\d+)/ ", line)
         if not match:
             self.process.kill()
             pytest.fail(f"hookfit monitor did not start: {line!r} {self.log()}")
@@ -81,8 +94,9 @@ class Monitor:
 def start_monitor(tmp_path):
     started = []
 
-    def start(data=None):
-        monitor = Monitor(data or tmp_path / "data", tmp_path / f"monitor-{len(started)}.log")
+    def start(data=None, *extra):
+        log = tmp_path / f"monitor-{len(started)}.log"
+        monitor = Monitor(data or tmp_path / "data", log, *extra)
         started.append(monitor)
         return monitor
 
@@ -294,7 +308,7 @@ def test_a_line_cut_short_by_a_crash_loses_that_line_only(tmp_path, caplog):
     data.mkdir()
     good = json.dumps({"run_id": "r", "epoch": 0, "logs": {"loss": 1.0}, "received": 1.0})
     (data / "r.jsonl").write_text(good + "\n" + good[:20])
-    assert Store(data).runs == {"r": [json.loads(good)]}
+    assert json.loads("".join(Store(data).snapshot())) == {"r": [json.loads(good)]}
     assert re.search(r"skipped line 2 of .*r\.jsonl: Unterminated string", caplog.text)
 
 
@@ -398,7 +412,7 @@ def test_a_web_page_elsewhere_can_neither_post_nor_read(monitor, browser):
     connection.endheaders()
     answer = connection.getresponse()
     assert answer.status == 403
-    assert answer.read() == b"the Host header 'evil.example:9000' does not name this machine\n"
+    assert answer.read().startswith(b"the Host header 'evil.example:9000' does not name this")
     assert "refused GET '/runs' from 127.0.0.1 (403): the Host header" in monitor.log()
     assert monitor.runs() == {}
 
@@ -507,3 +521,328 @@ def test_a_port_out_of_range_is_refused_by_the_command_line(hookfit_cli):
 def test_ctrl_c_stops_the_monitor_with_status_0(monitor):
     assert monitor.stop() == 0
     assert "hookfit monitor: stopped" in monitor.log()
+
+
+# --- bounded connections, requests and storage (a hostile or broken client) ---
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """``serve`` in this process, serving from a thread: its threads and its
+    store can be looked at directly."""
+    started = []
+
+    def start(host="127.0.0.1", **limits):
+        server = serve(host, 0, tmp_path / f"data-{len(started)}", **limits)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        started.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.store.close()
+        server.server_close()
+        thread.join(WAIT)
+
+
+def address(server):
+    return server.server_address[0], server.server_address[1]
+
+
+def connect(server, first=b""):
+    sock = socket.create_connection(address(server), timeout=WAIT)
+    if first:
+        sock.sendall(first)
+    return sock
+
+
+def answer_of(server, payload, host=None):
+    """Status and text of one post over a new connection."""
+    connection = HTTPConnection(*address(server), timeout=WAIT)
+    headers = {"Content-Type": "application/json"} | ({"Host": host} if host else {})
+    connection.request("POST", PATH, json.dumps(payload).encode(), headers)
+    answer = connection.getresponse()
+    result = answer.status, answer.read().decode()
+    connection.close()
+    return result
+
+
+def closed_within(sock, seconds):
+    """Whether the server closes ``sock`` within ``seconds``, reading (and
+    dropping) what it answers meanwhile."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if select.select([sock], [], [], left)[0]:
+            try:
+                if not sock.recv(1 << 16):
+                    return True
+            except ConnectionError:
+                return True
+    return False
+
+
+def test_idle_connections_make_room_for_a_post_and_threads_stay_capped(start_server):
+    server = start_server(max_connections=8)
+    before = threading.active_count()
+    idle = [connect(server) for _ in range(40)]  # connected, never sending a byte
+    deadline = time.monotonic() + WAIT
+    while len(server._idle) < 8 and time.monotonic() < deadline:
+        select.select([], [], [], 0.01)  # poll the server's own count, bounded
+    started = time.monotonic()
+    assert answer_of(server, {"epoch": 0, "loss": 1.0}) == (200, "ok\n")
+    assert time.monotonic() - started < 2  # no wait for an idle one to time out
+    assert threading.active_count() <= before + 8 + 1
+    # The idle ones let go to make room (or turned away) see their connection end.
+    closed = set()
+    while len(closed) < 33 and time.monotonic() < deadline:
+        for sock in select.select([s for s in idle if s not in closed], [], [], 1)[0]:
+            sock.recv(1 << 16)  # what a turned-away one was answered, or the end
+            closed.add(sock)
+    assert len(closed) == 33  # 32 to let the others in, and one for the post
+    for sock in idle:
+        sock.close()
+
+
+def test_slow_requests_fill_the_cap_a_new_connection_gets_503_at_once(start_server, caplog):
+    server = start_server(max_connections=4)
+    slow = [connect(server, b"POST / HTTP/1.1\r\nX-Slow: ") for _ in range(4)]
+    # Each slow connection has its request started: the server now holds 4.
+    deadline = time.monotonic() + WAIT
+    while len(server._open) - len(server._idle) < 4 and time.monotonic() < deadline:
+        select.select([], [], [], 0.01)  # poll the server's own count, bounded
+    started = time.monotonic()
+    turned_away = connect(server)
+    answer = turned_away.makefile("rb").read()
+    assert time.monotonic() - started < 2
+    assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert answer.endswith(
+        b"hookfit monitor serves 4 connections at once (--max-connections), all busy; "
+        b"try again shortly\n"
+    )
+    assert "turned away 1 connection(s) with 503, the last from 127.0.0.1" in caplog.text
+    for sock in [turned_away, *slow]:
+        sock.close()
+
+
+def test_a_request_sent_a_byte_at_a_time_is_cut_off_at_its_deadline(start_server, monkeypatch):
+    monkeypatch.setattr(_handler, "REQUEST_TIME", 1.0)
+    server = start_server()
+    sock = connect(server, b"POST / HTTP/1.1\r\n")
+    started = time.monotonic()
+    # A byte every 50 ms: no single read waits long, yet the request never ends.
+    while time.monotonic() - started < WAIT:
+        try:
+            sock.sendall(b"X")
+        except OSError:
+            break  # closed by the server
+        if closed_within(sock, 0.05):
+            break
+    took = time.monotonic() - started
+    assert 0.9 < took < 5, took
+    assert answer_of(server, {"epoch": 0}) == (200, "ok\n")
+    sock.close()
+
+
+def test_a_burst_of_connects_is_queued_while_the_server_is_busy(tmp_path):
+    # Not yet serving: every connect waits in the listen backlog. With the
+    # standard backlog of 5, the 7th would wait a second for a SYN retry.
+    server = serve("127.0.0.1", 0, tmp_path / "data")
+    try:
+        socks = [socket.create_connection(address(server), timeout=0.5) for _ in range(100)]
+        for sock in socks:
+            sock.close()
+    finally:
+        server.server_close()
+
+
+def test_the_store_keeps_at_most_max_stored_bytes_then_answers_507(start_server, caplog):
+    server = start_server(max_stored=5000)
+    statuses = [
+        answer_of(server, {"epoch": n, "note": "x" * 400, "run_id": "r"}) for n in range(20)
+    ]
+    kept = [s for s, _ in statuses].count(200)
+    assert 5 < kept < 12 and [s for s, _ in statuses] == [200] * kept + [507] * (20 - kept)
+    assert re.fullmatch(
+        r"the monitor holds \d+ bytes of epochs, the most it keeps \(--max-stored 5000\): "
+        r"further epochs are not kept\. Restart it with a larger --max-stored, or with another "
+        r"--data folder\n",
+        statuses[-1][1],
+    )
+    assert server.store.stored <= 5000
+    assert (server.store.folder / "r.jsonl").stat().st_size <= 5000
+    assert len(json.loads("".join(server.store.snapshot()))["r"]) == kept
+    assert caplog.text.count("the most it keeps (--max-stored 5000)") == 1  # one warning
+    # Started again on the same folder with less room: it reads what fits.
+    caplog.clear()
+    store = Store(server.store.folder, max_stored=2000)
+    assert 0 < store.count() < kept and store.stored <= 2000
+    event = parse(json.dumps({"epoch": 99, "note": "x" * 2000}).encode(), "application/json")
+    with pytest.raises(Full, match=r"^the monitor holds \d+ bytes of epochs, the most it keeps"):
+        store.add(event)
+    assert re.search(r"--max-stored 2000\).*; .*r\.jsonl was read up to line \d", caplog.text)
+
+
+def test_max_stored_and_max_connections_are_checked_on_the_command_line(hookfit_cli):
+    result = hookfit_cli("monitor", "--max-stored", "lots")
+    assert result.returncode == 2
+    assert (
+        "argument --max-stored: expected a size in bytes such as 500M, 2G or 100000 (K, M, G are "
+        "powers of 1024), got 'lots'" in result.stderr
+    )
+    result = hookfit_cli("monitor", "--max-connections", "0")
+    assert result.returncode == 2
+    assert "argument --max-connections: expected a whole number from 1, got '0'" in result.stderr
+
+
+def test_the_command_passes_its_limits_to_the_server(start_monitor):
+    monitor = start_monitor(None, "--max-stored", "1K", "--max-connections", "3")
+    answers = [post(monitor.url, {"epoch": n, "note": "x" * 300}).status_code for n in range(4)]
+    assert answers[0] == 200 and answers[-1] == 507
+    assert "(--max-stored 1024)" in monitor.log()
+
+
+def _ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return ["::1"]
+    except OSError:
+        return []
+
+
+LOOPBACKS = ["127.0.0.1", "127.1", "127.0.0.2", *_ipv6_loopback()]
+
+
+@pytest.mark.parametrize("host", LOOPBACKS, ids=LOOPBACKS)
+def test_the_host_check_holds_on_every_loopback_address(start_server, host):
+    server = start_server(host)
+    port = server.server_address[1]
+    assert server.loopback
+    literal = f"[{server.server_address[0]}]" if ":" in host else server.server_address[0]
+    for name, status in [
+        ("evil.example", 403),
+        (f"evil.example:{port}", 403),
+        (f"localhost:{port}", 200),
+        (f"{literal}:{port}", 200),
+        (f"{host}:{port}" if ":" not in host else f"[{host}]:{port}", 200),
+    ]:
+        assert answer_of(server, {"epoch": 0}, host=name)[0] == status, name
+
+
+def test_a_monitor_on_another_loopback_address_does_not_warn_it_is_open(start_monitor):
+    monitor = start_monitor(None, "--host", "127.0.0.2")
+    assert monitor.url.startswith("http://127.0.0.2:")
+    assert post(monitor.url, {"epoch": 0}).status_code == 200
+    assert monitor.stop() == 0
+    assert "anyone who reaches it" not in monitor.log()
+
+
+def test_unreadable_files_in_data_are_skipped_with_a_warning_each(tmp_path, caplog):
+    data = tmp_path / "data"
+    data.mkdir()
+    good = json.dumps({"run_id": "r", "epoch": 0, "logs": {"loss": 1.0}, "received": 1.0})
+    (data / "deep.jsonl").write_text("[" * 100_000 + "\n")
+    (data / "deeper.jsonl").write_text(
+        '{"run_id": "d", "epoch": 0, "logs": {"w": ' + "[" * 50 + "]" * 50 + "}}\n"
+    )
+    (data / "latin1.jsonl").write_bytes(good.encode() + b'\n{"run_id": "caf\xe9"}\n\xff\n')
+    os.mkfifo(data / "fifo.jsonl")  # nothing ever writes to it: opening would hang
+    (data / "other.jsonl").write_text('{"a": 1}\n')
+    stores = []
+    reader = threading.Thread(target=lambda: stores.append(Store(data)), daemon=True)
+    reader.start()
+    reader.join(WAIT)
+    assert stores, "reading the folder hung"
+    assert json.loads("".join(stores[0].snapshot())) == {"r": [json.loads(good)]}
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"skipped line 1 of {data / 'deep.jsonl'}: nested too deep to read",
+        f"skipped line 1 of {data / 'deeper.jsonl'}: nested too deep to read",
+        f"skipped {data / 'fifo.jsonl'}: not a regular file",
+        f"skipped line 2 of {data / 'latin1.jsonl'}: not UTF-8 text (invalid continuation "
+        "byte at byte 15) (and 1 more lines of it)",
+        f"skipped line 1 of {data / 'other.jsonl'}: not an epoch of the monitor's (run_id, "
+        "epoch, logs): {'a': 1}",
+    ]
+
+
+def test_the_command_starts_with_the_readable_files_of_a_bad_folder(start_monitor, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "deep.jsonl").write_text("[" * 100_000 + "\n")
+    (data / "bytes.jsonl").write_bytes(b"\xff\xfe\n")
+    os.mkfifo(data / "fifo.jsonl")
+    good = json.dumps({"run_id": "r", "epoch": 0, "logs": {"loss": 1.0}, "received": 1.0})
+    (data / "r.jsonl").write_text(good + "\n")
+    monitor = start_monitor(data)
+    assert "1 epochs read from" in monitor.first_line
+    assert monitor.runs() == {"r": [json.loads(good)]}
+
+
+SECRET = "hunter2"
+SECRET_POST = {
+    "epoch": 0,
+    "run_id": f"http://bob:{SECRET}@runs.example/1",
+    "api_key": SECRET,
+    "Authorization": f"Bearer {SECRET}",
+    "endpoint": f"http://alice:{SECRET}@host/x",
+    f"http://carol:{SECRET}@host": 0.25,
+    "config": {"token": SECRET, "urls": [f"http://dave:{SECRET}@host"]},
+    "tokens_per_s": 12.5,
+    "loss": 0.5,
+}
+
+
+def test_secrets_in_a_post_are_masked_before_they_are_kept_or_shown(monitor, browser):
+    assert post(monitor.url, SECRET_POST).status_code == 200
+    run_id = "http://bob:***@runs.example/1"
+    stored = {
+        "api_key": "***",
+        "Authorization": "***",
+        "endpoint": "http://alice:***@host/x",
+        "http://carol:***@host": 0.25,
+        "config": {"token": "***", "urls": ["http://dave:***@host"]},
+        "tokens_per_s": 12.5,  # a number is a measurement, kept to be charted
+        "loss": 0.5,
+    }
+    [event] = monitor.lines()
+    assert (event["run_id"], event["logs"]) == (run_id, stored)
+    files = [(p.name, p.read_text()) for p in monitor.data.iterdir()]
+    assert files and not any(SECRET in name + text for name, text in files)
+    runs = requests.get(monitor.url + "/runs", timeout=WAIT).text
+    assert SECRET not in runs and json.loads(runs)[run_id][0]["logs"] == stored
+    connection = HTTPConnection("127.0.0.1", int(monitor.url.rpartition(":")[2]), timeout=WAIT)
+    connection.request("GET", "/events")
+    stream = connection.getresponse()
+    assert stream.readline() == b"event: snapshot\n"
+    assert SECRET not in stream.readline().decode() and b"ok"
+    connection.close()
+    browser.get(monitor.url + "/")
+    wait_for(browser, lambda: "tokens_per_s" in table(browser, run_id), "the run's table")
+    shown = table(browser, run_id)
+    assert shown["api_key"] == ("***", 0) and shown["endpoint"][0] == "http://alice:***@host/x"
+    everything = browser.execute_script(
+        "return document.documentElement.outerHTML + document.body.innerText + "
+        "[...document.querySelectorAll('[title]')].map(e => e.title).join(' ')"
+    )
+    assert run_id in everything and SECRET not in everything
+
+
+def test_a_refusal_never_repeats_a_secret(monitor):
+    too_long = {"epoch": 0, "run_id": f"http://bob:{SECRET}@h/" + "x" * 300}
+    answer = post(monitor.url, too_long)
+    assert answer.status_code == 400
+    assert answer.text.startswith("'run_id' must be printable text of 1-200 characters, got ")
+    assert "bob:***@" in answer.text and SECRET not in answer.text + monitor.log()
+
+
+def test_max_connections_is_lowered_to_what_the_open_files_limit_allows(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(_server.resource, "getrlimit", lambda _: (40, 40))
+    server = serve("127.0.0.1", 0, tmp_path / "data", max_connections=64)
+    server.server_close()
+    assert server.max_connections == 8
+    assert "--max-connections 64 lowered to 8: the process may open 40 files" in caplog.text

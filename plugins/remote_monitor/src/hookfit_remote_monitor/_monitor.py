@@ -40,6 +40,38 @@ def register_commands(commands: Any) -> None:
         metavar="DIR",
         help="folder of the runs' JSON Lines files (default: ./hookfit-monitor)",
     )
+    parser.add_argument(
+        "--max-stored",
+        type=_size,
+        metavar="SIZE",
+        help="bytes of epochs kept in memory and written to --data, such as 500M or 2G; "
+        "epochs past it are answered 507 (default: 256M)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_count,
+        metavar="N",
+        help="connections served at once; one past it is answered 503 (default: 64)",
+    )
+
+
+def _size(text: str) -> int:
+    number, unit = text[:-1], text[-1:].upper()
+    if unit.isdigit():
+        number, unit = text, ""
+    factor = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(unit)
+    if factor is None or not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a size in bytes such as 500M, 2G or 100000 (K, M, G are powers of "
+            f"1024), got {text!r}"
+        )
+    return int(number) * factor
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1, got {text!r}")
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -53,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from ._server import serve
 
     logging.basicConfig(format="hookfit monitor: %(message)s", level=logging.INFO)
-    server = serve(args.host, args.port, args.data)
+    limits = {"max_connections": args.max_connections, "max_stored": args.max_stored}
+    server = serve(args.host, args.port, args.data, **{k: v for k, v in limits.items() if v})
     host, port = str(args.host), int(server.server_address[1])  # port 0: the one picked
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     try:  # from here on: Ctrl-C may come as soon as the address is printed
@@ -62,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             f"epochs read from {args.data.resolve()}",
             flush=True,
         )
-        if host not in ("127.0.0.1", "::1", "localhost"):
+        if not server.loopback:
             logging.getLogger("hookfit.monitor").warning(
                 "listening on %s: anyone who reaches it can post and read every run", host
             )

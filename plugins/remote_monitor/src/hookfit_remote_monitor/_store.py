@@ -9,12 +9,14 @@ import json
 import logging
 import math
 import queue
+import stat
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs
 
+from hookfit.hooks.redaction import masked, masked_text
 from hookfit.saving import safe_file_name
 
 log = logging.getLogger("hookfit.monitor")
@@ -24,10 +26,17 @@ UNNAMED = "unnamed"  # the run of posts without a run id (Keras's RemoteMonitor)
 MAX_KEYS = 500
 MAX_TEXT = 200  # characters of a run id or a metric name
 MAX_DEPTH = 8  # lists in lists (numpy arrays as RemoteMonitor sends them)
+MAX_STORED = 256 << 20  # bytes of epochs kept, in memory and on disk (--max-stored)
+PER_EPOCH = 64  # bytes charged per epoch on top of its text: the string and list slot holding it
+MAX_LINE = 4 << 20  # a line of a run's file longer than this was not written by the monitor
 
 
 class Malformed(ValueError):
     """A post that is not an epoch of RemoteMonitor's; the message says why."""
+
+
+class Full(Exception):
+    """The store holds ``--max-stored`` bytes: an epoch more is not kept."""
 
 
 def parse(body: bytes, content_type: str) -> dict[str, Any]:
@@ -78,8 +87,26 @@ def parse(body: bytes, content_type: str) -> dict[str, Any]:
         if not 0 < len(key) <= MAX_TEXT:
             raise Malformed(f"a metric name must have 1-{MAX_TEXT} characters, got {_short(key)}")
         if _depth(value) > MAX_DEPTH:
-            raise Malformed(f"the value of {key!r} is nested more than {MAX_DEPTH} deep")
-    return {"run_id": run_id, "epoch": epoch, "logs": data, "received": round(time.time(), 3)}
+            name = masked_text(key)
+            raise Malformed(f"the value of {name!r} is nested more than {MAX_DEPTH} deep")
+    event = {"run_id": run_id, "epoch": epoch, "logs": data, "received": round(time.time(), 3)}
+    return unsecret(event)
+
+
+def unsecret(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its secrets masked, before it is kept: a password in a
+    URL (in the run id, a metric name or a value) and every value but a
+    number under a credential-like key (``api_key``, ``Authorization``).
+
+    A number stays: it is a measurement the page charts (``tokens_per_s``),
+    and a credential sent as a bare number is not worth losing every such
+    chart for.
+    """
+    logs = {}
+    for key, value in event["logs"].items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        logs[masked_text(key)] = value if number else masked(value, key)
+    return {**event, "run_id": masked_text(event["run_id"]), "logs": logs}
 
 
 def _depth(value: Any) -> int:
@@ -95,7 +122,7 @@ def _depth(value: Any) -> int:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = masked_text(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -112,14 +139,15 @@ def for_page(value: Any) -> Any:
 
 
 class Subscriber:
-    """One page's live stream: the events it has yet to receive.
+    """One page's live stream: the events (as the page's JSON) it has yet to
+    receive.
 
     A page too slow to keep up is dropped (``dropped``); its browser
     reconnects and starts again from a fresh snapshot.
     """
 
     def __init__(self) -> None:
-        self.events: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=10_000)
+        self.events: queue.Queue[str | None] = queue.Queue(maxsize=10_000)
         self.dropped = False
 
 
@@ -127,29 +155,105 @@ class Store:
     """Every run's epochs, in arrival order, kept in memory and appended to
     ``<folder>/<run>.jsonl``; safe to use from many threads.
 
+    Each epoch is kept in memory as the text the page receives (strict JSON),
+    so that what is kept is what is counted against ``max_stored``, and
+    ``/runs`` is a join of texts rather than a walk over every value.
+
     Args:
         folder: Where the JSON Lines files go (created); past runs found
-            there are loaded at once.
+            there are loaded at once, up to ``max_stored``.
+        max_stored: Bytes of epochs kept, read and received together; an
+            epoch past it is refused with `Full`.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, max_stored: int = MAX_STORED) -> None:
         self.folder = folder
-        self.runs: dict[str, list[dict[str, Any]]] = {}
+        self.max_stored = max_stored
+        self.stored = 0  # bytes charged so far
+        self.runs: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._subscribers: set[Subscriber] = set()
+        self._warned = False
         folder.mkdir(parents=True, exist_ok=True)
         for path in sorted(folder.glob("*.jsonl")):
-            self._read(path)
+            if self.stored >= max_stored:
+                self._warn_full(f"{path} and the files after it were not read")
+                break
+            self._load(path)
 
-    def _read(self, path: Path) -> None:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
+    def _load(self, path: Path) -> None:
+        """Read one run's file, skipping (with one warning) what cannot be
+        read; a FIFO or a device is never opened, so it cannot hang startup."""
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                log.warning("skipped %s: not a regular file", path)
+                return
+            with path.open("rb") as lines:
+                self._read(path, lines)
+        except OSError as exc:
+            log.warning("skipped %s: %s", path, exc.strerror or exc)
+
+    def _read(self, path: Path, lines: BinaryIO) -> None:
+        bad: list[str] = []
+        number = 0
+        while raw := lines.readline(MAX_LINE):
+            number += 1
+            reason = None
+            if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
+                while (rest := lines.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                    pass  # the rest of an overlong line: it is skipped whole
+                reason = f"longer than {MAX_LINE} bytes"
+            else:
                 try:
-                    event = json.loads(line)
-                    self.runs.setdefault(str(event["run_id"]), []).append(event)
+                    event = unsecret(_checked(json.loads(raw.decode("utf-8"))))
+                except UnicodeDecodeError as exc:
+                    reason = f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+                except RecursionError:
+                    reason = "nested too deep to read"
                 except (ValueError, KeyError, TypeError) as exc:
-                    # A line cut short by a crash loses that line only.
-                    log.warning("skipped line %d of %s: %s", number, path, exc)
+                    reason = str(exc)  # a line cut short by a crash, most often
+            if reason is None and not self._keep(event, None):
+                self._warn_full(f"{path} was read up to line {number - 1}")
+                break
+            if reason is not None:
+                bad.append(f"line {number}: {reason}")
+        if bad:
+            more = f" (and {len(bad) - 1} more lines of it)" if len(bad) > 1 else ""
+            first, _, why = bad[0].partition(": ")
+            log.warning("skipped %s of %s: %s%s", first, path, why, more)
+
+    def _keep(self, event: dict[str, Any], line: str | None) -> bool:
+        """Charge, keep and publish one event (the lock held, or at startup);
+        False when it does not fit in ``max_stored``."""
+        page = json.dumps(for_page(event), allow_nan=False)
+        size = max(len(page), len(line or "")) + PER_EPOCH
+        if self.stored + size > self.max_stored:
+            return False
+        if line is not None:
+            with (self.folder / file_name(event["run_id"])).open("a", encoding="utf-8") as out:
+                out.write(line)
+        self.stored += size
+        self.runs.setdefault(event["run_id"], []).append(page)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber.events.put_nowait(page)
+            except queue.Full:
+                subscriber.dropped = True
+                self._subscribers.discard(subscriber)
+        return True
+
+    def _warn_full(self, what: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s; %s", self.full_message(), what)
+
+    def full_message(self) -> str:
+        """What a refused epoch's answer and the console say when full."""
+        return (
+            f"the monitor holds {self.stored} bytes of epochs, the most it keeps "
+            f"(--max-stored {self.max_stored}): further epochs are not kept. Restart it "
+            "with a larger --max-stored, or with another --data folder"
+        )
 
     def count(self) -> int:
         """How many epochs are kept, over every run."""
@@ -158,32 +262,42 @@ class Store:
 
     def add(self, event: dict[str, Any]) -> None:
         """Keep one event (from `parse`): in memory, in its run's file, and
-        on every live page."""
+        on every live page.
+
+        Raises:
+            Full: ``max_stored`` bytes are kept already; nothing was written.
+            OSError: The run's file cannot be written; nothing was kept.
+        """
         line = json.dumps(event) + "\n"
         with self._lock:  # one writer at a time: lines never interleave
-            with (self.folder / file_name(event["run_id"])).open("a", encoding="utf-8") as out:
-                out.write(line)
-            self.runs.setdefault(event["run_id"], []).append(event)
-            for subscriber in list(self._subscribers):
-                try:
-                    subscriber.events.put_nowait(event)
-                except queue.Full:
-                    subscriber.dropped = True
-                    self._subscribers.discard(subscriber)
+            if not self._keep(event, line):
+                self._warn_full("the posts that come are answered 507")
+                raise Full(self.full_message())
 
-    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
-        """Every run's events as they are now."""
+    def snapshot(self) -> list[str]:
+        """Every run's events as they are now: the page's JSON object of run
+        id -> list of events, in pieces to be sent one after the other (the
+        events' own texts, never copied into one large string)."""
         with self._lock:
-            return {run: list(events) for run, events in self.runs.items()}
+            return self._snapshot()
 
-    def subscribe(self) -> tuple[Subscriber, dict[str, list[dict[str, Any]]]]:
-        """A new live stream, and every run as it is at that moment: the
-        stream holds exactly the events that came after the snapshot."""
+    def _snapshot(self) -> list[str]:
+        pieces = ["{"]
+        for number, (run, events) in enumerate(self.runs.items()):
+            pieces.append(f"{', ' if number else ''}{json.dumps(run)}: [")
+            for index, event in enumerate(events):
+                pieces += (", ", event) if index else (event,)
+            pieces.append("]")
+        pieces.append("}")
+        return pieces
+
+    def subscribe(self) -> tuple[Subscriber, list[str]]:
+        """A new live stream, and every run as it is at that moment (as
+        `snapshot`): the stream holds exactly the events that came after."""
         subscriber = Subscriber()
         with self._lock:
             self._subscribers.add(subscriber)
-            snapshot = {run: list(events) for run, events in self.runs.items()}
-        return subscriber, snapshot
+            return subscriber, self._snapshot()
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         """Stop feeding a stream (its page has gone)."""
@@ -198,6 +312,20 @@ class Store:
                 with contextlib.suppress(queue.Full):
                     subscriber.events.put_nowait(None)
             self._subscribers.clear()
+
+
+def _checked(event: Any) -> dict[str, Any]:
+    """A line read back from a run's file, checked to be one of its events."""
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("logs"), dict)
+        or type(event.get("epoch")) is not int
+        or "run_id" not in event
+    ):
+        raise ValueError(f"not an epoch of the monitor's (run_id, epoch, logs): {_short(event)}")
+    if _depth(event) > MAX_DEPTH + 2:  # the page's encoder must be able to walk it
+        raise RecursionError
+    return {**event, "run_id": str(event["run_id"])}
 
 
 def file_name(run_id: str) -> str:
