@@ -138,8 +138,11 @@ MALFORMED = [
     (
         "units-huge",
         lambda f, c: layer(c, 1).update(units=10**12),
-        r"bad\.h5: /model_weights/(dense_\d+)/\1/kernel:0 has shape \(3, 4\); the model needs "
-        r"\(3, 1000000000000\)",
+        # refused by the memory budget before the file's datasets are opened
+        r"bad\.h5: model_config layer 0 \(Dense\): Layer dense_\d+ \(Dense\) declares kernel "
+        r"\(3, 1000000000000\), bias \(1000000000000,\) of float32, which take the model's "
+        r"weights to 14\.6 TiB \(16000000000000 bytes\), over hookfit's memory budget of "
+        r"4\.0 GiB\. If that size is intended, raise the budget: HOOKFIT_MEMORY_BUDGET=14902GiB",
     ),
     (
         "input-dim-overflow",
@@ -589,3 +592,63 @@ def test_deeply_nested_json_for_model_from_json_gives_the_loaders_error():
 
     with pytest.raises(FormatError, match=r"^model_from_json: nested too deeply"):
         model_from_json("[" * 100_000 + "]" * 100_000)
+
+
+def _corrupt_attribute_dataspace(path, name):
+    """Give the last attribute called ``name`` in the file a dataspace of
+    rank 32 in its 8-byte message, as a damaged disk could."""
+    data = bytearray(path.read_bytes())
+    at = data.rfind(name.encode() + b"\0")
+    header = at - 8  # attribute message v1: version, 0, name, type and space sizes
+    assert (
+        data[header] == 1
+        and int.from_bytes(data[header + 2 : header + 4], "little") == len(name) + 1
+    )
+    name_size, type_size = (
+        int.from_bytes(data[header + i : header + i + 2], "little") for i in (2, 4)
+    )
+    space = at + -(-name_size // 8) * 8 + -(-type_size // 8) * 8
+    assert data[space] == 1  # dataspace message version 1
+    data[space + 1] = 32
+    path.write_bytes(bytes(data))
+
+
+LOADS = [
+    ("load_model", lambda model, path: load_model(path)),
+    ("load_weights", lambda model, path: model.load_weights(path)),
+    ("restore", lambda model, path: restore(model, path)),  # BackupAndRestore's load
+]
+
+
+@pytest.mark.parametrize("load", [c[1] for c in LOADS], ids=[c[0] for c in LOADS])
+def test_a_corrupt_attribute_dataspace_gives_the_loaders_error(load, saved, tmp_path):
+    path = tmp_path / "damaged.h5"
+    path.write_bytes(saved.read_bytes())
+    # model_weights' own keras_version: every loader reads that group's attributes
+    _corrupt_attribute_dataspace(path, "keras_version")
+    model = load_model(saved)
+    with pytest.raises(
+        FormatError,
+        match=rf"{re.escape(str(path))} is not a readable hookfit/Keras HDF5 model file "
+        r"\(truncated, corrupt or another format\): RuntimeError: .*ran off end of input buffer",
+    ):
+        load(model, path)
+
+
+def test_a_file_declaring_weights_over_the_memory_budget_is_refused_naming_it(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "m.h5"
+    Sequential([Dense(1000, input_dim=1000, name="wide"), Dense(2)]).save(path)
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", "1MiB")
+    with pytest.raises(
+        FormatError,
+        match=rf"{re.escape(str(path))}: model_config layer 0 \(Dense\): Layer wide \(Dense\) "
+        r"declares kernel "
+        r"\(1000, 1000\), bias \(1000,\) of float32, which take the model's weights to 3\.8 MiB "
+        r"\(4004000 bytes\), over hookfit's memory budget of 1\.0 MiB\. If that size is intended, "
+        r"raise the budget: HOOKFIT_MEMORY_BUDGET=1GiB",
+    ):
+        load_model(path)
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", "5MiB")
+    assert load_model(path).count_params() == 1_003_002

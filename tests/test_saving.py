@@ -601,3 +601,25 @@ def test_a_safe_file_name_stays_in_its_folder_and_names_differ(name, plain, tmp_
     assert (tmp_path / safe).resolve().parent == tmp_path.resolve()
     assert not safe.startswith(".") and "/" not in safe
     assert safe_file_name(name + "!") != safe_file_name(name + "?")
+
+
+def test_names_too_long_for_one_attribute_are_split_as_keras_does(tmp_path):
+    from hookfit.saving.images import HEADER_LIMIT
+
+    path = tmp_path / "deep.h5"
+    names = [f"activation_layer_number_{i:05d}" for i in range(3000)]  # 90 KB of names
+    layers = [Activation("relu", input_shape=(3,), name=names[0])]
+    layers += [Activation("relu", name=name) for name in names[1:]] + [Dense(2)]
+    model = Sequential(layers)
+    model.save(path)
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"]
+        assert "layer_names" not in group.attrs
+        chunks = [group.attrs[f"layer_names{i}"] for i in range(2)]
+        assert all(chunk.nbytes <= HEADER_LIMIT for chunk in chunks)
+        assert len(f.attrs["model_config"]) > HEADER_LIMIT  # kept in the file's heap
+    loaded = load_model(path)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in layers]
+    assert all(
+        np.array_equal(a, b) for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True)
+    )

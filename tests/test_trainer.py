@@ -616,3 +616,280 @@ OTHER_ERRORS = [
 def test_bad_model_arguments_are_refused(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# -- building is linear in the layers; declared sizes are budgeted (issue 22) --------
+
+
+class CountedActivation(Activation):
+    """An Activation that counts every read of ``weights`` and ``built``: the
+    work a model does per layer when it builds, loads or steps."""
+
+    reads = 0
+
+    @property
+    def weights(self):
+        CountedActivation.reads += 1
+        return self.__dict__["_weights"]
+
+    @weights.setter
+    def weights(self, value):
+        self.__dict__["_weights"] = value
+
+    @property
+    def built(self):
+        CountedActivation.reads += 1
+        return self.__dict__["_built"]
+
+    @built.setter
+    def built(self, value):
+        self.__dict__["_built"] = value
+
+
+def _counted_stack(n):
+    return [CountedActivation("relu", input_shape=(8,))] + [
+        CountedActivation("relu") for _ in range(n - 1)
+    ]
+
+
+def _built_by_add(n, tmp_path):
+    model = Sequential()
+    for layer in [*_counted_stack(n), Dense(2)]:
+        model.add(layer)
+    return model
+
+
+def _built_from_json(n, tmp_path):
+    from hookfit.models import model_from_json
+
+    return model_from_json(Sequential([*_counted_stack(n), Dense(2)]).to_json())
+
+
+def _loaded_from_h5(n, tmp_path):
+    from hookfit.models import load_model
+
+    path = tmp_path / f"m{n}.h5"
+    Sequential([*_counted_stack(n), Dense(2)]).save(path)
+    model = load_model(path)
+    model.load_weights(path)
+    return model
+
+
+BUILDS = [
+    ("constructor", lambda n, tmp_path: Sequential([*_counted_stack(n), Dense(2)])),
+    ("add", _built_by_add),
+    ("model_from_json", _built_from_json),
+    ("load_model-and-load_weights", _loaded_from_h5),
+]
+
+
+@pytest.mark.parametrize("build", [b[1] for b in BUILDS], ids=[b[0] for b in BUILDS])
+def test_building_and_loading_work_linear_in_the_number_of_layers(build, tmp_path, monkeypatch):
+    from hookfit.trainer.layers import LAYER_CLASSES
+
+    # the loaders make CountedActivation layers too
+    monkeypatch.setitem(LAYER_CLASSES, "Activation", CountedActivation)
+    work = {}
+    for n in (500, 2000):
+        CountedActivation.reads = 0
+        model = build(n, tmp_path)
+        model.compile("sgd", "mse")
+        model.train_on_batch(np.ones((1, 8)), np.ones((1, 2)))  # every per-layer flag used
+        work[n] = CountedActivation.reads
+        assert len(model.layers) == n + 1
+    # 4x the layers: 4x the work when linear (it was 16x to 64x: O(n^2) reads
+    # per add, O(n^3) per model)
+    assert work[2000] < 5 * work[500], work
+
+
+HUGE_STACK = """
+import sys, tempfile
+from pathlib import Path
+from hookfit.layers import Activation, Dense
+from hookfit.models import Sequential, load_model, model_from_json
+
+n = 20_000
+model = Sequential([Activation("relu", input_shape=(8,))]
+                   + [Activation("relu") for _ in range(n - 2)] + [Dense(2)])
+assert len(model_from_json(model.to_json()).layers) == n
+path = Path(sys.argv[1])
+model.save(path)
+loaded = load_model(path)
+loaded.load_weights(path)
+print(len(loaded.layers), path.stat().st_size)
+"""
+
+
+def test_a_model_of_20000_layers_loads_from_json_and_from_an_h5_file(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "deep.h5"
+    # a hang detector, not a speed test: building was O(n^3), hours for this
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(HUGE_STACK), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    layers, size = map(int, done.stdout.split())
+    assert layers == 20_000
+    assert size == path.stat().st_size
+
+
+BUDGET_MESSAGE = (
+    r"Layer big \(Dense\) declares kernel \(4, 1000000000000\), bias \(1000000000000,\) of "
+    r"float32, which take the model's weights to 18\.2 TiB \(20000000000000 bytes\), over "
+    r"hookfit's memory budget of 4\.0 GiB\. If that size is intended, raise the budget: "
+    r"HOOKFIT_MEMORY_BUDGET=18627GiB \(a number of bytes, or of KiB, MiB, GiB or TiB such as "
+    r"16GiB\)\."
+)
+
+
+def test_a_dense_layer_over_the_memory_budget_is_refused_when_made(monkeypatch):
+    monkeypatch.delenv("HOOKFIT_MEMORY_BUDGET", raising=False)
+    with pytest.raises(ConfigError, match=BUDGET_MESSAGE):
+        Dense(10**12, input_dim=4, name="big")
+    # without an input size, the kernel has a row per input at least
+    with pytest.raises(ConfigError, match=r"Layer big \(Dense\) declares kernel \(1, 10"):
+        Dense(10**12, name="big")
+    layer = Dense(10**8, name="big")  # 0.8 GB with one input: in budget until built on 16
+    with pytest.raises(ConfigError, match=r"declares kernel \(16, 100000000\).* 6\.3 GiB"):
+        layer.build(16, np.random.default_rng(0))
+    assert not layer.built
+
+
+def test_a_model_over_the_memory_budget_is_refused_before_any_weight_exists(monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", "10MiB")
+    layers = [Dense(1000, input_dim=1000), Dense(1000), Dense(1000, name="third")]
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            ConfigError,
+            match=r"Layer third \(Dense\) declares kernel \(1000, 1000\), bias \(1000,\) of "
+            r"float32, which take the model's weights to 11\.5 MiB \(12012000 bytes\), over "
+            r"hookfit's memory budget of 10\.0 MiB\. If that size is intended, raise the budget: "
+            r"HOOKFIT_MEMORY_BUDGET=1GiB",
+        ):
+            Sequential(layers)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # the first two layers' 8 MB were never allocated
+    assert not any(layer.built for layer in layers)
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", "12MiB")  # raised: the same model builds
+    assert Sequential(layers).count_params() == 3_003_000
+
+
+def test_add_over_the_memory_budget_leaves_the_model_as_it_was(monkeypatch):
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", "1MiB")
+    model = Sequential([Dense(200, input_dim=1000)])
+    with pytest.raises(ConfigError, match=r"Layer too_big \(Dense\) declares kernel \(200, 1000\)"):
+        model.add(Dense(1000, name="too_big"))
+    assert [layer.name for layer in model.layers] == [model.layers[0].name]
+    model.add(Dense(100, name="too_big"))  # the name is still free
+    assert model.output_dim == 100
+
+
+def test_model_from_json_refuses_declared_weights_over_the_budget(monkeypatch):
+    from hookfit import FormatError
+    from hookfit.models import model_from_json
+
+    monkeypatch.delenv("HOOKFIT_MEMORY_BUDGET", raising=False)
+    dense = {"units": 100000, "batch_input_shape": [None, 100000], "name": "wide"}
+    text = '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", '
+    text += f'"config": {str(dense).replace("None", "null")}}}]}}}}'.replace("'", '"')
+    assert len(text) < 200
+    with pytest.raises(
+        FormatError,
+        match=r"model_from_json: model_config layer 0 \(Dense\): Layer wide \(Dense\) declares "
+        r"kernel \(100000, 100000\), bias \(100000,\) of float32, which take the model's weights "
+        r"to 37\.3 GiB \(40000400000 bytes\), over hookfit's memory budget of 4\.0 GiB",
+    ):
+        model_from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("123", 123), ("1.5KiB", 1536), ("16GiB", 16 << 30), (" 2 mib ", 2 << 20), ("", 4 << 30)],
+    ids=["bytes", "fraction", "gib", "spaces-and-case", "unset"],
+)
+def test_the_memory_budget_is_read_from_the_environment(value, expected, monkeypatch):
+    from hookfit.trainer.utils import memory_budget
+
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", value)
+    assert memory_budget() == expected
+
+
+def test_a_memory_budget_that_is_not_a_size_is_refused(monkeypatch):
+    monkeypatch.setenv("HOOKFIT_MEMORY_BUDGET", "lots")
+    with pytest.raises(
+        ConfigError,
+        match=r"HOOKFIT_MEMORY_BUDGET must be a number of bytes, or of KiB, MiB, GiB or TiB such "
+        r"as 16GiB, got 'lots'\.",
+    ):
+        Dense(2, input_dim=2)
+
+
+def test_to_categorical_refuses_a_huge_class_id_before_allocating(monkeypatch):
+    monkeypatch.delenv("HOOKFIT_MEMORY_BUDGET", raising=False)
+    with pytest.raises(
+        ConfigError,
+        match=r"to_categorical: 1000000000001 classes make a one-hot array of shape "
+        r"\(1, 1000000000001\) and dtype float32: 3\.6 TiB \(4000000000004 bytes\), over "
+        r"hookfit's memory budget of 4\.0 GiB",
+    ):
+        to_categorical([1e12])
+
+
+def test_predict_on_a_model_without_layers_says_so():
+    with pytest.raises(ModelError, match=r"predict: model \w+ has no layers; add\(\) some first\."):
+        Sequential().predict(np.ones((2, 3)))
+
+
+SET_WEIGHTS_ERRORS = [
+    (
+        "strings",
+        [np.ones((3, 2)), ["a", "b"]],
+        r"Layer d: bias \(weights\[1\]\) must hold real numbers, got dtype <U1; pass arrays of "
+        r"floats like those get_weights\(\) returns\.",
+    ),
+    (
+        "objects",
+        [np.ones((3, 2)), [object(), None]],
+        r"Layer d: bias \(weights\[1\]\) must hold real numbers, got dtype object",
+    ),
+    (
+        "complex",
+        [np.ones((3, 2)) * 1j, np.ones(2)],
+        r"Layer d: kernel \(weights\[0\]\) must hold real numbers, got dtype complex128",
+    ),
+    (
+        "ragged",
+        [[[1.0, 2.0], [3.0]], np.ones(2)],
+        r"Layer d: kernel \(weights\[0\]\) must be an array of shape \(3, 2\), got ragged",
+    ),
+    (
+        "shape",
+        [np.ones((3, 2)), np.ones(3)],
+        r"Layer d: bias \(weights\[1\]\) has shape \(2,\), got \(3,\)\.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [c[1:] for c in SET_WEIGHTS_ERRORS],
+    ids=[c[0] for c in SET_WEIGHTS_ERRORS],
+)
+def test_set_weights_refuses_values_that_are_not_real_numbers_and_changes_nothing(weights, message):
+    model = Sequential([Dense(2, input_dim=3, name="d")])
+    before = model.get_weights()
+    with pytest.raises(ConfigError, match=message):
+        model.set_weights(weights)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,12 +55,27 @@ class Parameter:
 
 def parameters(cls: type) -> tuple[dict[str, Parameter], bool]:
     """Return the keyword parameters ``cls(...)`` accepts, and whether it also
-    accepts any other keyword.
+    accepts any other keyword (read once per class; the result is shared, so
+    callers must not change it).
 
     ``**kwargs`` passed on to a base class (``Dense(**kwargs)`` -> ``Layer``)
     are looked up in the base's signature; ``**kwargs`` that reach a base
     taking no arguments (``Callback``, ``object``) accept anything.
     """
+    # Reading hints evaluates their annotations: about 1 ms a class, which a
+    # model file of thousands of layers would pay once per layer.
+    known = _parameters.get(cls)
+    if known is None or known[0] is not cls.__init__:  # type: ignore[misc]
+        known = _parameters[cls] = (cls.__init__, *_read_parameters(cls))  # type: ignore[misc]
+    return known[1], known[2]
+
+
+_parameters: weakref.WeakKeyDictionary[type, tuple[Any, dict[str, Parameter], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _read_parameters(cls: type) -> tuple[dict[str, Parameter], bool]:
     found: dict[str, Parameter] = {}
     forwarding = False
     for klass in cls.__mro__:

@@ -186,13 +186,23 @@ def read(data: Any) -> np.ndarray:
     return np.asarray(data[()], dtype=np.float32)
 
 
-def expected(layers: list[Layer]) -> Expected:
+def expected(layers: list[Layer], path: Any) -> Expected:
     """The weight shapes ``layers`` will have once built, computed from
     their config without allocating anything (the first layer must know its
-    input size)."""
+    input size).
+
+    Raises:
+        FormatError: The weights would go over the memory budget
+            (`Layer.check_budget`).
+    """
     dim = layers[0].input_dim if layers else None
     out: Expected = []
+    declared = 0
     for layer in layers:
+        try:
+            declared = layer.check_budget(dim or 0, declared)
+        except ConfigError as exc:
+            raise FormatError(f"{path}: model_config: {exc}") from None
         shapes = layer.weight_shapes(dim or 0)
         if shapes:
             out.append((layer.name, shapes))

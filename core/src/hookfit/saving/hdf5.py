@@ -193,8 +193,7 @@ def _write(
         raise OSError(
             exc.errno,
             f"could not write the model file ({exc.strerror or exc}); {target.name} {kept}, and "
-            "no temporary file is left. Free disk space or raise the file-size limit "
-            "(ulimit -f), then save again",
+            f"no temporary file is left. {atomic.remedy(exc, 'save again')}",
             str(target),
         ) from exc
 
@@ -212,9 +211,18 @@ def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
             yield f
     except HookfitError:
         raise
-    # what h5py raises for a file it cannot read; the checks of `checks`
-    # give the rest their own messages
-    except (OSError, KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+    # what h5py raises for a file it cannot read (RuntimeError: a corrupt
+    # attribute header, "ran off end of input buffer while decoding"); the
+    # checks of `checks` give the rest their own messages
+    except (
+        OSError,
+        KeyError,
+        TypeError,
+        ValueError,
+        OverflowError,
+        RecursionError,
+        RuntimeError,
+    ) as exc:
         raise FormatError(
             f"{target} is not a readable hookfit/Keras HDF5 model file (truncated, corrupt or "
             f"another format): {type(exc).__name__}: {exc}."
@@ -243,7 +251,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
         if not layers or layers[0].input_dim is None:
             raise FormatError(f"{path}: the model_config gives no input shape (no InputLayer).")
         datasets = checks.weight_datasets(
-            checks.group(f, "model_weights", path), checks.expected(layers), path
+            checks.group(f, "model_weights", path), checks.expected(layers, path), path
         )
         try:
             model = Sequential(layers, name=name)

@@ -43,6 +43,10 @@ TEMPLATE_BYTES = 64 * 2**20
 """A file larger than this is built by h5py every time: keeping a copy of it
 would cost more memory than its build costs time."""
 
+HEADER_LIMIT = 64512
+"""The largest attribute written in place (HDF5 refuses an object header
+message over 64 KiB); Keras splits lists of names at the same size."""
+
 Weights = list[tuple[str, list[tuple[str, np.ndarray]]]]
 # (byte offset, length, what goes there: an index into the save's values)
 Range = tuple[int, int, int]
@@ -206,14 +210,15 @@ def _write_groups(
     group = f
     if root is not None:  # a whole model; weights only go at the root
         for key, value in root.items():
-            f.attrs[key] = value
+            # a large text goes to the file's heap, as Keras writes str
+            f.attrs[key] = value if len(value) <= HEADER_LIMIT else value.decode()
         group = f.create_group("model_weights")
     group.attrs["keras_version"] = keras_config.KERAS_VERSION.encode()
     group.attrs["backend"] = b"tensorflow"
-    group.attrs["layer_names"] = _names([name for name, _ in weights])
+    _set_names(group, "layer_names", [name for name, _ in weights])
     for name, pairs in weights:
         g = group.create_group(name)
-        g.attrs["weight_names"] = _names([n for n, _ in pairs])
+        _set_names(g, "weight_names", [n for n, _ in pairs])
         for dataset, array in pairs:
             datasets.append(g.create_dataset(dataset, data=array))
     if state is not None:
@@ -228,5 +233,13 @@ def _write_groups(
     return datasets
 
 
-def _names(items: list[str]) -> np.ndarray:
-    return np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
+def _set_names(group: Any, attr: str, items: list[str]) -> None:
+    """Set a list of names as Keras does: split into ``attr0``, ``attr1``,
+    ... when it is too large for one attribute (`HEADER_LIMIT`)."""
+    names = np.array([s.encode() for s in items]) if items else np.array([], dtype="S1")
+    if names.nbytes <= HEADER_LIMIT:
+        group.attrs[attr] = names
+        return
+    per = HEADER_LIMIT // names.itemsize
+    for i, chunk in enumerate(np.array_split(names, -(-len(names) // per))):
+        group.attrs[f"{attr}{i}"] = chunk

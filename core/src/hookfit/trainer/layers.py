@@ -10,6 +10,7 @@ gradients in ``grads`` and returns d(loss)/d(input).
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, ModelError
-from . import activations, initializers
+from . import activations, initializers, utils
 
 Array = np.ndarray
 _counters: dict[str, itertools.count[int]] = {}
@@ -109,6 +110,26 @@ class Layer(ABC):
         anything is allocated)."""
         return []
 
+    def check_budget(self, input_dim: int, before: int = 0) -> int:
+        """Refuse weights for ``input_dim`` inputs that would take the
+        model's weights (``before`` bytes without this layer's) over the
+        memory budget (`hookfit.trainer.utils.check_budget`); nothing is
+        allocated. Returns the model's weight bytes with this layer's.
+
+        Raises:
+            ConfigError: Over the budget, naming the layer and the sizes.
+        """
+        shapes = self.weight_shapes(input_dim)
+        total = before + sum(math.prod(s) for s in shapes) * self.dtype.itemsize
+        if shapes:
+            declared = ", ".join(f"{n} {s}" for n, s in zip(self.weight_names, shapes, strict=True))
+            utils.check_budget(
+                f"Layer {self.name} ({self.class_name}) declares {declared} of {self.dtype.name}, "
+                "which take the model's weights to",
+                total,
+            )
+        return total
+
     def build(self, input_dim: int, rng: np.random.Generator) -> None:
         """Create the weights for ``input_dim`` input features."""
         self.input_dim = input_dim
@@ -137,20 +158,48 @@ class Layer(ABC):
         """Replace the weights by copies of ``weights`` (same shapes).
 
         Raises:
-            ConfigError: A different number of arrays or a shape mismatch.
+            ConfigError: A different number of arrays, a shape mismatch, or
+                values that are not real numbers; nothing is changed then.
+        """
+        for target, value in zip(self.weights, self.checked_weights(weights), strict=True):
+            target[...] = value
+
+    def checked_weights(self, weights: Sequence[Any], first: int | None = None) -> list[Array]:
+        """``weights`` as arrays that `set_weights` can copy, checked
+        against the layer's weights; ``first`` is the index of the first
+        one in the model's list, for messages.
+
+        Raises:
+            ConfigError: A different number of arrays, a shape mismatch, or
+                values that are not real numbers (strings, objects, complex).
         """
         if len(weights) != len(self.weights):
             raise ConfigError(
                 f"Layer {self.name} has {len(self.weights)} weights "
                 f"({', '.join(self.weight_names) or 'none'}), got {len(weights)} arrays."
             )
-        for target, value, wname in zip(self.weights, weights, self.weight_names, strict=True):
-            value = np.asarray(value)
-            if value.shape != target.shape:
+        out = []
+        for i, (target, value, wname) in enumerate(
+            zip(self.weights, weights, self.weight_names, strict=True)
+        ):
+            where = f"Layer {self.name}: {wname}" + (
+                "" if first is None else f" (weights[{first + i}])"
+            )
+            try:
+                value = np.asarray(value)
+            except ValueError:  # ragged nested lists
                 raise ConfigError(
-                    f"Layer {self.name}: {wname} has shape {target.shape}, got {value.shape}."
+                    f"{where} must be an array of shape {target.shape}, got ragged nested lists."
+                ) from None
+            if value.dtype.kind not in "biuf":
+                raise ConfigError(
+                    f"{where} must hold real numbers, got dtype {value.dtype}; pass arrays "
+                    "of floats like those get_weights() returns."
                 )
-            target[...] = value
+            if value.shape != target.shape:
+                raise ConfigError(f"{where} has shape {target.shape}, got {value.shape}.")
+            out.append(value)
+        return out
 
     def count_params(self) -> int:
         """The number of weight values."""
@@ -203,6 +252,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.weight_names = ("kernel", "bias") if self.use_bias else ("kernel",)
         self.output_dim = self.units
+        # refused now, not at build: the kernel has a row per input at least
+        self.check_budget(self.input_dim or 1)
         self._x: Array | None = None
         self._y: Array | None = None
 
@@ -210,6 +261,7 @@ class Dense(Layer):
         return [(input_dim, self.units), (self.units,)][: len(self.weight_names)]
 
     def build(self, input_dim: int, rng: np.random.Generator) -> None:
+        self.check_budget(input_dim)
         kernel_shape, *bias_shape = self.weight_shapes(input_dim)
         kernel = self.kernel_initializer(kernel_shape, rng, self.dtype)
         self.weights = [np.ascontiguousarray(kernel)]

@@ -19,7 +19,7 @@ from typing import Any, cast
 import numpy as np
 
 from .. import saving
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, FormatError, ModelError
 from ..hooks.dispatch import Run
 from ..saving import keras_config
 from . import activations, losses, optimizers, parallel, utils
@@ -67,6 +67,12 @@ class Model(TrainingMethods, Keras2Methods):
         self.rng = utils.new_generator()
         self._acc_kind: str | None = None
         self._fused = False
+        self._names: set[str] = set()
+        # The output size of the built stack (None until built) and its
+        # weights' bytes: `Sequential.add` builds one layer from them.
+        self._stack_dim: int | None = None
+        self._declared = 0
+        self._flat: _Flat | None = None
 
     # -- structure -----------------------------------------------------------
 
@@ -94,21 +100,60 @@ class Model(TrainingMethods, Keras2Methods):
         return None
 
     def build(self, input_dim: int) -> None:
-        """Create every layer's weights for ``input_dim`` input features."""
-        dim = input_dim
-        for layer in self.layers:
-            if not layer.built:
-                layer.build(dim, self.rng)
-            elif layer.input_dim != dim:
+        """Create every layer's weights for ``input_dim`` input features.
+
+        Every layer's input size and the weights' total size (against
+        `hookfit.trainer.utils.memory_budget`) are checked before any
+        weight is allocated.
+
+        Raises:
+            ConfigError: A built layer takes another input size, or the
+                weights go over the memory budget.
+        """
+        self._stack_dim, self._declared = self._build(self.layers, input_dim, 0)
+
+    def _build(self, layers: Sequence[Layer], dim: int, declared: int) -> tuple[int, int]:
+        """Build ``layers`` on a stack giving ``dim`` outputs whose weights
+        take ``declared`` bytes; return the new output size and bytes.
+        One pass to check, one to allocate: linear in the layers."""
+        dims = []
+        for layer in layers:
+            if layer.built and layer.input_dim != dim:
                 raise ConfigError(
                     f"Layer {layer.name} expects {layer.input_dim} inputs but the layer "
                     f"before gives {dim}."
                 )
+            declared = layer.check_budget(dim, declared)
+            dims.append(dim)
             dim = layer.output_dim or dim
-        self._trainable = [ly for ly in self.layers if ly.trainable and ly.weights]
-        self._weights, self._grads = parallel.flatten(self._trainable)
-        # A layer needs d(loss)/d(input) only if something before it learns.
-        self._need_dx = [any(ly.weights for ly in self.layers[:i]) for i in range(len(self.layers))]
+        for layer, layer_dim in zip(layers, dims, strict=True):
+            if not layer.built:
+                layer.build(layer_dim, self.rng)
+        self._flat = None
+        return dim, declared
+
+    @property
+    def _trainable(self) -> list[Layer]:
+        return self._flatten().trainable
+
+    @property
+    def _weights(self) -> list[Array]:
+        return self._flatten().weights
+
+    @property
+    def _grads(self) -> list[Array]:
+        return self._flatten().grads
+
+    @property
+    def _need_dx(self) -> list[bool]:
+        return self._flatten().need_dx
+
+    def _flatten(self) -> _Flat:
+        # Made on first use after the layers change, not at every `add`:
+        # flattening copies every weight, and n adds would copy n times.
+        if self._flat is None:
+            self._flat = _Flat(self.layers)
+        return self._flat
 
     def get_weights(self) -> list[Array]:
         """Return copies of all weights, layer by layer."""
@@ -125,11 +170,15 @@ class Model(TrainingMethods, Keras2Methods):
             raise ConfigError(
                 f"Model {self.name} has {expected} weight arrays, got {len(weights)}."
             )
-        position = 0
+        # every array is checked before any layer changes
+        checked, position = [], 0
         for layer in self.layers:
             count = len(layer.weights)
-            layer.set_weights(weights[position : position + count])
+            checked.append(layer.checked_weights(weights[position : position + count], position))
             position += count
+        for layer, arrays in zip(self.layers, checked, strict=True):
+            for target, value in zip(layer.weights, arrays, strict=True):
+                target[...] = value
 
     def count_params(self) -> int:
         """The number of weight values."""
@@ -351,29 +400,50 @@ class Sequential(Model):
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None) -> None:
         super().__init__(name)
         for layer in layers or ():
-            self.add(layer)
+            self._check_new(layer)
+            self.layers.append(layer)
+            self._names.add(layer.name)
+        # built once, after every layer is checked, so that a model over the
+        # memory budget is refused before any of its weights exist
+        if self.layers and self.layers[0].input_dim is not None:
+            self.build(self.layers[0].input_dim)
 
     def add(self, layer: Layer) -> None:
-        """Append a layer; the first one may fix the input size.
+        """Append a layer; the first one may fix the input size. On a built
+        model only the new layer is built.
 
         Raises:
-            ConfigError: Not a layer, or a name already used in the model.
+            ConfigError: Not a layer, a name already used in the model, an
+                input size the layer before does not give, or weights over
+                the memory budget (the model is then left as it was).
         """
+        self._check_new(layer)
+        start = layer.input_dim if not self.layers else self._stack_dim
+        if start is not None:
+            self._stack_dim, self._declared = self._build([layer], start, self._declared)
+        self.layers.append(layer)
+        self._names.add(layer.name)
+
+    def _check_new(self, layer: Any) -> None:
         if not isinstance(layer, Layer):
             raise ConfigError(f"Sequential.add takes a layer such as Dense(10), got {layer!r}.")
-        if any(existing.name == layer.name for existing in self.layers):
+        if len(self._names) != len(self.layers):  # the list was changed directly
+            self._names = {existing.name for existing in self.layers}
+        if layer.name in self._names:
             raise ConfigError(f"Model {self.name} already has a layer named {layer.name!r}.")
-        self.layers.append(layer)
-        if self.layers[0].input_dim is not None:
-            self.build(self.layers[0].input_dim)
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
         if not self.layers:
             raise ModelError(f"Model {self.name} has no layers to pop.")
         layer = self.layers.pop()
-        if self.built:
-            self.build(self.input_dim)  # type: ignore[arg-type]
+        self._names.discard(layer.name)
+        self._declared -= sum(w.nbytes for w in layer.weights)
+        if not self.layers:
+            self._stack_dim = None
+        elif self._stack_dim is not None:
+            self._stack_dim = self.layers[-1].output_dim
+        self._flat = None
         return layer
 
 
@@ -387,10 +457,30 @@ def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Seq
 
     Raises:
         ConfigError: ``custom_objects`` is given.
-        FormatError: Not JSON, or not a Sequential of hookfit's layers.
+        FormatError: Not JSON, not a Sequential of hookfit's layers, or
+            weights over the memory budget
+            (`hookfit.trainer.utils.memory_budget`).
     """
     name, layers = keras_config.parse_json(json_string, custom_objects)
-    return Sequential(layers, name=name)
+    try:
+        return Sequential(layers, name=name)
+    except ConfigError as exc:
+        raise FormatError(f"model_from_json: {exc}") from None
+
+
+class _Flat:
+    """What a step needs of the layers, made in one pass: the trainable
+    weights and gradients in one buffer each (`parallel.flatten`) and which
+    layers need d(loss)/d(input) (those after a layer with weights)."""
+
+    def __init__(self, layers: list[Layer]) -> None:
+        self.trainable = [ly for ly in layers if ly.trainable and ly.weights]
+        self.weights, self.grads = parallel.flatten(self.trainable)
+        self.need_dx: list[bool] = []
+        learns = False
+        for layer in layers:
+            self.need_dx.append(learns)
+            learns = learns or bool(layer.weights)
 
 
 load_model = saving.load_model

@@ -1,12 +1,72 @@
-"""Small helpers with Keras names: seeding and one-hot encoding."""
+"""Small helpers: seeding and one-hot encoding (with Keras names), and the
+memory budget that every declared size is checked against."""
 
 from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
 
 import numpy as np
 
 from ..errors import ConfigError
 
 _seeds = np.random.SeedSequence()
+
+BUDGET_ENV = "HOOKFIT_MEMORY_BUDGET"
+"""The environment variable that sets `memory_budget`."""
+DEFAULT_BUDGET = 4 << 30
+_UNITS = {"": 1, "B": 1, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]iB|B)?", re.IGNORECASE)
+_BUDGET_HELP = "a number of bytes, or of KiB, MiB, GiB or TiB such as 16GiB"
+
+
+def memory_budget() -> int:
+    """The most bytes that sizes declared by a model or its data may take:
+    a model's weights (whether built in code, from JSON or from an HDF5
+    file) and `to_categorical`'s result. 4 GiB unless ``HOOKFIT_MEMORY_BUDGET``
+    says otherwise (training takes a few times the weights' size: gradients
+    and optimizer slots).
+
+    Raises:
+        ConfigError: ``HOOKFIT_MEMORY_BUDGET`` is not a size.
+    """
+    value = os.environ.get(BUDGET_ENV, "").strip()
+    if not value:
+        return DEFAULT_BUDGET
+    match = _AMOUNT.fullmatch(value)
+    if match is None:
+        raise ConfigError(f"{BUDGET_ENV} must be {_BUDGET_HELP}, got {value!r}.")
+    return int(Decimal(match[1]) * _UNITS[(match[2] or "").upper()])
+
+
+def size_text(nbytes: int) -> str:
+    """``nbytes`` for a message: ``3.6 GiB``."""
+    for unit in ("TiB", "GiB", "MiB", "KiB"):
+        scale = _UNITS[unit.upper()]
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"
+
+
+def check_budget(what: str, nbytes: int) -> None:
+    """Refuse ``nbytes`` over `memory_budget`, before they are allocated.
+
+    Args:
+        what: What takes the bytes, for the message; it reads on with
+            "N GiB (N bytes), over hookfit's memory budget".
+        nbytes: The declared size.
+
+    Raises:
+        ConfigError: Over the budget; the message says how to raise it.
+    """
+    budget = memory_budget()
+    if nbytes > budget:
+        raise ConfigError(
+            f"{what} {size_text(nbytes)} ({nbytes} bytes), over hookfit's memory budget of "
+            f"{size_text(budget)}. If that size is intended, raise the budget: "
+            f"{BUDGET_ENV}={-(-nbytes // (1 << 30))}GiB ({_BUDGET_HELP})."
+        )
 
 
 def set_random_seed(seed: int) -> None:
@@ -58,13 +118,23 @@ def to_categorical(
         raise ConfigError(
             f"to_categorical: labels must be in [0, {classes}), got {labels.min()}..{labels.max()}."
         )
-    out = np.zeros((len(labels), classes), dtype=dtype)
+    shape = (len(labels), classes)
+    check_budget(
+        f"to_categorical: {classes} classes make a one-hot array of shape {shape} and dtype "
+        f"{np.dtype(dtype).name}:",
+        len(labels) * classes * np.dtype(dtype).itemsize,
+    )
+    out = np.zeros(shape, dtype=dtype)
     out[np.arange(len(labels)), labels] = 1
     return out
 
 
 __all__ = [
+    "BUDGET_ENV",
+    "check_budget",
+    "memory_budget",
     "new_generator",
     "set_random_seed",
+    "size_text",
     "to_categorical",
 ]
