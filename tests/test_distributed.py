@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -432,3 +433,242 @@ def test_a_data_parallel_step_in_a_world_of_one_is_the_plain_step(dtypes, hookfi
     for mine, theirs in zip(shared.get_weights(), plain.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
     assert parallel.step(x, y, True) is None  # a stop: no update
+
+
+# -- ranks that disagree or leave early: never a hang, never a silent status 0 --------
+
+# CASE: rank 1 is given something else than rank 0, or leaves the fit early
+LEAVE = """
+import os, signal, sys
+import numpy as np
+import hookfit
+import hookfit.distributed as dist
+from hookfit.layers import Dense
+from hookfit.models import Sequential
+
+case = sys.argv[1]
+dist.initialize()
+rank = dist.rank()
+other = rank == 1
+
+
+class Leave(hookfit.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        print(f"rank {rank} finished epoch {epoch}", flush=True)
+        if other and epoch == 1:
+            if case.startswith("sys-exit-"):
+                sys.exit(int(case.rsplit("-", 1)[1]))
+            if case == "os-exit-0":
+                os._exit(0)
+            if case in ("sigkill", "sigterm"):
+                os.kill(os.getpid(), getattr(signal, case.upper()))
+
+    def on_train_end(self, logs=None):
+        if case == "weights" and other:
+            self.model.layers[0].weights[0][0, 0] += 1.0  # on this rank only
+
+
+rng = np.random.default_rng(0)
+x = rng.random((200, 8), dtype=np.float32)[: 150 if case == "rows" and other else 200]
+y = np.eye(3, dtype=np.float32)[x[:, :3].argmax(axis=1)]
+hidden = Dense(9 if case == "weights-shapes" and other else 8, input_dim=8, activation="relu")
+model = Sequential([hidden, Dense(3, activation="softmax")])
+model.compile(
+    "sgd" if case == "optimizer" and other else "adam",
+    "mean_squared_error" if case == "loss" and other else "categorical_crossentropy",
+    metrics=["accuracy"],
+)
+model.fit(
+    x, y, batch_size=40 if case == "batch_size" and other else 20,
+    epochs=3 if case == "epochs" and other else 4, verbose=0, callbacks=[Leave()],
+)
+print(f"rank {rank} fit returned", flush=True)
+rows = 120 if case == "evaluate-rows" and other else len(x)
+model.evaluate(x[:rows], y[:rows], batch_size=50, verbose=0)
+print(f"rank {rank} evaluate returned", flush=True)
+"""
+
+
+@pytest.fixture
+def leave(tmp_path, hookfit_mpiexec):
+    """Run LEAVE's ``case`` under ``mpiexec -n 2``; (process, seconds it took)."""
+    script = tmp_path / "leave.py"
+    script.write_text(LEAVE)
+
+    def run(case):
+        start = time.monotonic()
+        process = hookfit_mpiexec(sys.executable, str(script), case, timeout=60)
+        return process, time.monotonic() - start
+
+    return run
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        (
+            "rows",
+            r"fit: the 2 MPI ranks were not given the same x, y: rank 0 has x=\(200, 8\) float32, "
+            r"rank 1 has x=\(150, 8\) float32; rank 0 has y=\(200, 3\) float32, rank 1 has "
+            r"y=\(150, 3\) float32\. Under mpiexec every rank runs fit with the same data",
+        ),
+        ("batch_size", r"the same batch_size: rank 0 has batch_size=20, rank 1 has batch_size=40"),
+        ("epochs", r"the same epochs: rank 0 has epochs=4, rank 1 has epochs=3"),
+        (
+            "optimizer",
+            r"the same optimizer: rank 0 has optimizer=\{'name': 'Adam', 'learning_rate': "
+            r"0\.001, .*\}, rank 1 has optimizer=\{'name': 'SGD', .*'momentum': 0\.0",
+        ),
+        (
+            "loss",
+            r"the same loss: rank 0 has loss=categorical_crossentropy, "
+            r"rank 1 has loss=mean_squared_error",
+        ),
+        (
+            "weights-shapes",
+            r"the same weights: rank 0 has weights=\(8, 8\) float32, \(8,\) float32, "
+            r"\(8, 3\) float32, \(3,\) float32, rank 1 has weights=\(8, 9\) float32, ",
+        ),
+    ],
+    ids=["rows", "batch-size", "epochs", "optimizer", "loss", "weights-shapes"],
+)
+def test_ranks_given_different_data_or_settings_are_refused_before_the_first_epoch(
+    leave, case, message
+):
+    process, seconds = leave(case)
+    assert process.returncode != 0
+    assert seconds < 30  # the ranks ended themselves: not the fixture's kill
+    assert re.search(message, process.stderr), process.stderr
+    assert "hookfit.errors.ConfigError" in process.stderr
+    assert "finished epoch" not in process.stdout  # refused before any training
+    assert "fit returned" not in process.stdout
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        ("sys-exit-0", 1, "rank 1 of 2 left fit early by SystemExit(0); ending every rank"),
+        ("sys-exit-3", 3, "rank 1 of 2 left fit early by SystemExit(3); ending every rank"),
+        ("os-exit-0", 1, "rank 1 of 2 left fit early by os._exit(0); ending every rank"),
+        ("sigkill", 9, "Killed (signal 9)"),  # hydra's own report
+        ("sigterm", 15, "Terminated (signal 15)"),
+    ],
+    ids=["sys-exit-0", "sys-exit-3", "os-exit-0", "sigkill", "sigterm"],
+)
+def test_a_rank_that_leaves_the_fit_early_ends_every_rank_with_a_non_zero_status(
+    leave, case, status, message
+):
+    process, seconds = leave(case)
+    assert process.returncode == status
+    assert seconds < 30
+    assert message in process.stdout + process.stderr
+    if "exit" in case:  # ours, which says what to do instead
+        assert "set model.stop_training = True in a hook instead" in process.stderr
+    assert "rank 0 finished epoch 3" not in process.stdout
+    assert "fit returned" not in process.stdout
+
+
+@pytest.mark.mpi
+def test_ranks_that_end_a_fit_with_different_weights_fail_instead_of_returning(leave):
+    process, seconds = leave("weights")
+    assert process.returncode != 0
+    assert seconds < 30
+    assert re.search(
+        r"TrainingError: fit: the MPI ranks ended with different weights "
+        r"\(rank 0 #[0-9a-f]{8}, rank 1 #[0-9a-f]{8}\); every rank applies the same updates",
+        process.stderr,
+    ), process.stderr
+    assert "fit returned" not in process.stdout
+
+
+@pytest.mark.mpi
+def test_ranks_that_evaluate_different_data_are_refused(leave):
+    process, seconds = leave("evaluate-rows")
+    assert process.returncode != 0
+    assert seconds < 30
+    assert re.search(
+        r"evaluate: the 2 MPI ranks were not given the same x, y: rank 0 has x=\(200, 8\) "
+        r"float32, rank 1 has x=\(120, 8\) float32; .* Under mpiexec every rank runs evaluate",
+        process.stderr,
+    ), process.stderr
+    assert process.stdout.count("fit returned") == 2
+    assert "evaluate returned" not in process.stdout
+
+
+@pytest.mark.mpi
+def test_hookfit_train_under_mpiexec_without_distributed_is_refused_once(hookfit_mpiexec, tmp_path):
+    process = hookfit_mpiexec(sys.executable, "-m", "hookfit", "train", "--set", "fit.epochs=1")
+    assert process.returncode == 2
+    refusal = (
+        "hookfit: error: hookfit train was started by an MPI launcher (mpiexec) as one of 2 "
+        "processes, without --distributed: each would train the same model alone. Add "
+        "--distributed to train one model over the 2 processes (mpiexec -n 2 hookfit train "
+        "--distributed ...), or run it without mpiexec."
+    )
+    assert process.stderr.count(refusal) == 1  # rank 0's only
+    assert "training with" not in process.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("environ", "world"),
+    [
+        ({"PMI_RANK": "1", "PMI_SIZE": "2"}, (1, 2)),
+        ({"OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "4"}, (0, 4)),
+        ({"MV2_COMM_WORLD_RANK": "2", "MV2_COMM_WORLD_SIZE": "3"}, (2, 3)),
+        ({"PMI_RANK": "0", "PMI_SIZE": "1"}, None),
+        ({"PMI_SIZE": "two"}, None),
+        ({"SLURM_NTASKS": "4", "SLURM_PROCID": "0"}, None),
+        ({}, None),
+    ],
+    ids=["mpich", "open-mpi", "mvapich", "one-process", "not-a-number", "slurm-batch", "none"],
+)
+def test_a_process_started_by_an_mpi_launcher_knows_it_from_its_environment(environ, world):
+    assert dist.launched_world(environ) == world
+
+
+class FakeWorld:
+    """Every rank's answer to ``allgather``, given in advance (no MPI)."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def allgather(self, obj):
+        return self.answers(obj)
+
+
+def test_ranks_that_disagree_hear_every_ranks_value_grouped(monkeypatch):
+    def answers(mine):
+        theirs = {**mine, "batch_size": "64"}
+        return [mine, theirs, mine, mine, {**mine, "epochs": "2"}]
+
+    monkeypatch.setattr(dist, "_comm", FakeWorld(answers))
+    facts = {"batch_size": "32", "epochs": "3", "shuffle": "True"}
+    with pytest.raises(
+        hookfit.ConfigError,
+        match=r"^fit: the 5 MPI ranks were not given the same batch_size, epochs: "
+        r"ranks 0, 2, 3 and 4 have batch_size=32, rank 1 has batch_size=64; "
+        r"ranks 0-3 have epochs=3, rank 4 has epochs=2\. ",
+    ):
+        dist.agree("fit", facts)
+    monkeypatch.setattr(dist, "_comm", FakeWorld(lambda mine: [mine, mine]))
+    dist.agree("fit", facts)  # the same everywhere: nothing to say
+
+
+def test_ranks_that_end_with_different_weights_are_named_with_their_checksums(
+    hookfit_model, monkeypatch
+):
+    from hookfit.trainer.parallel import DataParallel
+
+    shared = DataParallel(hookfit_model())
+    monkeypatch.setattr(dist, "_comm", FakeWorld(lambda mine: [mine, mine + 1]))
+    with pytest.raises(
+        hookfit.TrainingError,
+        match=r"^fit: the MPI ranks ended with different weights \(rank 0 #[0-9a-f]{8}, "
+        r"rank 1 #[0-9a-f]{8}\)",
+    ):
+        shared.check_weights("fit")
+    monkeypatch.setattr(dist, "_comm", FakeWorld(lambda mine: [mine, mine]))
+    shared.check_weights("fit")

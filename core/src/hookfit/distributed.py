@@ -20,7 +20,14 @@ which bring ``mpiexec``).
 
 Once joined, an exception that ends one rank's program ends every rank: the
 error is printed, then ``MPI_Abort`` stops the others, which would otherwise
-wait forever in their next collective call.
+wait forever in their next collective call. During a data-parallel `fit`
+(`together`), a rank that leaves by ``sys.exit`` or ``os._exit``, whatever
+the status, ends every rank with a message and a non-zero status too. A fit
+starts with the ranks checking they were given the same data, arguments and
+model (`agree`).
+
+``hookfit train`` started by ``mpiexec`` without ``--distributed`` is
+refused (`launched_world`): it would train the same model once per process.
 """
 
 from __future__ import annotations
@@ -30,11 +37,12 @@ import stat
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import MissingDependencyError
+from .errors import ConfigError, MissingDependencyError
 
 INSTALL = 'pip install "hookfit[mpi]"'
 
@@ -47,6 +55,18 @@ DRAIN_SECONDS = 2.0
 _comm: Any = None  # mpi4py's COMM_WORLD once joined with more than one rank
 _joined = False
 _previous_hook: Callable[..., Any] | None = None
+_section: str | None = None  # the data-parallel call every rank is in (`together`)
+_pid = 0  # the process that joined: a forked child's os._exit is its own
+_os_exit = os._exit
+
+# (rank, size) variables that MPI launchers set in each process they start:
+# MPICH's hydra (and Intel MPI), Open MPI, MVAPICH2. Slurm's SLURM_NTASKS is
+# left out: it is set in a batch script's single process too.
+LAUNCHER_VARIABLES = (
+    ("PMI_RANK", "PMI_SIZE"),
+    ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+    ("MV2_COMM_WORLD_RANK", "MV2_COMM_WORLD_SIZE"),
+)
 
 
 class Timings:
@@ -77,7 +97,7 @@ def initialize() -> None:
         MissingDependencyError: mpi4py (or an MPI library for it) is not
             installed.
     """
-    global _comm, _joined, _previous_hook
+    global _comm, _joined, _previous_hook, _pid
     if _joined:
         return
     try:
@@ -89,6 +109,7 @@ def initialize() -> None:
             "the MPICH wheels, which bring mpiexec), then start the processes with mpiexec -n N."
         ) from None
     _joined = True
+    _pid = os.getpid()
     if MPI.COMM_WORLD.Get_size() > 1:
         _comm = MPI.COMM_WORLD
         _previous_hook = sys.excepthook
@@ -105,11 +126,28 @@ def size() -> int:
     return 1 if _comm is None else int(_comm.Get_size())
 
 
-def abort(code: int = 1) -> None:
+def launched_world(environ: Mapping[str, str] | None = None) -> tuple[int, int] | None:
+    """``(rank, size)`` when an MPI launcher (``mpiexec``, ``mpirun``)
+    started this process as one of several, from the variables it sets
+    (`LAUNCHER_VARIABLES`); None otherwise. mpi4py is not imported."""
+    environ = os.environ if environ is None else environ
+    for rank_name, size_name in LAUNCHER_VARIABLES:
+        try:
+            world = int(environ.get(rank_name, "0")), int(environ.get(size_name, "1"))
+        except ValueError:  # not set by a launcher after all
+            continue
+        if world[1] > 1:
+            return world
+    return None
+
+
+def abort(code: int = 1) -> NoReturn:
     """End every rank now with exit status ``code`` (after flushing this
     rank's output); in a world of one, only this process."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # may run in a signal handler that interrupted a write to these streams
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(RuntimeError, OSError, ValueError):
+            stream.flush()
     if _comm is None:
         raise SystemExit(code)
     # MPI_Abort has the launcher kill every rank, and it does not first read
@@ -119,7 +157,7 @@ def abort(code: int = 1) -> None:
     _comm.Abort(code)
     # MPICH's MPI_Abort asks mpiexec to end the job and may return before
     # it does: this process must not go on (and report twice).
-    os._exit(code)
+    _os_exit(code)
 
 
 def _wait_until_read(*streams: Any, timeout: float = DRAIN_SECONDS) -> bool:
@@ -171,6 +209,115 @@ def _abort_on_error(
         abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
 
 
+# -- leaving together -------------------------------------------------------------------
+
+
+@contextmanager
+def together(what: str) -> Iterator[None]:
+    """Run ``what`` (a data-parallel `fit`), which every rank must leave together.
+
+    A rank that leaves it by ``SystemExit`` (``sys.exit`` in a hook, any
+    status) or by ``os._exit`` (any status) prints why and ends every rank
+    with a non-zero status. Other exceptions go on as raised: uncaught, they
+    end every rank (`initialize`'s excepthook); every rank may also raise
+    the same one at the same point and go on together.
+
+    Why not leave it to mpiexec: ``SystemExit`` runs ``MPI_Finalize``, and
+    the other ranks then wait forever for this one in their next collective
+    call. On ``os._exit`` (or a signal) MPICH's hydra kills the other ranks
+    at once, with SIGKILL, so they can do nothing, and mpiexec's status is
+    the leaving rank's own: ``os._exit(0)`` ended a run of 5 epochs after 2,
+    with status 0 and no message. Only the leaving rank can tell, so during
+    ``what`` ``os._exit`` aborts (`abort`) instead. A ``from os import _exit``
+    made before, or a C library's ``_exit``, is out of reach; a signal is
+    reported by hydra itself (non-zero, with the signal's name).
+    """
+    global _section
+    if _comm is None or _section is not None:
+        yield
+        return
+    _section = what
+    os._exit = _exit_world
+    try:
+        yield
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+        _leave(f"SystemExit({exc.code!r})", code)
+    finally:
+        _section = None
+        os._exit = _os_exit
+
+
+def _exit_world(status: int) -> NoReturn:
+    """``os._exit`` during `together`: end every rank, not this one only."""
+    if os.getpid() != _pid or _section is None:  # a forked child's, or a late call
+        _os_exit(status)
+    _leave(f"os._exit({status!r})", status)
+
+
+def _leave(how: str, code: int) -> NoReturn:
+    """This rank leaves `together`'s call early: say so, end every rank."""
+    message = (
+        f"hookfit.distributed: rank {rank()} of {size()} left {_section} early by {how}; "
+        "ending every rank, which would otherwise wait for it forever. To stop training on "
+        "every rank, set model.stop_training = True in a hook instead.\n"
+    )
+    with suppress(RuntimeError, OSError, ValueError):
+        sys.stdout.flush()
+    os.write(2, message.encode())  # not sys.stderr: os._exit may come from a signal handler
+    abort(code if code else 1)  # never 0: the run did not finish
+
+
+def agree(what: str, facts: Mapping[str, str]) -> None:
+    """Check that every rank has the same ``facts`` (short descriptions by
+    name: ``{"batch_size": "32", ...}``), in one ``allgather`` call.
+
+    Raises:
+        ConfigError: On every rank, when they differ; the message names
+            each fact that differs and each rank's value.
+    """
+    every = allgather(dict(facts))
+    differ = [
+        name
+        for name in dict.fromkeys(k for ranks in every for k in ranks)
+        if len({ranks.get(name) for ranks in every}) > 1
+    ]
+    if not differ:
+        return
+    lines = []
+    for name in differ:
+        holders: dict[str | None, list[int]] = {}
+        for r, ranks in enumerate(every):
+            holders.setdefault(ranks.get(name), []).append(r)
+        lines.append(
+            ", ".join(
+                f"{_ranks(rs)} {'has' if len(rs) == 1 else 'have'} {name}={value}"
+                for value, rs in holders.items()
+            )
+        )
+    raise ConfigError(
+        f"{what}: the {len(every)} MPI ranks were not given the same {', '.join(differ)}: "
+        + "; ".join(lines)
+        + f". Under mpiexec every rank runs {what} with the same data and arguments on a model "
+        "built and compiled the same way (each trains its share of every batch): give every "
+        "rank the same values."
+    )
+
+
+def _ranks(ranks: list[int]) -> str:
+    """``rank 1``, ``ranks 0 and 2``, ``ranks 0, 2 and 5`` or ``ranks 0-7``."""
+    if len(ranks) == 1:
+        return f"rank {ranks[0]}"
+    if ranks == list(range(ranks[0], ranks[-1] + 1)) and len(ranks) > 2:
+        return f"ranks {ranks[0]}-{ranks[-1]}"
+    return f"ranks {', '.join(map(str, ranks[:-1]))} and {ranks[-1]}"
+
+
+def allgather(obj: Any) -> list[Any]:
+    """Every rank's ``obj`` (any small picklable value), in rank order."""
+    return [obj] if _comm is None else list(_comm.allgather(obj))
+
+
 # -- the collective calls the trainer makes ------------------------------------------
 
 
@@ -216,12 +363,16 @@ def broadcast(obj: Any) -> Any:
 
 __all__ = [
     "abort",
+    "agree",
+    "allgather",
     "allreduce",
     "any_rank",
     "broadcast",
     "initialize",
+    "launched_world",
     "rank",
     "size",
     "timings",
+    "together",
     "total",
 ]

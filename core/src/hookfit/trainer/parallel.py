@@ -15,15 +15,25 @@ generator, starting epoch and resumable plugin states go to every rank. At
 every epoch's start the ranks agree on stopping and take rank 0's generator,
 so the shuffle order is the same everywhere; each rank then moves its
 generator to a stream of its own for the epoch's dropout masks.
+
+That only works when every rank runs the same steps: before anything else,
+`for_model` has the ranks check they were given the same data shapes,
+arguments, optimizer, loss and weight shapes (else every rank would wait
+for the others in a different step, forever). `together` ends a fit with
+every rank checking it holds the same weights.
 """
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .. import distributed as dist
+from ..errors import TrainingError
 from ..hooks.callback import resumable
 from . import optimizers
 
@@ -61,9 +71,65 @@ def flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
     return [flat_w], [flat_g]
 
 
-def for_model(model: Model) -> DataParallel | None:
-    """The model's data-parallel helper, or None in a world of one."""
-    return DataParallel(model) if dist.size() > 1 else None
+# Longer lists of weight shapes are named by their count, size and checksum.
+SHAPES_SHOWN = 120
+
+
+def for_model(model: Model, what: str, **given: Any) -> DataParallel | None:
+    """The model's data-parallel helper, or None in a world of one.
+
+    Under MPI the ranks first check (one small ``allgather``) that each was
+    given the same ``given`` arguments (arrays by shape and dtype) and the
+    same optimizer, loss, metrics and weight shapes.
+
+    Raises:
+        ConfigError: On every rank, when they differ (`hookfit.distributed.agree`).
+    """
+    if dist.size() == 1:
+        return None
+    dist.agree(what, {**{k: _describe(v) for k, v in given.items()}, **_model_facts(model)})
+    return DataParallel(model)
+
+
+@contextmanager
+def together(shared: DataParallel | None, what: str = "fit") -> Iterator[None]:
+    """Run a data-parallel ``what`` that every rank leaves together
+    (`hookfit.distributed.together`); when it ends normally, check that
+    every rank holds the same weights (one small ``allgather``).
+
+    Raises:
+        TrainingError: On every rank, when a rank's weights differ: something
+            changed the model on some ranks only.
+    """
+    if shared is None:
+        yield
+        return
+    with dist.together(what):
+        yield
+        shared.check_weights(what)
+
+
+def _describe(value: Any) -> str:
+    """A short description to compare across ranks: an array's shape and dtype."""
+    if isinstance(value, np.ndarray):
+        return f"{value.shape} {value.dtype}"
+    return "None" if value is None else repr(value)
+
+
+def _model_facts(model: Model) -> dict[str, str]:
+    """What every rank's compiled model must share to take the same steps."""
+    optimizer = model.optimizer
+    weights = [w for layer in model.layers for w in layer.weights]
+    shown = ", ".join(map(_describe, weights))
+    if len(shown) > SHAPES_SHOWN:
+        digest = zlib.crc32(shown.encode())
+        shown = f"{len(weights)} arrays of {sum(w.size for w in weights)} values #{digest:08x}"
+    return {
+        "optimizer": repr(optimizer.get_config() if optimizer else None),  # with its name
+        "loss": str(getattr(model.loss, "name", model.loss)),
+        "metrics": repr(model.metrics),
+        "weights": shown,
+    }
 
 
 class DataParallel:
@@ -189,6 +255,25 @@ class DataParallel:
         sums = dist.total(np.array([loss * n, acc * n, n], dtype=np.float64))
         size = float(sums[2])
         return int(size), sums[0] / size, sums[1] / size if self.with_acc else None
+
+    def check_weights(self, what: str) -> None:
+        """Check that every rank holds the same weights (a checksum each).
+
+        Raises:
+            TrainingError: On every rank, when they differ.
+        """
+        digest = 0
+        for weight in self.model._weights:
+            digest = zlib.crc32(np.ascontiguousarray(weight).data, digest)
+        every = dist.allgather(digest)
+        if len(set(every)) > 1:
+            sums = ", ".join(f"rank {r} #{d:08x}" for r, d in enumerate(every))
+            raise TrainingError(
+                f"{what}: the MPI ranks ended with different weights ({sums}); every rank "
+                "applies the same updates, so something changed the model on some ranks only "
+                "(a plugin that sets weights on one rank?). Change the weights in a hook that "
+                "runs on every rank, or only before fit."
+            )
 
     def _pack(self) -> None:
         start = 0

@@ -102,7 +102,19 @@ class TrainingMethods:
             "metrics": names + [f"val_{m}" for m in names] if do_validation else names,
         }
         run = model._start(callbacks, verbose, config, params)
-        shared = parallel.for_model(model)  # under MPI: batch_size is the global batch
+        # under MPI: batch_size is the global batch, once the ranks agree on what they train
+        shared = parallel.for_model(
+            model,
+            "fit",
+            x=x,
+            y=y,
+            x_val=x_val,
+            y_val=y_val,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            shuffle=shuffle,
+        )
         part = shared.part if shared is not None else (0, 1)
         validate = None
         if x_val is not None and y_val is not None:
@@ -110,7 +122,11 @@ class TrainingMethods:
         batches = loops.array_batches(model, x, y, batch_size, shuffle, part)
         arrays = [x_val, y_val] if do_validation else None
         policy = blas.Policy(model, batch_size, threads)
-        return model._fit(run, batches, validate, arrays, initial_epoch, epochs, policy, shared)
+        with parallel.together(shared, "fit"):  # under MPI: no rank leaves it alone
+            history = model._fit(
+                run, batches, validate, arrays, initial_epoch, epochs, policy, shared
+            )
+        return history
 
     def _fit(
         self,
@@ -176,7 +192,8 @@ class TrainingMethods:
             "metrics": model.metrics_names,
         }
         run = model._start(callbacks, verbose, config, params)
-        shared = parallel.for_model(model)  # under MPI: each rank a share of each batch
+        # under MPI: each rank a share of each batch, once the ranks agree on what they test
+        shared = parallel.for_model(model, "evaluate", x=x, y=y, batch_size=batch_size)
         part = shared.part if shared is not None else (0, 1)
         return model._scores(loops.test(model, run, loops.slices(x, y, batch_size, part), shared))
 
