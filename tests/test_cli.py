@@ -6,8 +6,10 @@ import re
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hookfit import ConfigError
@@ -266,8 +268,8 @@ PRECEDENCE = [
         {"HOOKFIT_PLUGINS": "spy"},
         [],
         "writer",
-        "off",
-        "environment: HOOKFIT_PLUGINS=spy does not list it",
+        "on",  # named by the file: HOOKFIT_PLUGINS changes only what loads automatically
+        "hookfit.toml: hookfit.enable",
     ),
     (
         "[hookfit]\ndisable = ['spy']\n",
@@ -737,3 +739,327 @@ def test_plugins_reports_a_misspelled_hook(switch, hookfit_cli, site):
     assert re.search(
         rf"^typo \(hookfit-typo 1\.0\): .*\n    problem: {re.escape(problem)}$", text, re.M
     ), text
+
+
+# -- data that looks like something else -----------------------------------------------------
+
+SMALL_FIT = "[fit]\nepochs = 2\nverbose = 0\nseed = 0\n"
+
+
+def save_columns(path, column):
+    """300 samples of 3 classes, the labels shaped (n, 1) or (n,)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((300, 8)).astype("float32")
+    y = (x[:, 0] * 3).astype(int)
+    np.savez(path, x=x, y=y[:, None] if column else y)
+
+
+def test_class_labels_saved_as_a_column_train_as_class_ids(hookfit_cli, tmp_path):
+    last = {}
+    for column in (True, False):
+        save_columns(tmp_path / "d.npz", column)
+        (tmp_path / "job.toml").write_text(f"[data]\npath = 'd.npz'\n{SMALL_FIT}")
+        result = hookfit_cli("train", "job.toml", timeout=120)
+        assert result.returncode == 0, result.stderr
+        last[column] = re.search(r"^Last epoch \(2\): .*$", result.stdout, re.M).group(0)
+    assert last[True] == last[False]  # the same three-class model, not one softmax unit
+    assert "loss: 0.0000" not in last[True]
+
+
+@pytest.mark.parametrize(
+    ("loss", "units", "message"),
+    [
+        (
+            "categorical_crossentropy",
+            1,
+            r"^fit: categorical_crossentropy needs one output per class, at least 2; the model "
+            r"has 1, so its softmax is always 1 and nothing is learned\. ",
+        ),
+        (
+            "sparse_categorical_crossentropy",
+            1,
+            r"^fit: sparse_categorical_crossentropy needs one output per class, at least 2; ",
+        ),
+        (
+            "categorical_crossentropy",
+            3,
+            r"^fit: y must have shape \(samples, 3\) for the model's 3 outputs; got \(30, 1\)\. "
+            r"These look like class labels: one-hot encode them with "
+            r"hookfit\.utils\.to_categorical\(y\)",
+        ),
+    ],
+    ids=["one-hot-loss-one-unit", "sparse-loss-one-unit", "one-hot-loss-labels-in-a-column"],
+)
+def test_fit_never_trains_class_labels_in_a_column_as_one_unit(loss, units, message):
+    from hookfit.layers import Dense
+    from hookfit.models import Sequential
+
+    x = np.random.default_rng(0).random((30, 4)).astype("float32")
+    y = (x[:, :1] * 3).astype(int)  # (30, 1) class ids
+    model = Sequential([Dense(units, activation="softmax", input_dim=4)])
+    model.compile("sgd", loss)
+    with pytest.raises(ConfigError, match=message):
+        model.fit(x, y, epochs=1, verbose=0, config={})
+
+
+def test_sparse_labels_in_a_column_are_read_as_class_ids():
+    from hookfit.layers import Dense
+    from hookfit.models import Sequential
+    from hookfit.trainer.utils import set_random_seed
+
+    x = np.random.default_rng(0).random((30, 4)).astype("float32")
+    y = (x[:, 0] * 3).astype(int)
+    losses = []
+    for labels in (y[:, None], y):
+        set_random_seed(0)
+        model = Sequential([Dense(3, activation="softmax", input_dim=4)])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        losses.append(model.fit(x, labels, epochs=2, verbose=0, config={}).history["loss"])
+    assert losses[0] == losses[1]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"job.toml": "[data]\npath = 'd.npz'\n[model]\nloss = 'mse'\n"},
+            r"^hookfit: error: job\.toml: data\.path: array 'y' of d\.npz has one column; the "
+            r"bundled example's last layer is a softmax with one unit per class, and a softmax "
+            r"over one unit always outputs 1\. ",
+        ),
+        (
+            {"job.toml": "[model]\nlayers = [{type = 'Dense', units = 1000000000000}]\n"},
+            r"^hookfit: error: job\.toml: model\.layers\[0\]\.units: expected an integer from 1 "
+            r"to 1000000, got 1000000000000\.",
+        ),
+        (
+            {"job.toml": "[data]\npath = 'long.csv'\n", "long.csv": "a,label\n" + "1" * 140_000},
+            r"^hookfit: error: job\.toml: data\.path: cannot read long\.csv as CSV: field larger "
+            r"than field limit \(131072\) \(line 2\)\.",
+        ),
+    ],
+    ids=["softmax-over-one-column", "units-1e12", "csv-field-too-long"],
+)
+def test_config_refusals_are_one_line_and_exit_2(files, message, hookfit_cli, tmp_path):
+    save_columns(tmp_path / "d.npz", column=True)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = hookfit_cli("train", "job.toml", timeout=120)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert re.search(message, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_npz_members_saved_without_the_npy_suffix_are_read(hookfit_cli, tmp_path):
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(tmp_path / "d.npz", "w") as archive:
+        for name, array in {"x": rng.random((40, 5)), "y.npy": np.arange(40) % 2}.items():
+            with archive.open(name, "w") as member:
+                np.save(member, array)
+    (tmp_path / "job.toml").write_text(f"[data]\npath = 'd.npz'\n{SMALL_FIT}")
+    result = hookfit_cli("train", "job.toml", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Last epoch (2)" in result.stdout
+
+
+# -- paths that are not what they seem ---------------------------------------------------------
+
+
+def make_path(kind, path):
+    if kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        ("loop", "is a symbolic link that leads back to itself"),
+        ("fifo", r"is a named pipe \(FIFO\)"),
+        ("folder", "is a folder"),
+    ],
+    ids=["symlink-loop", "fifo", "folder"],
+)
+@pytest.mark.parametrize("role", ["config", "data"])
+def test_a_path_that_is_not_a_file_says_what_it_is(role, kind, what, hookfit_cli, tmp_path):
+    make_path(kind, tmp_path / "x.npz")
+    if role == "config":
+        result = hookfit_cli("train", "x.npz", timeout=120)
+        expected = rf"^hookfit: error: x\.npz {what}, not a config file; give a \.toml file\.$"
+    else:
+        (tmp_path / "job.toml").write_text("[data]\npath = 'x.npz'\n")
+        result = hookfit_cli("train", "job.toml", timeout=120)
+        expected = (
+            rf"^hookfit: error: job\.toml: data\.path: x\.npz {what}, not a data file; give an "
+            r"\.npz or \.csv file\.$"
+        )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert re.match(expected, result.stderr), result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["train"], ["config"], ["plugins"], ["new-plugin", "hookfit-x"]],
+    ids=["train", "config", "plugins", "new-plugin"],
+)
+def test_a_deleted_working_directory_is_one_message(command, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+    result = subprocess.run(
+        ["sh", "-c", 'rmdir "$PWD" && exec "$0" -m hookfit "$@"', sys.executable, *command],
+        cwd=gone,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "hookfit: error: the working directory no longer exists (deleted or moved while in "
+        "use); change to an existing folder and run the command again.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        ("file", r"runs is a file, not a folder\. Nothing was written: rename or remove runs"),
+        ("loop", r"runs is a symbolic link that leads back to itself, not a folder\. "),
+        ("read-only", r"Permission denied \(runs/.*\)\. Nothing was written: make runs writable"),
+    ],
+    ids=["runs-is-a-file", "runs-is-a-symlink-loop", "runs-read-only"],
+)
+def test_a_run_directory_that_cannot_be_made_is_one_message(setup, reason, tmp_path):
+    runs = tmp_path / "runs"
+    if setup == "file":
+        runs.write_text("not a folder")
+    elif setup == "loop":
+        make_path("loop", runs)
+    else:
+        runs.mkdir(mode=0o555)
+    # root writes anywhere: without CAP_DAC_OVERRIDE it meets the mode like anyone
+    prefix = (
+        ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+        if os.geteuid() == 0
+        else []
+    )
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+    result = subprocess.run(
+        [*prefix, sys.executable, "-m", "hookfit", "train", "--set", "fit.epochs=1"],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert re.fullmatch(
+        rf"hookfit: error: cannot create the run directory {RUN_DIR}: {reason}.*\n",
+        result.stderr,
+    ), result.stderr
+    assert "training with" not in result.stdout
+
+
+# -- standard output ---------------------------------------------------------------------------
+
+QUICK_TRAIN = ["train", "--set", "fit.epochs=1", "--set", "fit.verbose=1"]
+
+
+def run_with_stdout(args, stdout, tmp_path, env=None):
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "hookfit", *args],
+        cwd=tmp_path,
+        env={**full, **(env or {})},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [["plugins"], QUICK_TRAIN, ["--help"]], ids=["plugins", "train", "help"]
+)
+def test_a_reader_that_went_away_ends_the_command_quietly(args, tmp_path):
+    read, write = os.pipe()
+    os.close(read)  # as `| head -c10` once head has exited
+    try:
+        result = run_with_stdout(args, write, tmp_path)
+    finally:
+        os.close(write)
+    assert (result.returncode, result.stderr) == (141, "")
+
+
+@pytest.mark.parametrize(
+    "args", [["plugins"], QUICK_TRAIN, ["--help"]], ids=["plugins", "train", "help"]
+)
+def test_a_full_stdout_is_one_message_and_exit_1(args, tmp_path):
+    with open("/dev/full", "w") as full:
+        result = run_with_stdout(args, full, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.endswith(
+        "hookfit: error: cannot write to standard output: No space left on device.\n"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["plugins"], QUICK_TRAIN], ids=["plugins", "train"])
+def test_a_closed_stdout_is_refused_before_anything_runs(args, tmp_path):
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m hookfit "$@" >&-', sys.executable, *args],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        "hookfit: error: standard output is closed; hookfit reports there. Redirect it "
+        "instead, e.g. hookfit train > /dev/null.\n"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["config", "é.toml"], "# config file: \\xe9.toml"),
+        (["train", "é.toml", "-p", "no:progbar_logger"], "training with \\xe9.toml"),
+    ],
+    ids=["config", "train"],
+)
+def test_names_the_terminal_cannot_encode_are_escaped(args, shown, tmp_path):
+    (tmp_path / "é.toml").write_text(SMALL_FIT)
+    result = run_with_stdout(args, subprocess.PIPE, tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert shown in result.stdout
+
+
+def test_warnings_at_the_command_line_are_one_line(hookfit_cli):
+    result = hookfit_cli(
+        *QUICK_TRAIN,
+        "--set",
+        "callbacks.early_stopping.monitor=foo",
+        "-p",
+        "no:progbar_logger",
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "warning" in line.lower()]
+    assert warned == [
+        "hookfit: warning: Early stopping conditioned on metric `foo` which is not available. "
+        "Available metrics are: loss,acc,val_loss,val_acc."
+    ]
+    assert "main()" not in result.stderr

@@ -337,6 +337,35 @@ def test_missing_and_unreadable_files(tmp_path):
         plan(config=tmp_path / "nope.toml", environ={})
 
 
+def _folder(path):
+    path.mkdir()
+
+
+def _loop(path):
+    path.symlink_to(path.name)
+
+
+def _fifo(path):
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (_folder, "is a folder"),
+        (_loop, "is a symbolic link that leads back to itself"),
+        (_fifo, r"is a named pipe \(FIFO\)"),
+    ],
+    ids=["folder", "symlink-loop", "fifo"],
+)
+def test_a_config_path_that_is_not_a_file_says_what_it_is_in_code_too(tmp_path, make, what):
+    path = tmp_path / "c.toml"
+    make(path)
+    # plan(config=...) and fit(config=...) read it as the command does, never opening a FIFO
+    with pytest.raises(ConfigError, match=rf"c\.toml {what}, not a config file; give a \.toml"):
+        plan(config=path, environ={})
+
+
 @pytest.mark.parametrize(
     ("config", "kind"),
     [(3, "int"), ([1], "list"), ([switch("history", True, "x", "code"), 1], "list")],

@@ -8,8 +8,9 @@
 - Commands that installed plugins add (``hookfit monitor`` from
   hookfit-remote-monitor), through the ``register_commands`` hook.
 
-Exit status: 0 done, 1 an error while training, 2 a refused config or
-command line (nothing written), 130 stopped with Ctrl-C.
+Exit status: 0 done, 1 an error while training (or writing the output), 2 a
+refused config or command line (nothing written), 130 stopped with Ctrl-C (143
+with SIGTERM), 141 the reader of the output went away (``hookfit plugins | head``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..errors import (
     PluginError,
 )
 from .commands import BUILT_IN, add_plugin_commands
-from .common import EXIT_REFUSED, print_error
+from .common import EXIT_REFUSED, print_error, run_command
 from .reports import config as config_command
 from .reports import plugins as plugins_command
 from .train import train as train_command
@@ -48,6 +49,10 @@ example; `hookfit config` shows every value and where it came from.
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    return run_command(lambda: _run(argv))
+
+
+def _run(argv: list[str]) -> int:
     parser = _parser(plugin_commands=_may_need_plugin_commands(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -163,8 +168,11 @@ def _parser(plugin_commands: bool = False) -> argparse.ArgumentParser:
 
 
 def _new_plugin(args: argparse.Namespace) -> int:
+    from ..run.discovery import working_directory
     from .scaffold import names_for, write
 
+    if not Path(args.directory).is_absolute():
+        working_directory()  # refuses a deleted one, which os.mkdir reports as a missing NAME
     root = write(args.name, Path(args.directory), args.style)
     names = names_for(args.name)
     print(

@@ -28,9 +28,23 @@ from .common import EXIT_INTERRUPTED, EXIT_REFUSED, EXIT_TERMINATED, command_set
 
 
 def train(args: argparse.Namespace) -> int:
-    if not getattr(args, "distributed", False):
-        return _train(args)
     from .. import distributed as dist
+
+    if not getattr(args, "distributed", False):
+        world = dist.launched_world()  # mpiexec without --distributed: N whole trainings
+        if world is not None:
+            rank, size = world
+            if rank == 0:  # one message, not one per process
+                print_error(
+                    ConfigError(
+                        f"hookfit train was started by an MPI launcher (mpiexec) as one of {size} "
+                        "processes, without --distributed: each would train the same model alone. "
+                        f"Add --distributed to train one model over the {size} processes (mpiexec "
+                        f"-n {size} hookfit train --distributed ...), or run it without mpiexec."
+                    )
+                )
+            return EXIT_REFUSED
+        return _train(args)
 
     try:
         dist.initialize()
@@ -56,6 +70,8 @@ def _train(args: argparse.Namespace, rank: int = 0) -> int:
     from ..run.job import mentions_run_dir, prepare, substitute
 
     run_dir = Path(dist.broadcast(str(new_run_dir())))  # one name for every rank
+    # The run's name, for plugins that name runs (CONTRIBUTING: "The run's name").
+    os.environ["HOOKFIT_RUN_ID"] = run_dir.name
     settings, source = command_settings(args, bundled=True)
     uses_run_dir = {(s.path, s.origin) for s in settings if mentions_run_dir(s.value)}
     start, stop = RunStart(run_dir), StopSignals()
@@ -78,6 +94,10 @@ def _train(args: argparse.Namespace, rank: int = 0) -> int:
         # setting, and leave nothing of the refused run behind.
         start.tidy(refused=True)
         raise _at_origin(run, exc) from None
+    except ConfigError as exc:
+        if exc is not start.refusal:
+            raise
+        raise ConfigError(str(exc)) from None  # without the note that names a plugin
     finally:
         start.tidy()
     if rank == 0:
@@ -156,6 +176,7 @@ class RunStart:
         self.banner = ""
         self.created = False
         self.made_parent = False
+        self.refusal: ConfigError | None = None
 
     def tidy(self, refused: bool = False) -> None:
         """Remove the run directory if this run made it and left it empty
@@ -175,20 +196,43 @@ class RunStart:
         """Create the run directory, atomically: never one another run made.
 
         Raises:
-            ConfigError: It exists already.
+            ConfigError: It exists already, or cannot be made (``runs`` is
+                a file, or not writable).
         """
         if not self.needed or self.created:
             return
-        self.made_parent = not self.path.parent.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        runs = self.path.parent
+        self.made_parent = not runs.exists()
         try:
+            runs.mkdir(parents=True, exist_ok=True)
             self.path.mkdir()  # no exist_ok: two runs must never share a folder
         except FileExistsError:
-            raise ConfigError(
-                f"run directory {self.path} exists already; another run made it. Nothing was "
-                "written: start the run again (it gets a new name)."
+            if runs.is_dir():
+                raise self.refused(
+                    f"run directory {self.path} exists already; another run made it. Nothing "
+                    "was written: start the run again (it gets a new name)."
+                ) from None
+            from ..run.sources import not_a_file
+
+            what = "is a file" if runs.is_file() else not_a_file(runs) or "is a broken link"
+            raise self.refused(
+                f"cannot create the run directory {self.path}: {runs} {what}, not a folder. "
+                f"Nothing was written: rename or remove {runs}, or start hookfit train in "
+                "another folder."
+            ) from None
+        except OSError as exc:
+            raise self.refused(
+                f"cannot create the run directory {self.path}: {exc.strerror} "
+                f"({exc.filename or self.path}). Nothing was written: make {runs} writable, or "
+                "start hookfit train in a folder this user can write."
             ) from None
         self.created = True
+
+    def refused(self, message: str) -> ConfigError:
+        """The error for a run directory that cannot be made; `_train`
+        reports it without naming a plugin (RunStart is the command's own)."""
+        self.refusal = ConfigError(message)
+        return self.refusal
 
     @hookimpl(trylast=True, specname="on_train_begin")
     def announce(self) -> None:

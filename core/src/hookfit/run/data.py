@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConfigError, nearest
 from .plan import Plan
+from .sources import not_a_file
 
 MAX_CLASSES = 100_000
 """Class labels run from 0 to this - 1: a label of 1e300 is a mistake, and
@@ -75,6 +76,11 @@ def load_data(plan: Plan) -> Data:
     if "path" in data:
         path = Path(data["path"])
         origin = where(plan, "data", "path")
+        what = not_a_file(path)
+        if what is not None:
+            raise ConfigError(
+                f"{origin}: {path} {what}, not a data file; give an .npz or .csv file."
+            )
         if not path.is_file():
             raise ConfigError(f"{origin}: no such file: {path}.")
         if path.suffix == ".npz":
@@ -176,7 +182,9 @@ def _check_declared(arrays: Any, key: str, what: str) -> None:
     stores, before numpy allocates them (a few hundred bytes can declare
     400 GB). Deflate packs at most about 1032 bytes into one, so a genuine
     ``savez_compressed`` array is never refused."""
-    info = arrays.zip.getinfo(f"{key}.npy")
+    # numpy reads a member by its own name first, then with ".npy" added
+    member = key if key in arrays.zip.namelist() else f"{key}.npy"
+    info = arrays.zip.getinfo(member)
     with arrays.zip.open(info) as f:
         version = np.lib.format.read_magic(f)
         read_header = (
@@ -252,11 +260,17 @@ def _first_bad(array: np.ndarray, dtype: Any = None) -> int | None:
 def _csv(path: Path, label: str, origin: str) -> Data:
     try:
         with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
+            reader = csv.reader(f)
+            rows = list(reader)
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{origin}: {path.name} is not UTF-8 text ({exc.reason} at byte {exc.start}); save "
             "it as UTF-8."
+        ) from None
+    except csv.Error as exc:  # a field past csv's size limit, a NUL byte, ...
+        raise ConfigError(
+            f"{origin}: cannot read {path.name} as CSV: {exc} (line {reader.line_num}). Save it "
+            "as comma-separated numbers, one sample per line."
         ) from None
     if not rows:
         raise ConfigError(f"{origin}: {path.name} is empty.")

@@ -19,6 +19,22 @@ from ..errors import ConfigError
 from .sources import FILE_NAME, display
 
 
+def working_directory() -> Path:
+    """The working directory, which relative paths (config, data, ``runs/``)
+    start from.
+
+    Raises:
+        ConfigError: It was deleted (or moved) while in use.
+    """
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        raise ConfigError(
+            "the working directory no longer exists (deleted or moved while in use); change to "
+            "an existing folder and run the command again."
+        ) from None
+
+
 def project_root(start: Path) -> Path | None:
     """The first folder from ``start`` upward holding ``.git`` or
     ``pyproject.toml``, or None."""
@@ -39,7 +55,7 @@ def find_file(start: Path | None = None) -> Path | None:
     Raises:
         ConfigError: The file found is not safe to use (see the module).
     """
-    start = (start or Path.cwd()).resolve()
+    start = (start or working_directory()).resolve()
     root = project_root(start) or start
     for folder in (start, *start.parents):
         found = _config_in(folder)

@@ -57,6 +57,9 @@ class Job:
     fit_args: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_UNITS = 1_000_000
+"""The widest layer ``hookfit train`` builds from a config."""
+
 EXAMPLE = "bundled example"
 JOB_SECTIONS = ("model", "fit", "data")
 
@@ -138,17 +141,17 @@ def prepare(plan: Plan) -> Job:
     fit = plan.values("fit")
     if "seed" in fit:
         set_random_seed(fit["seed"])
-    data = load_data(plan)
-    x, y, validation = data.x, data.y, data.validation
     model_cfg = plan.values("model")
-    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(plan, data))])
-    optimizer = _optimizer(plan, model_cfg.get("optimizer", "rmsprop"))
     loss_fn = _named(
         plan,
         ("model", "loss"),
         model_cfg.get("loss", "sparse_categorical_crossentropy"),
         losses.get,
     )
+    data = _class_ids(load_data(plan), loss_fn)
+    x, y, validation = data.x, data.y, data.validation
+    model = Sequential([_layer(plan, i, spec) for i, spec in enumerate(_layers(plan, data))])
+    optimizer = _optimizer(plan, model_cfg.get("optimizer", "rmsprop"))
     _named(  # compile checks the metrics; a refusal names the key
         plan,
         ("model", "metrics"),
@@ -165,27 +168,50 @@ def prepare(plan: Plan) -> Job:
     return Job(model, x, y, validation, {k: fit[k] for k in FIT_KEYS if k in fit})
 
 
-def _layers(plan: Plan, data: Data) -> list[dict[str, Any]]:
-    def classes() -> int:  # only a model made for the data reads y as labels
-        return data_classes(data.y, data.labels) if data.y.ndim == 1 else data.y.shape[1]
+def _class_ids(data: Data, loss: losses.Loss) -> Data:
+    """``data`` with class labels saved as a column, shape (samples, 1),
+    read as class ids, shape (samples,), for a loss over classes: as one
+    column they would size the model's softmax to one unit, whose output
+    is always 1."""
 
+    def ids(y: np.ndarray) -> np.ndarray:
+        return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+
+    if loss.fuses_with != "softmax":
+        return data
+    validation = data.validation
+    if validation is not None:
+        validation = (validation[0], ids(validation[1]))
+    return replace(data, y=ids(data.y), validation=validation)
+
+
+def _layers(plan: Plan, data: Data) -> list[dict[str, Any]]:
     found = plan.section("model").get("layers")
-    if found is None:
-        return [
-            {"type": "Dense", "units": 64, "activation": "relu"},
-            {"type": "Dense", "units": classes(), "activation": "softmax"},
-        ]
-    layers: list[dict[str, Any]] = found.value
-    if not layers:
+    if found is not None and not from_example(found):
+        layers: list[dict[str, Any]] = found.value
+        if not layers:
+            raise ConfigError(
+                f"{found.origin}: no layers; give at least one, e.g. "
+                'layers = [{type = "Dense", units = 10}].'
+            )
+        return layers
+    # The example's output layer has one unit per digit; on the config's own
+    # data it needs one per class of that data.
+    hidden = found.value[:-1] if found else [{"type": "Dense", "units": 64, "activation": "relu"}]
+    output = found.value[-1] if found else {"type": "Dense", "activation": "softmax"}
+    if data.y.ndim == 1:
+        classes = data_classes(data.y, data.labels)
+        problem = f"holds one class only ({int(data.y.max())})"
+    else:
+        classes, problem = data.y.shape[1], "has one column"
+    if classes < 2 and output.get("activation") == "softmax":
         raise ConfigError(
-            f"{found.origin}: no layers; give at least one, e.g. "
-            'layers = [{type = "Dense", units = 10}].'
+            f"{data.labels} {problem}; the bundled example's last layer is a softmax with one "
+            "unit per class, and a softmax over one unit always outputs 1. Give class labels "
+            "of at least two classes, or [model] layers whose last layer fits your targets "
+            '(e.g. {type = "Dense", units = 1} with loss = "mse" for one number per sample).'
         )
-    if from_example(found):
-        # The example's output layer has one unit per digit; on the config's
-        # own data it needs one per class of that data.
-        return [*layers[:-1], {**layers[-1], "units": classes()}]
-    return layers
+    return [*hidden, {**output, "units": classes}]
 
 
 def _build(cls: type, args: dict[str, Any], where: str) -> Any:
@@ -205,6 +231,13 @@ def _layer(plan: Plan, index: int, spec: dict[str, Any]) -> Layer:
         raise ConfigError(
             f"{where}.type: expected a layer type{nearest(str(kind), LAYER_CLASSES)}, got "
             f"{shown(kind)}. Valid types: {', '.join(LAYER_CLASSES)}."
+        )
+    units = spec.get("units")
+    if isinstance(units, int) and not isinstance(units, bool) and units > MAX_UNITS:
+        # before anything is allocated: 1e12 units would ask for petabytes
+        raise ConfigError(
+            f"{where}.units: expected an integer from 1 to {MAX_UNITS}, got {units}. A layer "
+            "this wide would not fit in memory; use fewer units."
         )
     return cast(
         Layer, _build(LAYER_CLASSES[kind], {k: v for k, v in spec.items() if k != "type"}, where)

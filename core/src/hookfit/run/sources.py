@@ -24,6 +24,8 @@ what was expected and the nearest valid name.
 
 from __future__ import annotations
 
+import errno
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -124,6 +126,9 @@ def read_file(path: Path, cat: Catalogue | None = None) -> list[Setting]:
             line and column), or an invalid setting (with the key path).
     """
     shown_path = display(path)
+    what = not_a_file(path)
+    if what is not None:
+        raise ConfigError(f"{shown_path} {what}, not a config file; give a .toml file.")
     if not path.is_file():
         raise ConfigError(f"{shown_path}: no such config file.")
     try:
@@ -411,5 +416,28 @@ def display(path: Path) -> str:
     it is below it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, a deleted cwd, a symlink loop
         return str(path)
+
+
+def not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file one can
+    read (``"is a folder"``), for a message; None for a file, or when
+    nothing is there (the caller's own "no such file" says that)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link that leads back to itself"
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    return "is a device"

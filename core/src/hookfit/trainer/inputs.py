@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelError
 from . import losses
 
 if TYPE_CHECKING:
@@ -22,9 +22,12 @@ def prepare_x(model: Model, x: Any, what: str) -> Array:
 
     Raises:
         ConfigError: No data, no samples, or a shape the model cannot take.
+        ModelError: The model has no layers.
     """
     if x is None:
         raise ConfigError(f"{what}: no input data (x is None).")
+    if not model.layers:
+        raise ModelError(f"{what}: model {model.name} has no layers; add() some first.")
     arr = np.asarray(x, dtype=np.float32)
     first = model.layers[0]
     if arr.ndim >= 1 and len(arr) == 0:
@@ -58,6 +61,12 @@ def prepare_y(model: Model, y: Any, n: int, what: str) -> Array:
     if y is None:
         raise ConfigError(f"{what}: no targets (y is None).")
     units = model.output_dim
+    if loss.fuses_with == "softmax" and units == 1:
+        raise ConfigError(
+            f"{what}: {loss.name} needs one output per class, at least 2; the model has 1, so "
+            "its softmax is always 1 and nothing is learned. Give the last layer one unit per "
+            "class, or for two classes one sigmoid unit with binary_crossentropy."
+        )
     if loss.sparse:
         arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
@@ -80,7 +89,8 @@ def prepare_y(model: Model, y: Any, n: int, what: str) -> Array:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != units:
             hint = ""
-            if arr.ndim == 1 and loss.fuses_with == "softmax":
+            column = arr.ndim == 2 and arr.shape[1] == 1  # class labels saved as a column
+            if (arr.ndim == 1 or column) and loss.fuses_with == "softmax":
                 hint = (
                     " These look like class labels: one-hot encode them with "
                     "hookfit.utils.to_categorical(y), or compile with "
