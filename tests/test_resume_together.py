@@ -3,13 +3,15 @@ BackupAndRestore ends exactly like an uninterrupted one, with every plugin's
 state and files intact."""
 
 import csv
+import json
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from hookfit import Callback
+from hookfit import Callback, HookfitWarning
 from hookfit.callbacks import BackupAndRestore, EarlyStopping
 
 SCRIPT = """
@@ -129,3 +131,39 @@ def test_early_stopping_state_survives_a_resume(hookfit_model, hookfit_data, tmp
     assert got["best_epoch"] < 3 < got["wait"]
     for a, b in zip(resumed.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_tampered_backup_deletes_no_file_but_the_checkpoints_of_its_run(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from hookfit.callbacks import ModelCheckpoint
+    from hookfit.layers import Dense
+    from hookfit.models import Sequential
+
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 8), dtype=np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 200)]
+    model = Sequential([Dense(16, activation="relu", input_dim=8), Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    ck, backup = tmp_path / "ck", tmp_path / "bk"
+
+    def fit(epochs):
+        checkpoint = ModelCheckpoint(str(ck / "w.{epoch:02d}.h5"), monitor="loss", save_top_k=1)
+        plugins = [checkpoint, BackupAndRestore(backup, delete_checkpoint=False)]
+        model.fit(x, y, epochs=epochs, verbose=0, callbacks=plugins, config={})
+        return checkpoint
+
+    fit(3)
+    victims = [tmp_path / "victim.txt", ck / "w.IMPORTANT.h5", ck / "w.final.h5", ck / "w..h5"]
+    victims += [ck / "w.3.h5", ck / "w.09.h5"]
+    for victim in victims:
+        victim.write_text("precious")
+    with h5py.File(backup / "backup.h5", "r+") as f:
+        meta = json.loads(f["hookfit"].attrs["metadata"])
+        saved = meta["plugins"]["model_checkpoint"]
+        saved["files"] = [[str(v), -1e9] for v in victims] + saved["files"]
+        f["hookfit"].attrs["metadata"] = json.dumps(meta)
+    with pytest.warns(HookfitWarning, match=r"left alone \(never deleted\) and forgotten"):
+        checkpoint = fit(6)
+    assert all(victim.read_text() == "precious" for victim in victims)
+    kept = sorted(p.name for p in ck.iterdir() if p not in victims)
+    assert kept == [os.path.basename(checkpoint.best_model_path)]

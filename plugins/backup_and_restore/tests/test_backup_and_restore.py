@@ -330,7 +330,10 @@ def test_the_cleanup_deletes_only_its_own_files(tmp_path, hookfit_data, build):
     # another writer's leftover, named as atomic files are: not BackupAndRestore's
     other = f".notes.txt.tmp-{dead_pid()}-0bad"
     (tmp_path / "b" / other).write_bytes(b"theirs")
-    with pytest.warns(HookfitWarning, match=r"kept the folder '.*b', which holds other files"):
+    with pytest.warns(
+        HookfitWarning,
+        match=r"deleted .*backup\.h5; the folder '.*b' is kept: it holds other files\.$",
+    ):
         fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b")])
     assert sorted(os.listdir(tmp_path / "b")) == [other, "notes.txt"]
 
@@ -460,6 +463,33 @@ def test_a_backup_dir_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "taken").write_text("")
     with pytest.raises(ConfigError, match=r"backup_dir '.*taken' is a file; give a folder"):
         BackupAndRestore(tmp_path / "taken")
+
+
+def test_a_folder_where_the_backup_file_goes_is_refused_before_training(
+    tmp_path, hookfit_data, build
+):
+    (tmp_path / "b" / "backup.h5").mkdir(parents=True)
+    recorder = Recorder()
+    with pytest.raises(
+        ConfigError,
+        match=r"^BackupAndRestore: backup_dir: '.*b/backup\.h5', where the backup file goes, is a "
+        r"folder; remove or rename it, or give another backup_dir\.",
+    ):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b"), recorder])
+    assert "on_batch_begin" not in recorder.hooks()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs symbolic links")
+def test_a_backup_dir_that_is_a_symbolic_link_is_kept_and_said_so(tmp_path, hookfit_data, build):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "b").symlink_to(tmp_path / "real")
+    with pytest.warns(
+        HookfitWarning,
+        match=r"deleted .*backup\.h5; the folder '.*b' is a symbolic link to '.*real': the link "
+        r"and the folder it leads to are kept\.$",
+    ):
+        fit(build(), hookfit_data, [BackupAndRestore(tmp_path / "b")])
+    assert (tmp_path / "b").is_symlink() and os.listdir(tmp_path / "real") == []
 
 
 def make_backup(tmp_path, hookfit_data, model, plugins=()):

@@ -1,5 +1,6 @@
 """CSVLogger, installed alone with the core."""
 
+import contextlib
 import csv
 import json
 import math
@@ -8,11 +9,13 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
+import types
 
 import numpy as np
 import pytest
 
-from hookfit import Callback, ConfigError, HookfitError
+from hookfit import Callback, ConfigError, HookfitError, HookfitWarning
 from hookfit.testing import Recorder
 from hookfit_csv_logger import CSVLogger
 
@@ -479,3 +482,160 @@ def test_csv_logger_a_destination_that_cannot_be_written_stops_before_the_first_
     ):
         hookfit_fit(recorder, CSVLogger(str(tmp_path / "somefile.txt" / "logs" / "log.csv")))
     assert "on_batch_begin" not in recorder.hooks()
+
+
+def test_a_torn_header_is_cut_so_the_file_starts_afresh(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,lo")
+    drive(CSVLogger(path, append=True), [{"loss": 5}])
+    assert path.read_text() == "epoch,loss\n0,5\n"
+
+
+FULL_DISK = """
+import resource, signal, sys
+from hookfit_csv_logger import CSVLogger
+
+# past the limit a write fails with EFBIG (SIGXFSZ ignored), as on a full disk
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+logger = CSVLogger(sys.argv[1], append=sys.argv[3] == "append")
+logger.on_train_begin({})
+try:
+    for epoch in range(1000):
+        logger.on_epoch_end(epoch, {"loss": 2.3245814659e-08})
+except OSError as exc:
+    print(exc)
+finally:
+    logger.on_train_end({})
+"""
+
+
+def write_until_full(path, limit, append=False):
+    """Run FULL_DISK in a child with a file-size limit of ``limit`` bytes."""
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(path), str(limit), "append" if append else "w"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs RLIMIT_FSIZE")
+def test_a_row_that_does_not_fit_on_the_disk_leaves_no_part_of_itself(tmp_path):
+    path = tmp_path / "log.csv"
+    # header (11 bytes) + 4 whole rows (21 bytes each) + 9 bytes of a fifth
+    said = write_until_full(path, 11 + 4 * 21 + 9)
+    assert path.read_text() == "epoch,loss\n" + "".join(
+        f"{epoch},2.3245814659e-08\n" for epoch in range(4)
+    )
+    assert re.fullmatch(
+        r"\[Errno 27\] CSVLogger: could not write epoch 4's row \(File too large\); the file "
+        r"keeps its 4 whole rows and nothing of this one\. Raise the file-size limit "
+        r"\(ulimit -f\), then train again with append=True: '.*log\.csv'\n",
+        said,
+    )
+    # given room again, appending continues after the last whole row
+    write_until_full(path, 11 + 6 * 21, append=True)
+    assert epochs_in(path) == ["epoch", "0", "1", "2", "3", "0", "1"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs RLIMIT_FSIZE")
+def test_a_header_that_does_not_fit_leaves_an_empty_file(tmp_path):
+    path = tmp_path / "log.csv"
+    said = write_until_full(path, 20)
+    assert path.read_bytes() == b""
+    assert "could not write epoch 0's row (File too large); the file keeps its 0 whole" in said
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_dev_null_takes_the_rows_without_fsync(hookfit_model, hookfit_data, monkeypatch):
+    synced = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    fit(hookfit_model(), hookfit_data, [CSVLogger("/dev/null")], epochs=2)
+    assert synced == []
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_a_late_key_on_a_stream_gets_no_column_and_one_warning():
+    with pytest.warns(
+        HookfitWarning,
+        match=r"^CSVLogger: 'lr' first appeared at epoch 1; '/dev/null' is a stream, whose "
+        r"header cannot be rewritten, so they get no column \(as in Keras\)\.",
+    ) as seen:
+        drive(CSVLogger("/dev/null"), [{"a": 1}, {"a": 2, "lr": 0.1}, {"a": 3, "lr": 0.2}])
+    assert len(seen) == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_dev_full_is_refused_with_what_the_system_said(hookfit_model, hookfit_data):
+    with pytest.raises(
+        ConfigError,
+        match=r"^CSVLogger: filename: cannot write epoch 0's row to \"/dev/full\", a character "
+        r"device: No space left on device\. Give a regular file, or /dev/null to discard the "
+        r"rows\.",
+    ):
+        fit(hookfit_model(), hookfit_data, [CSVLogger("/dev/full")], epochs=2)
+
+
+def test_dev_stdout_redirected_to_a_file_gets_the_rows(capfd):
+    # under capfd, stdout is a file that /dev/stdout reaches through /proc:
+    # appended to, never replaced
+    drive(CSVLogger("/dev/stdout"), [{"a": 1}, {"a": 2}])
+    assert capfd.readouterr().out == "epoch,a\n0,1\n1,2\n"
+    assert os.path.islink("/dev/stdout")
+
+
+def test_dev_stdout_through_a_pipe_gets_the_rows():
+    script = (
+        "from hookfit_csv_logger import CSVLogger\n"
+        "logger = CSVLogger('/dev/stdout', separator=';')\n"
+        "logger.on_train_begin({})\n"
+        "for epoch in range(3):\n"
+        "    logger.on_epoch_end(epoch, {'loss': epoch / 4, 'acc': 1})\n"
+        "logger.on_train_end({})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "epoch;acc;loss\n0;1;0.0\n1;1;0.25\n2;1;0.5\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_gets_the_rows(tmp_path):
+    fifo = tmp_path / "rows"
+    os.mkfifo(fifo)
+    received = []
+
+    def read():
+        with open(fifo) as f:  # the logger's open waits for this one
+            received.append(f.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    guard = unblock_after(fifo, 30)
+    drive(CSVLogger(fifo, append=True), [{"a": 1}, {"a": 2}])
+    reader.join(timeout=30)
+    guard.cancel()
+    assert received == ["epoch,a\n0,1\n1,2\n"]
+
+
+def unblock_after(fifo, seconds):
+    """Every ``seconds`` until cancelled, open ``fifo`` at both ends without
+    waiting and close it: code under test that waits on it forever (opening
+    it to read as well, or writing with no reader left) gets an end of file
+    or an error, and the test fails instead of hanging."""
+    done = threading.Event()
+
+    def unblock():
+        while not done.wait(seconds):
+            for flags in (os.O_WRONLY, os.O_RDONLY):
+                with contextlib.suppress(OSError):  # no one at the other end
+                    os.close(os.open(fifo, flags | os.O_NONBLOCK))
+
+    threading.Thread(target=unblock, daemon=True).start()
+    return types.SimpleNamespace(cancel=done.set)

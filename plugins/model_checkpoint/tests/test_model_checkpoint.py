@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -447,6 +448,7 @@ def test_state_dict_round_trip(hookfit_model, tmp_path):
         ],
         "epochs_since_last_save": 0,
         "batches_seen": 1,
+        "last_epoch": 5,
     }
     second = ModelCheckpoint(filepath, save_top_k=3, save_freq=3)
     second.set_model(hookfit_model())
@@ -781,10 +783,111 @@ def test_top_k_deletes_only_files_its_template_names_whatever_the_state_says(
         "batches_seen": 0,
     }  # fmt: skip
     checkpoint = ModelCheckpoint(str(folder / "w.{epoch:02d}.h5"), monitor="loss", save_top_k=1)
-    with pytest.warns(HookfitWarning, match=r"never names: .*victim\.txt.*They are left alone"):
+    with pytest.warns(
+        HookfitWarning, match=r"cannot have left .*: .*victim\.txt.*They are left alone"
+    ):
         checkpoint.load_state_dict(tampered)
     model = hookfit_model()
     x, y = hookfit_data
     model.fit(x, y, epochs=3, verbose=0, callbacks=[checkpoint])
     assert victim.read_text() == neighbour.read_text() == "keep me"
     assert len(list(folder.glob("w.*.h5"))) == 1  # its own files: the best one kept
+
+
+def test_a_tampered_state_deletes_no_file_this_run_could_not_have_written(
+    hookfit_model, hookfit_data, tmp_path
+):
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    first = ModelCheckpoint(str(folder / "w.{epoch:02d}.h5"), monitor="loss", save_top_k=1)
+    model = hookfit_model()
+    fit(model, hookfit_data, [first], key="loss", values=[0.5, 0.4, 0.3])
+    state = first.state_dict()
+    assert [Path(p).name for p, _ in state["files"]] == ["w.03.h5"]
+    strangers = ["w.IMPORTANT.h5", "w.final.h5", "w..h5", "w.1.h5", "w.+2.h5", "w.07.h5"]
+    strangers += ["w.99.h5", "w.02.h5"]
+    for name in strangers:
+        (folder / name).write_text("precious")
+    state["files"] = [[str(folder / name), -1e9] for name in strangers] + [
+        [str(folder / "w.01.h5"), math.inf],  # not a value a run logs
+        [str(folder / "w.02.h5"), 0.45],  # a name it gives, but more than save_top_k
+        ["w.03.h5", "0.1"],  # not a number
+        *state["files"],
+    ]
+    second = ModelCheckpoint(str(folder / "w.{epoch:02d}.h5"), monitor="loss", save_top_k=1)
+    with pytest.warns(
+        HookfitWarning,
+        match=r"does not give for epochs 1 to 3, a value better than its best 0\.3, or more than "
+        r"save_top_k=1\): .*'.*w\.IMPORTANT\.h5', .*'.*w\.02\.h5'\. They are left alone",
+    ):
+        second.load_state_dict(state)
+    assert second.state_dict()["files"] == state["files"][-1:]
+    fit(model, hookfit_data, [second], key="loss", values=[0.2, 0.1], epochs=5, initial_epoch=3)
+    assert names(folder) == sorted([*strangers, "w.05.h5"])
+    assert all((folder / name).read_text() == "precious" for name in strangers)
+
+
+@pytest.mark.parametrize(
+    ("template", "name", "trusted"),
+    [
+        ("w.{epoch:02d}.h5", "w.03.h5", True),
+        ("w.{epoch:02d}.h5", "w.3.h5", False),
+        ("w.{epoch:02d}.h5", "w.x3.h5", False),
+        ("w.{epoch:02d}.h5", "w.04.h5", False),
+        ("w.{epoch}-{loss:.2f}.h5", "w.3-0.25.h5", True),
+        ("w.{epoch}-{loss:.2f}.h5", "w.3-0.26.h5", False),
+        ("w.{epoch}-{acc:.2f}.h5", "w.3-0.77.h5", True),
+        ("w.{epoch}-{acc:.2f}.h5", "w.3-high.h5", False),
+        ("w.{epoch}-{acc:03d}.h5", "w.3-007.h5", True),
+        ("w.{epoch}-{acc:03d}.h5", "w.3-7.h5", False),
+        ("w.{epoch}-{acc}.h5", "w.3-anything.h5", True),
+    ],
+    ids=lambda value: str(value),
+)
+def test_a_saved_name_is_trusted_only_as_its_placeholders_render(tmp_path, template, name, trusted):
+    (tmp_path / name).write_text("")
+    checkpoint = ModelCheckpoint(str(tmp_path / template), monitor="loss", save_top_k=2)
+    state = {"best": 0.25, "files": [[str(tmp_path / name), 0.25]], "last_epoch": 3}
+    state |= {"epochs_since_last_save": 0, "batches_seen": 0}
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        checkpoint.load_state_dict(state)
+    assert (checkpoint.best_model_path is not None, len(seen)) == (trusted, 0 if trusted else 1)
+
+
+def test_the_epoch_a_backup_resumes_from_bounds_the_files_it_trusts(hookfit_model, tmp_path):
+    for name in ("w.02.h5", "w.03.h5"):
+        (tmp_path / name).write_text("")
+    checkpoint = ModelCheckpoint(str(tmp_path / "w.{epoch:02d}.h5"), monitor="loss", save_top_k=3)
+    checkpoint.set_model(hookfit_model())
+    checkpoint.model.initial_epoch = 2  # as BackupAndRestore sets it before loading states
+    files = [[str(tmp_path / "w.02.h5"), 0.5], [str(tmp_path / "w.03.h5"), 0.4]]
+    state = {"best": 0.4, "files": files, "epochs_since_last_save": 0, "batches_seen": 0}
+    with pytest.warns(
+        HookfitWarning, match=r"does not give for epochs 1 to 2, .*\): '[^']*w\.03\.h5'\. They"
+    ):
+        checkpoint.load_state_dict(state)
+    assert checkpoint.state_dict()["files"] == files[:1]
+
+
+@pytest.mark.parametrize(
+    ("filepath", "message"),
+    [
+        ("w.{epoch:999999999d}.h5", "fields at most 255 characters wide, not {epoch:999999999d}"),
+        ("w.{epoch:0300d}.h5", "fields at most 255 characters wide, not {epoch:0300d}"),
+        ("w.{loss:.256f}.h5", "fields at most 255 characters wide, not {loss:.256f}"),
+        ("w.{epoch:{loss}d}.h5", "plain format specs, such as {epoch:02d}, not {epoch:{loss}d}"),
+        (
+            "w.{epoch:0240d}.h5",
+            "a template whose names fit the file system (the name 'w.0000000000000000000000'... "
+            "has 245 bytes, and this file system takes ",
+        ),
+        ("d/" * 2100 + "w.{epoch}.h5", "a template whose names fit the file system (the path has"),
+    ],
+    ids=["huge-width", "width-300", "huge-precision", "nested-field", "name-max", "path-max"],
+)
+def test_a_filepath_whose_names_cannot_exist_is_refused_at_once(filepath, message):
+    with pytest.raises(
+        ConfigError, match=f"^ModelCheckpoint: filepath must be {re.escape(message)}"
+    ):
+        ModelCheckpoint(filepath)

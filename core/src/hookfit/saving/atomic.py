@@ -3,15 +3,19 @@
 A file is written to a temporary name in its folder, flushed to disk and
 renamed into place, then the folder itself is flushed, so a process killed at
 any moment leaves either the previous file or the new one, never a torn one.
+A stream (`is_stream`: ``/dev/null``, ``/dev/stdout``, a named pipe) has no
+folder entry to replace and nothing to flush to disk: it is written in place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import secrets
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +24,8 @@ from typing import Any
 from ..hooks.arguments import ArgumentError
 
 TEMP_MARK = ".tmp-"
+# what atomic_file adds to a name for its temporary file (a pid is at most 2**22)
+TEMP_EXTRA = len(f".{TEMP_MARK}{2**22}-{secrets.token_hex(4)}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -38,15 +44,100 @@ def safe_file_name(name: str, fallback: str = "unnamed", limit: int = 64) -> str
     return f"{safe.lstrip('.')[:limit] or fallback}-{digest}"
 
 
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` names no file of its own to replace: a device
+    (``/dev/null``, ``/dev/full``, a terminal), a named pipe or a socket, or
+    another open file reached through ``/proc`` (``/dev/stdout`` redirected
+    to a file). Writers write such a path in place, with no rename and no
+    fsync (which devices and pipes refuse)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    if stat.S_ISDIR(mode):
+        return False
+    return not stat.S_ISREG(mode) or _through_proc(os.path.abspath(path))
+
+
+def _through_proc(path: str) -> bool:
+    """True when resolving ``path``'s symbolic links passes through
+    ``/proc`` (``/dev/stdout`` -> ``/proc/self/fd/1``): a rename there would
+    replace the link itself, not the file it reaches."""
+    for _ in range(40):  # the kernel's own limit on links followed
+        if path == "/proc" or path.startswith("/proc/"):
+            return True
+        parts, head = path.strip("/").split("/"), "/"
+        for i, part in enumerate(parts):
+            head = os.path.join(head, part)
+            if os.path.islink(head):
+                link = os.path.join(os.path.dirname(head), os.readlink(head))
+                path = os.path.normpath(os.path.join(link, *parts[i + 1 :]))
+                break
+        else:
+            return False
+    return False
+
+
+def too_long(path: str | os.PathLike[str]) -> str | None:
+    """Why `atomic_file` can never write ``path`` on its file system: a
+    name longer than NAME_MAX (its last one with `TEMP_EXTRA` to spare for
+    the temporary file), or the whole longer than PATH_MAX; None when it
+    fits.
+    """
+    full = Path(os.path.abspath(path))
+    anchor = next((p for p in full.parents if os.path.isdir(p)), Path(full.anchor))
+    name_max, path_max = _limit(anchor, "PC_NAME_MAX", 255), _limit(anchor, "PC_PATH_MAX", 4096)
+    parts = full.parts[1:]
+    for i, part in enumerate(parts):
+        size = len(os.fsencode(part))
+        room = name_max - (TEMP_EXTRA if i == len(parts) - 1 else 0)
+        if size > room:
+            return (
+                f"the name {part[:24]!r}... has {size} bytes, and this file system takes "
+                f"{room} at most"
+            )
+    size = len(os.fsencode(str(full))) + TEMP_EXTRA
+    if size >= path_max:
+        return f"the path has {size} bytes, and this system takes {path_max - 1} at most"
+    return None
+
+
+def _limit(folder: Path, name: str, default: int) -> int:
+    try:
+        return os.pathconf(folder, name)
+    except (OSError, ValueError, AttributeError):  # not POSIX, or no such limit
+        return default
+
+
+def remedy(error: OSError, then: str) -> str:
+    """The advice for a failed write, for a message: free space or raise
+    the file-size limit when that is the cause, else what the system said.
+
+    Args:
+        error: The error of the write.
+        then: What to do after the fix (``"save again"``).
+    """
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"Free disk space, then {then}"
+    if error.errno == errno.EFBIG:
+        return f"Raise the file-size limit (ulimit -f), then {then}"
+    where = f" ({error.filename})" if error.filename else ""
+    return f"The system said: {error.strerror or error}{where}; fix that, then {then}"
+
+
 @contextmanager
 def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path in ``path``'s folder; on success it is flushed
     to disk and renamed over ``path``, on failure removed.
 
     The folder is created if missing. A process killed inside leaves at most
-    a ``.<name>.tmp-*`` file and never a half-written ``path``.
+    a ``.<name>.tmp-*`` file and never a half-written ``path``. A stream
+    (`is_stream`) is yielded itself, to be written in place.
     """
     target = Path(path)
+    if is_stream(target):
+        yield target
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}{TEMP_MARK}{os.getpid()}-{secrets.token_hex(4)}")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import warnings
@@ -20,6 +21,7 @@ from hookfit import (
     Range,
 )
 from hookfit.background import Jobs, mark
+from hookfit.hooks.arguments import ArgumentError
 from hookfit.saving import remove_stale_temp_files
 from hookfit.saving.atomic import check_writable
 
@@ -109,6 +111,13 @@ class BackupAndRestore(Callback):
         # never gets there must not leave it
         check_writable(self.backup_dir, owner="BackupAndRestore", key="backup_dir", keep=False)
         remove_stale_temp_files(self.path.parent, name=FILENAME)  # a killed run's, its own only
+        if self.path.is_dir():
+            raise ArgumentError(
+                "BackupAndRestore",
+                "backup_dir",
+                f"{str(self.path)!r}, where the backup file goes, is a folder; remove or rename "
+                "it, or give another backup_dir",
+            )
         if not self.path.is_file():
             return
         fix = f"Delete the folder {os.fspath(self.backup_dir)!r} to start over."
@@ -207,14 +216,22 @@ class BackupAndRestore(Callback):
         folder = self.path.parent
         self.path.unlink(missing_ok=True)
         remove_stale_temp_files(folder, name=FILENAME)
-        try:
-            folder.rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            warnings.warn(
-                f"BackupAndRestore: deleted {self.path} but kept the folder {str(folder)!r}, "
-                "which holds other files.",
-                HookfitWarning,
-                stacklevel=2,
+        if folder.is_symlink():
+            why = (
+                f"a symbolic link to {os.readlink(folder)!r}: the link and the folder it leads "
+                "to are kept"
             )
+        else:
+            try:
+                folder.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                full = exc.errno in (errno.ENOTEMPTY, errno.EEXIST)
+                why = "kept: it holds other files" if full else f"kept: {exc.strerror}"
+        warnings.warn(
+            f"BackupAndRestore: deleted {self.path}; the folder {str(folder)!r} is {why}.",
+            HookfitWarning,
+            stacklevel=2,
+        )

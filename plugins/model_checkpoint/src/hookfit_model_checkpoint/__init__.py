@@ -13,16 +13,8 @@ from hookfit.background import Jobs
 from hookfit.monitor import Best, Monitor
 from hookfit.saving.atomic import check_writable
 
-from ._files import (
-    Ledger,
-    check_filepath,
-    check_placeholders,
-    format_filepath,
-    hdf5_name,
-    own_files,
-    remove_stale_temp_files,
-    written_by,
-)
+from ._files import Ledger, own_files, remove_stale_temp_files
+from ._names import check_filepath, check_placeholders, format_filepath, hdf5_name, written_by
 
 # What the copies of the model waiting for the disk may take, in all.
 PENDING_BYTES = 256 * 2**20
@@ -64,8 +56,9 @@ class ModelCheckpoint(Callback):
     Raises:
         ConfigError: A bad argument (checked against the type hints of
             ``__init__``, then the rules between arguments and for the
-            filepath template), or (at ``on_train_begin``) a placeholder
-            naming a key that will never be in the logs.
+            filepath template, whose names must fit the file system), or
+            (at ``on_train_begin``) a placeholder naming a key that will
+            never be in the logs.
 
     Example:
         >>> checkpointer = ModelCheckpoint("/tmp/weights.hdf5", verbose=1, save_best_only=True)
@@ -112,6 +105,7 @@ class ModelCheckpoint(Callback):
         self.epochs_since_last_save = 0
         self._batches_seen = 0
         self._epoch = 0
+        self._last_epoch = 0  # the 1-based epoch of the latest save
         self._ledger = Ledger(self._monitor.mode, save_top_k)
         # Behind a slow disk, a new checkpoint replaces the oldest pending
         # one instead of queuing model copies (capacity: on_train_begin).
@@ -171,6 +165,7 @@ class ModelCheckpoint(Callback):
 
     def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
         path = format_filepath(self.filepath, epoch, batch, logs)
+        self._last_epoch = epoch + 1
         ranked = self.save_best_only or self.save_top_k is not None
         # A plain save only records the value: no reason to warn when it is missing.
         current = self._monitor.get(logs, "Model checkpointing") if ranked else _float(logs, self)
@@ -232,12 +227,29 @@ class ModelCheckpoint(Callback):
             "files": self._ledger.state(),
             "epochs_since_last_save": self.epochs_since_last_save,
             "batches_seen": self._batches_seen,
+            "last_epoch": self._last_epoch,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what `state_dict` returned."""
+        """Restore what `state_dict` returned. Only the files this run could
+        have written are taken back (`own_files`): no later epoch than its
+        last save and than the epoch BackupAndRestore resumes from."""
         self.best = None if state["best"] is None else float(state["best"])
-        self._ledger.load(own_files(self.filepath, state["files"]))
+        self._last_epoch = int(state.get("last_epoch", 0))  # absent in older backups
+        epochs = self._last_epoch if "last_epoch" in state else None
+        resumed = getattr(self.model, "initial_epoch", 0)
+        if resumed:  # a batch save may come from the epoch it resumes
+            resumed += self.save_freq != "epoch"
+            epochs = resumed if epochs is None else min(epochs, resumed)
+        files = own_files(
+            self.filepath,
+            state["files"],
+            epochs=epochs,
+            monitor=self.monitor,
+            best=self.best,
+            ledger=self._ledger,
+        )
+        self._ledger.load(files)
         self.epochs_since_last_save = int(state["epochs_since_last_save"])
         self._batches_seen = int(state["batches_seen"])
 

@@ -1,5 +1,5 @@
-"""The files a ModelCheckpoint writes: placeholders in their names, the
-ranking behind ``save_top_k``, and the leftovers of killed runs."""
+"""The files a ModelCheckpoint wrote: the ranking behind ``save_top_k``,
+what a saved state may bring back, and the leftovers of killed runs."""
 
 from __future__ import annotations
 
@@ -12,128 +12,70 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hookfit import ConfigError, HookfitWarning
+from hookfit import HookfitWarning
 from hookfit.saving import remove_stale_temp_files as remove_temp_files_in
 
-
-def hdf5_name(filepath: str | os.PathLike[str]) -> bool:
-    """True for a name ending in ``.h5`` or ``.hdf5`` (the ``filepath`` hint's check)."""
-    return os.fspath(filepath).endswith((".h5", ".hdf5"))
+from ._names import _pattern, written_by
 
 
-def check_filepath(
-    filepath: str | os.PathLike[str], save_top_k: int | None, save_last: bool
-) -> str:
-    """Return ``filepath`` as a string, checked as a template.
-
-    Its type and suffix are the hint's business; this checks what depends
-    on the format string and on the other arguments.
-
-    Raises:
-        ConfigError: A bad format string, no placeholder with
-            ``save_top_k``, or a file named like the one ``save_last`` writes.
+def own_files(
+    filepath: str,
+    pairs: list[list[Any]],
+    *,
+    epochs: int | None,
+    monitor: str,
+    best: float | None,
+    ledger: Ledger,
+) -> list[list[Any]]:
+    """The ``[path, value]`` pairs of a saved state that this run could have
+    left: the name is one the template renders (`written_by`) for an epoch
+    up to ``epochs``, with the value in the name if ``monitor`` is there;
+    the value is a finite number or None, no better than ``best`` (as every
+    file's is), and among the ledger's ``keep`` best. The others are
+    forgotten with one warning and never deleted: a backup can be edited by
+    anyone. Files no longer there are forgotten quietly.
     """
-    path = os.fspath(filepath)
-    names = placeholders(path)
-    if save_top_k is not None and not names:
-        raise _bad(
-            "a name with a placeholder such as {epoch} when save_top_k is set (each save must "
-            "get its own file)",
-            path,
-        )
-    last = "last" + Path(path).suffix
-    if save_last and Path(path).name == last:
-        raise _bad(f"another name than {last} when save_last writes {last}", path)
-    return path
-
-
-def placeholders(filepath: str) -> set[str]:
-    """The log keys ``filepath`` names (``{val_loss:.2f}`` -> ``val_loss``).
-
-    Raises:
-        ConfigError: A malformed format string or a positional ``{}``.
-    """
-    try:
-        parsed = list(string.Formatter().parse(filepath))
-    except ValueError as exc:
-        raise _bad(f"a valid format string ({exc})", filepath) from None
-    names = {re.split(r"[.\[]", field)[0] for _, field, _, _ in parsed if field is not None}
-    if "" in names or any(name.isdigit() for name in names):
-        raise _bad("a format string with named placeholders only, such as {epoch:02d}", filepath)
-    return names
-
-
-def format_filepath(filepath: str, epoch: int, batch: int | None, logs: dict[str, Any]) -> str:
-    """The file to write: ``filepath`` with the 1-based ``epoch`` (and
-    ``batch``) and every log key.
-
-    Raises:
-        ConfigError: The values do not fit the template, saying why.
-    """
-    values = {**logs, "epoch": epoch + 1}
-    if batch is not None:
-        values["batch"] = batch + 1
-    try:
-        return filepath.format(**values)
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise ConfigError(
-            f"ModelCheckpoint: cannot format filepath {filepath!r} at epoch {epoch + 1} "
-            f"with the keys {', '.join(values)}: {type(exc).__name__}: {exc}."
-        ) from None
-
-
-def check_placeholders(filepath: str, metrics: list[str], by_batch: bool) -> None:
-    """Refuse a placeholder that names a key the logs will never hold.
-
-    Epoch logs hold the run's metrics (``params["metrics"]``); batch logs
-    hold the training ones (no ``val_``) and ``batch`` and ``size``.
-
-    Raises:
-        ConfigError: Naming the missing keys and the keys that exist.
-    """
-    keys = [m for m in metrics if not (by_batch and m.startswith("val_"))]
-    keys += ["epoch", "batch", "size"] if by_batch else ["epoch"]
-    missing = sorted(placeholders(filepath) - set(keys))
-    if missing:
-        raise ConfigError(
-            f"ModelCheckpoint: filepath {filepath!r} names "
-            f"{', '.join('{' + m + '}' for m in missing)}, which will never be in the "
-            f"{'batch' if by_batch else 'epoch'} logs. Keys that exist: {', '.join(keys)}."
-        )
-
-
-def written_by(filepath: str, path: str) -> bool:
-    """True when ``path`` is a name `format_filepath` can give ``filepath``:
-    its text as it is, each placeholder any text without a folder separator
-    (and no ``..`` the template does not hold). What a ModelCheckpoint may
-    delete, whatever a saved state says."""
-    return _pattern(filepath).fullmatch(path) is not None and (
-        ".." not in Path(path).parts or ".." in Path(filepath).parts
-    )
-
-
-def own_files(filepath: str, pairs: list[list[Any]]) -> list[list[Any]]:
-    """The ``[path, value]`` pairs of a saved state whose paths ``filepath``
-    names (`written_by`); the others are forgotten with a warning, never
-    deleted: a backup file can be edited by anyone."""
-    mine = [pair for pair in pairs if written_by(filepath, str(pair[0]))]
-    if len(mine) < len(pairs):
-        strangers = [str(pair[0]) for pair in pairs if pair not in mine]
+    mine: list[list[Any]] = []
+    strangers: list[str] = []
+    for pair in pairs:
+        path, score = _entry(pair)
+        if path is None:
+            strangers.append(repr(pair))
+        elif not (
+            written_by(filepath, path, epochs=epochs, monitor=monitor, score=score)
+            and (score is None or (best is not None and ledger.rank(score) >= ledger.rank(best)))
+        ):
+            strangers.append(repr(path))
+        elif os.path.isfile(path):
+            mine.append([path, score])
+    if ledger.keep is not None and len(mine) > ledger.keep:
+        # more than this run keeps: the surplus is not deleted on the saved word
+        ranked = sorted(mine, key=lambda pair: ledger.rank(pair[1]))
+        strangers += [repr(path) for path, _ in ranked[ledger.keep :]]
+        mine = [pair for pair in mine if pair in ranked[: ledger.keep]]
+    if strangers:
         warnings.warn(
-            f"ModelCheckpoint: the saved state lists files that filepath {filepath!r} never "
-            f"names: {', '.join(map(repr, strangers))}. They are left alone (never deleted) "
-            "and forgotten.",
+            "ModelCheckpoint: the saved state lists files this run cannot have left (a name "
+            f"that filepath {filepath!r} does not give"
+            f"{'' if epochs is None else f' for epochs 1 to {epochs}'}, a value better than "
+            f"its best {best}, or more than save_top_k={ledger.keep}): {', '.join(strangers)}. "
+            "They are left alone (never deleted) and forgotten.",
             HookfitWarning,
             stacklevel=3,
         )
     return mine
 
 
-def _pattern(filepath: str) -> re.Pattern[str]:
-    parsed = string.Formatter().parse(filepath)
-    return re.compile(
-        "".join(re.escape(text) + (r"[^/\\]*" if f is not None else "") for text, f, _, _ in parsed)
-    )
+def _entry(pair: Any) -> tuple[str | None, float | None]:
+    """A saved ``[path, value]``, or ``(None, None)`` when it is not one."""
+    if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str)):
+        return None, None
+    score = pair[1]
+    if score is None:
+        return pair[0], None
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+        return None, None
+    return pair[0], float(score)
 
 
 class Ledger:
@@ -210,7 +152,3 @@ def remove_stale_temp_files(filepath: str) -> None:
     mine = re.compile(f"(?:{names.pattern}|{re.escape(last)})")
     for folder in glob.glob(pattern or "."):
         remove_temp_files_in(folder, name=mine)
-
-
-def _bad(valid: str, got: Any) -> ConfigError:
-    return ConfigError(f"ModelCheckpoint: filepath must be {valid}, got {got!r}.")
