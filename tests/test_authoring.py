@@ -268,3 +268,15 @@ def test_hookfit_plugins_lists_a_plugin_whose_constructor_raises_among_the_other
     )
     assert "    error: FileNotFoundError: no credentials in token.txt\n" in out
     assert re.search(r"^history \(hookfit-history \S+\): on - on by default", out, re.M)
+
+
+def test_the_former_name_of_a_background_lane_still_works_and_warns():
+    from hookfit.background import Jobs, Lane
+
+    with pytest.warns(DeprecationWarning, match=r"hookfit\.background\.Jobs is deprecated: use "):
+        jobs = Jobs("Old", capacity=1)
+    assert isinstance(jobs, Lane)
+    done: list[int] = []
+    jobs.submit(done.append, 1)
+    jobs.wait()
+    assert done == [1]

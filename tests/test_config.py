@@ -1671,3 +1671,55 @@ def test_hookfit_plugins_shows_a_refused_secret_masked(vault, tmp_path, monkeypa
     assert "vault (hookfit-vault 1.0): ERROR - hookfit.toml: callbacks.vault" in out
     assert '    error: hookfit.toml: callbacks.vault.api_token: expected a string, got "***"' in out
     assert_masked(out)
+
+
+def _counting_check(calls):
+    from typing import Annotated
+
+    from hookfit import Callback, Check
+
+    def positive(value):
+        calls.append(value)
+        return value > 0
+
+    class Every(Callback):
+        def __init__(self, every: Annotated[int, Check(positive, "a positive integer")] = 1):
+            super().__init__()
+            self.every = every
+
+    return Every
+
+
+@pytest.mark.parametrize("where", ["config", "code"], ids=str)
+def test_a_value_is_judged_once_whether_it_comes_from_a_config_or_from_code(where):
+    from hookfit.hooks.arguments import build
+
+    calls: list[int] = []
+    every = _counting_check(calls)
+    built = build(every, {"every": 3}) if where == "config" else every(every=3)
+    assert built.every == 3 and calls == [3]
+    # an object its __init__ builds in turn is still checked
+    calls.clear()
+    built = build(every, {"every": 3})
+    every(5)
+    assert calls == [3, 5]
+
+
+def test_a_plugin_switched_on_by_a_config_is_checked_before_it_is_built_and_not_again(
+    monkeypatch,
+):
+    from hookfit.hooks import arguments
+
+    owners: list[str] = []
+    original = arguments._validate
+
+    def counted(owner, *args, **kwargs):
+        owners.append(owner)
+        return original(owner, *args, **kwargs)
+
+    monkeypatch.setattr(arguments, "_validate", counted)
+    config = {"callbacks": {"early_stopping": {"patience": 2, "min_delta": 0.5}}}
+    planned = plan(config=config, verbose=0, environ={}).plugins
+    (stopper,) = [p.obj for p in planned if p.name == "early_stopping"]
+    assert (stopper.patience, stopper.monitoring.min_delta) == (2, 0.5)
+    assert owners.count("EarlyStopping") == 1

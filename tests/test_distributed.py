@@ -402,7 +402,7 @@ def test_fit_generator_under_mpi_says_to_use_fit_with_arrays(
     ids=["one-flat-buffer", "several-dtypes"],
 )
 def test_a_data_parallel_step_in_a_world_of_one_is_the_plain_step(dtypes, hookfit_rng):
-    from hookfit.trainer.parallel import DataParallel
+    from hookfit.trainer.parallel import MPIStep
 
     x = hookfit_rng.random((12, 4)).astype("float32")
     y = np.eye(3, dtype="float32")[hookfit_rng.integers(0, 3, 12)]
@@ -419,20 +419,18 @@ def test_a_data_parallel_step_in_a_world_of_one_is_the_plain_step(dtypes, hookfi
         return built
 
     plain, shared = model(), model()
-    parallel = DataParallel(shared)
+    parallel = MPIStep(shared)
     assert parallel.packed is (dtypes[0] == dtypes[1])
     for start in (0, 5):
-        loss, acc = plain._step(x[start : start + 7], y[start : start + 7])
-        size, shared_loss, shared_acc = parallel.step(
-            x[start : start + 7], y[start : start + 7], False
-        )
-        parallel.apply()
+        loss, acc = plain.fit_batch(x[start : start + 7], y[start : start + 7])
+        size = parallel.batch_size(x[start : start + 7], y[start : start + 7], False)
+        shared_loss, shared_acc = parallel.update(x[start : start + 7], y[start : start + 7])
         assert size == len(x[start : start + 7])
         assert shared_loss == pytest.approx(loss, rel=1e-6)
         assert shared_acc == pytest.approx(acc)
     for mine, theirs in zip(shared.get_weights(), plain.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
-    assert parallel.step(x, y, True) is None  # a stop: no update
+    assert parallel.batch_size(x, y, True) is None  # a stop: no update
 
 
 # -- ranks that disagree or leave early: never a hang, never a silent status 0 --------
@@ -660,9 +658,9 @@ def test_ranks_that_disagree_hear_every_ranks_value_grouped(monkeypatch):
 def test_ranks_that_end_with_different_weights_are_named_with_their_checksums(
     hookfit_model, monkeypatch
 ):
-    from hookfit.trainer.parallel import DataParallel
+    from hookfit.trainer.parallel import MPIStep
 
-    shared = DataParallel(hookfit_model())
+    shared = MPIStep(hookfit_model())
     monkeypatch.setattr(dist, "_comm", FakeWorld(lambda mine: [mine, mine + 1]))
     with pytest.raises(
         hookfit.TrainingError,

@@ -550,3 +550,45 @@ def test_a_resolved_plan_runs_as_it_is(hookfit_model, hookfit_data):
         r"config to hookfit\.plan\(config=\.\.\.\) instead\.$",
     ):
         hookfit_model().fit(x, y, verbose=0, callbacks=resolved, config={})
+
+
+def test_a_hook_an_instance_declares_it_does_not_need_is_never_registered(
+    hookfit_model, hookfit_data
+):
+    class Saver(Callback):
+        def __init__(self, every):
+            super().__init__()
+            self.every, self.batches = every, 0
+
+        def needs_hook(self, hook):
+            return hook != "on_batch_end" or self.every != "epoch"
+
+        def on_batch_end(self, batch, logs=None):
+            self.batches += 1
+
+    model = hookfit_model()
+    params = {"metrics": ["loss"], "verbose": 0, "epochs": 1, "samples": 1, "steps": 1}
+    lazy, busy = Saver("epoch"), Saver(2)
+    run = Run(plan([lazy], verbose=0, config=NO_DEFAULTS).plugins, model, params)
+    assert run.on_batch_end == []  # the trainer builds no batch logs for it
+    assert (
+        len(Run(plan([busy], verbose=0, config=NO_DEFAULTS).plugins, model, params).on_batch_end)
+        == 1
+    )
+    x, y = hookfit_data
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[lazy, busy], config=NO_DEFAULTS)
+    assert (lazy.batches, busy.batches) == (0, 4)
+
+
+def test_the_hook_arguments_are_the_hookspecs_own():
+    import inspect
+
+    from hookfit.hooks import dispatch, specs
+
+    for hook in specs.ALL_HOOKS:
+        declared = tuple(inspect.signature(getattr(specs, hook)).parameters)
+        assert dispatch.OFFERED[hook] == declared
+        assert dispatch.POSITIONAL[hook] + specs.FIXED == declared
+    assert dispatch.POSITIONAL["on_epoch_end"] == ("epoch", "logs")
+    assert dispatch.POSITIONAL["on_predict_batch_end"] == ("batch", "logs")
+    assert dispatch.POSITIONAL["on_train_begin"] == ("logs",)

@@ -86,26 +86,32 @@ def test_a_missing_key_warns_once_per_run_and_names_the_keys():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"monitor": ""}, r"X: monitor must be a log key such as 'val_loss', got ''"),
+        ({"monitor": ""}, r"^X: monitor: expected a log key such as 'val_loss', got \"\"\.$"),
         (
             {"monitor": "val_acc", "mode": "maximum"},
-            r"X: mode must be one of auto, min, max, got 'maximum'\. 'auto' picks 'max' for "
-            r"'val_acc'\.",
+            r"^X: mode: expected one of 'auto', 'min', 'max', got \"maximum\"\.$",
         ),
         (
             {"monitor": "loss", "min_delta": -0.1},
-            r"min_delta must be a finite number >= 0, got -0\.1",
+            r"^X: min_delta: expected a number >= 0, got -0\.1",
         ),
-        ({"monitor": "loss", "min_delta": math.inf}, r"min_delta must be a finite number >= 0"),
+        ({"monitor": "loss", "min_delta": math.inf}, r"^X: min_delta: expected a number >= 0"),
         (
             {"monitor": "loss", "baseline": "high"},
-            r"baseline must be a finite number or None, "
-            r"got 'high'",
+            r"^X: baseline: expected a finite number or None .*, got \"high\"",
         ),
+        ({"monitor": "loss", "baseline": math.nan}, r"^X: baseline: expected a finite number"),
     ],
-    ids=["empty-monitor", "unknown-mode", "negative-min-delta", "infinite-min-delta", "baseline"],
+    ids=[
+        "empty-monitor",
+        "unknown-mode",
+        "negative-min-delta",
+        "infinite-min-delta",
+        "baseline",
+        "nan-baseline",
+    ],
 )
-def test_bad_arguments_are_refused(kwargs, message):
+def test_bad_arguments_are_refused_by_the_hints_named_after_the_owner(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         Monitor("X", **kwargs)
 
@@ -113,3 +119,41 @@ def test_bad_arguments_are_refused(kwargs, message):
 def test_a_non_numeric_monitored_value_is_refused():
     with pytest.raises(ConfigError, match=r"X: the monitored key 'lr' holds 'fast', not a number"):
         Monitor("X", "lr").get({"lr": "fast"}, "Watching")
+
+
+def test_best_reads_and_writes_the_public_monitoring():
+    from hookfit.monitor import Best
+
+    class Watcher:
+        best = Best()
+
+        def __init__(self):
+            self.monitoring = Monitor("Watcher", "val_loss")
+
+    watcher = Watcher()
+    watcher.best = 0.5
+    assert watcher.monitoring.best == 0.5 == watcher.best
+    assert isinstance(Watcher.best, Best)
+
+
+def test_a_monitor_of_checked_values_takes_them_as_they_are():
+    monitor = Monitor.of_checked("X", "val_acc", "auto", 0.1, 0.5)
+    assert (monitor.owner, monitor.mode, monitor.min_delta, monitor.baseline) == (
+        "X",
+        "max",
+        0.1,
+        0.5,
+    )
+
+
+def test_the_monitor_hints_are_the_ones_a_plugin_declares():
+    from hookfit.hooks.arguments import parameters
+    from hookfit.monitor import Baseline, LogKey, MinDelta, Mode
+
+    declared, _ = parameters(Monitor)
+    assert [declared[name].hint for name in ("monitor", "mode", "min_delta", "baseline")] == [
+        LogKey,
+        Mode,
+        MinDelta,
+        Baseline,
+    ]

@@ -203,3 +203,21 @@ def test_without_base_logger_the_epoch_logs_still_hold_the_means(hookfit_model, 
     for key in ("loss", "acc"):
         mean = np.sum([b[key] for b in batches] * sizes) / sizes.sum()
         np.testing.assert_allclose(history.history[key], [mean], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("plugin", "names"),
+    [
+        (EarlyStopping, ("monitor", "mode", "min_delta", "baseline")),
+        (ReduceLROnPlateau, ("monitor", "mode", "min_delta")),
+    ],
+    ids=["early_stopping", "reduce_lr_on_plateau"],
+)
+def test_the_monitoring_plugins_declare_the_monitors_own_hints(plugin, names):
+    from hookfit.hooks.arguments import parameters
+    from hookfit.monitor import Monitor
+
+    mine, _ = parameters(plugin)
+    monitors, _ = parameters(Monitor)
+    assert [mine[n].hint for n in names] == [monitors[n].hint for n in names]
+    assert isinstance(plugin().monitoring, Monitor)

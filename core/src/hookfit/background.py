@@ -1,5 +1,5 @@
 """Plugins' slow I/O (checkpoint files, backups, fsyncs, HTTP posts) off the
-training thread. Each plugin's `Jobs` is its own lane: one thread and a
+training thread. Each plugin's `Lane` is its own: one thread and a
 bounded queue, so a slow disk or server holds neither training nor another
 plugin's lane. A lane's thread comes from a small pool and goes back to it
 when the lane is empty, so the lanes of the next run (new plugin instances)
@@ -11,10 +11,10 @@ A lane runs its jobs in submission order. When its queue is full, a new job
 replaces the oldest pending job that may be dropped, and a warning says so,
 once per lane; a job with a ``key`` replaces the pending job of the same key
 (a newer backup of the same file, an fsync of the same file). A plugin calls
-`Jobs.make_room` before it copies a model's state, so that a copy is taken
+`Lane.make_room` before it copies a model's state, so that a copy is taken
 only when the lane can take it, and never piles up behind a slow disk.
 
-A plugin calls `Jobs.wait` in ``on_train_end`` (which the core runs also
+A plugin calls `Lane.wait` in ``on_train_end`` (which the core runs also
 after an error): a file lane is always completed; a network lane
 (``network=True``) is waited for at most a given time, and what is still
 pending is given up. An error in a job is raised in the training thread at
@@ -42,14 +42,14 @@ from .errors import ConfigError, HookfitWarning
 # no thread lingers long after a run.
 IDLE_SECONDS = 1.0
 
-_lanes: weakref.WeakSet[Jobs] = weakref.WeakSet()
+_lanes: weakref.WeakSet[Lane] = weakref.WeakSet()
 _pool = threading.Lock()  # guards _idle and every worker's lane
 _idle: list[_Worker] = []
 
 
 def drain() -> None:
     """Block until every job submitted so far, by any plugin, has finished
-    (errors stay with the plugins' `Jobs`)."""
+    (errors stay with the plugins' lanes)."""
     for jobs in list(_lanes):
         jobs._idle(None)
 
@@ -63,7 +63,7 @@ def _finish_files() -> None:
             jobs._idle(None)
 
 
-def mark() -> dict[Jobs, int]:
+def mark() -> dict[Lane, int]:
     """Where every file lane is now. A job submitted with ``after=mark()``
     runs only once the jobs submitted to those lanes before the mark have
     finished or been dropped: BackupAndRestore writes a backup only after
@@ -80,11 +80,11 @@ class _Job:
     key: Any = None
     keep: bool = False
     on_drop: Callable[[], Any] | None = field(default=None, repr=False)
-    after: dict[Jobs, int] | None = field(default=None, repr=False)
+    after: dict[Lane, int] | None = field(default=None, repr=False)
     seq: int = 0
 
 
-class Jobs:
+class Lane:
     """The background lane of one plugin.
 
     Args:
@@ -103,8 +103,8 @@ class Jobs:
     def __init__(self, owner: str, *, capacity: int = 256, network: bool = False) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise ConfigError(
-                f"Jobs({owner!r}): capacity must be an integer >= 1 (pending jobs the lane "
-                f"holds), got {capacity!r}."
+                f"{type(self).__name__}({owner!r}): capacity must be an integer >= 1 (pending "
+                f"jobs the lane holds), got {capacity!r}."
             )
         self.owner = owner
         self.capacity = capacity
@@ -134,7 +134,7 @@ class Jobs:
         key: Any = None,
         keep: bool = False,
         on_drop: Callable[[], Any] | None = None,
-        after: dict[Jobs, int] | None = None,
+        after: dict[Lane, int] | None = None,
     ) -> Submitter:
         """A submitter with options, to hand to code that calls ``submit``
         (a host's ``save(..., jobs=...)``).
@@ -265,13 +265,13 @@ class _Worker:
     """A daemon thread that runs one lane's jobs at a time, and between lanes
     waits `IDLE_SECONDS` in the pool for the next one."""
 
-    def __init__(self, lane: Jobs) -> None:
-        self.lane: Jobs | None = lane
+    def __init__(self, lane: Lane) -> None:
+        self.lane: Lane | None = lane
         self.wake = threading.Condition(_pool)
         threading.Thread(target=self._run, name=f"hookfit-io-{lane.owner}", daemon=True).start()
 
     @staticmethod
-    def serve(lane: Jobs) -> None:
+    def serve(lane: Lane) -> None:
         """Give ``lane`` a worker: an idle one, else a new one."""
         with _pool:
             if _idle:
@@ -316,24 +316,24 @@ if hasattr(os, "register_at_fork"):
 
 
 class Submitter:
-    """`Jobs.options`: submits to a lane with options."""
+    """`Lane.options`: submits to a lane with options."""
 
     def __init__(
         self,
-        jobs: Jobs,
+        jobs: Lane,
         key: Any,
         keep: bool,
         on_drop: Callable[[], Any] | None,
-        after: dict[Jobs, int] | None = None,
+        after: dict[Lane, int] | None = None,
     ) -> None:
         self.jobs, self.key, self.keep, self.on_drop, self.after = jobs, key, keep, on_drop, after
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        """As `Jobs.submit`, with the options."""
+        """As `Lane.submit`, with the options."""
         self.jobs._enqueue(_Job(fn, args, kwargs, self.key, self.keep, self.on_drop, self.after))
 
     def wait(self, timeout: float | None = None) -> bool:
-        """As `Jobs.wait`."""
+        """As `Lane.wait`."""
         return self.jobs.wait(timeout)
 
 
@@ -347,3 +347,17 @@ def _warn(message: str) -> None:
     while frame is not None and frame.f_code.co_filename != dispatch.__file__:
         frame, level = frame.f_back, level + 1
     warnings.warn(message, HookfitWarning, stacklevel=level if frame is not None else 4)
+
+
+class Jobs(Lane):
+    """Deprecated: the former name of `Lane`, kept so that plugins written
+    against it still run. Use `Lane`, which takes the same arguments."""
+
+    def __init__(self, owner: str, *, capacity: int = 256, network: bool = False) -> None:
+        warnings.warn(
+            "hookfit.background.Jobs is deprecated: use hookfit.background.Lane, which takes "
+            "the same arguments.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(owner, capacity=capacity, network=network)

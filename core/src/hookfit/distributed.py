@@ -151,8 +151,8 @@ def abort(code: int = 1) -> NoReturn:
     if _comm is None:
         raise SystemExit(code)
     # MPI_Abort has the launcher kill every rank, and it does not first read
-    # what is left in this rank's output pipes: without this wait the tail of
-    # the traceback (the error itself) was lost in 1 run of 10.
+    # what is left in this rank's output pipes: the wait keeps the tail of the
+    # traceback (the error itself) from being lost.
     _wait_until_read(sys.stdout, sys.stderr)
     _comm.Abort(code)
     # MPICH's MPI_Abort asks mpiexec to end the job and may return before
@@ -226,8 +226,8 @@ def together(what: str) -> Iterator[None]:
     the other ranks then wait forever for this one in their next collective
     call. On ``os._exit`` (or a signal) MPICH's hydra kills the other ranks
     at once, with SIGKILL, so they can do nothing, and mpiexec's status is
-    the leaving rank's own: ``os._exit(0)`` ended a run of 5 epochs after 2,
-    with status 0 and no message. Only the leaving rank can tell, so during
+    the leaving rank's own: ``os._exit(0)`` would end an unfinished run with
+    status 0 and no message. Only the leaving rank can tell, so during
     ``what`` ``os._exit`` aborts (`abort`) instead. A ``from os import _exit``
     made before, or a C library's ``_exit``, is out of reach; a signal is
     reported by hydra itself (non-zero, with the signal's name).

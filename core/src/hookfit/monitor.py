@@ -1,17 +1,35 @@
 """Watching one logged quantity for improvement: the logic EarlyStopping,
 ReduceLROnPlateau and ModelCheckpoint share (``monitor``, ``mode``,
 ``min_delta``, ``baseline``), written once.
+
+The arguments' rules are the hints below (`LogKey`, `Mode`, `MinDelta`,
+`Baseline`). A plugin declares its own arguments with the same hints, so a
+value is judged by one rule, with the same message from code and config.
 """
 
 from __future__ import annotations
 
 import math
+import typing
 import warnings
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from .errors import ConfigError, HookfitWarning
+from .hooks.arguments import FINITE, Check, Range, check_call
 
-MODES = ("auto", "min", "max")
+LogKey = Annotated[str, Check(bool, "a log key such as 'val_loss'")]
+"""The hint of a ``monitor`` argument: a non-empty log key."""
+
+Mode = Literal["auto", "min", "max"]
+"""The hint of a ``mode`` argument (see `auto_mode`)."""
+
+MinDelta = Annotated[float, Range(ge=0)]
+"""The hint of a ``min_delta`` argument: a finite number >= 0."""
+
+Baseline = Annotated[float, FINITE] | None
+"""The hint of a ``baseline`` argument: a finite number, or None."""
+
+MODES: tuple[str, ...] = typing.get_args(Mode)
 
 
 def auto_mode(monitor: str) -> str:
@@ -37,35 +55,43 @@ class Monitor:
             or None.
 
     Raises:
-        ConfigError: An empty monitor, an unknown mode, a negative or
-            non-finite min_delta, or a baseline that is not a number.
+        ArgumentError: An argument its hint refuses (a `ConfigError` named
+            after ``owner``): an empty monitor, an unknown mode, a negative
+            or non-finite min_delta, a baseline that is not a finite number.
     """
 
     def __init__(
         self,
         owner: str,
+        monitor: LogKey,
+        mode: Mode = "auto",
+        min_delta: MinDelta = 0.0,
+        baseline: Baseline = None,
+    ) -> None:
+        values = {"monitor": monitor, "mode": mode, "min_delta": min_delta, "baseline": baseline}
+        check_call(Monitor, (), values, owner=owner)
+        self._start(owner, monitor, mode, min_delta, baseline)
+
+    @classmethod
+    def of_checked(
+        cls,
+        owner: str,
         monitor: str,
         mode: str = "auto",
         min_delta: float = 0.0,
         baseline: float | None = None,
+    ) -> Monitor:
+        """A Monitor of values already judged by the hints above: a
+        plugin's own arguments, declared with `LogKey`, `Mode`, `MinDelta`
+        and `Baseline`, were checked when the plugin was built, so they are
+        not judged a second time here."""
+        made = cls.__new__(cls)
+        made._start(owner, monitor, mode, min_delta, baseline)
+        return made
+
+    def _start(
+        self, owner: str, monitor: str, mode: str, min_delta: float, baseline: float | None
     ) -> None:
-        if not isinstance(monitor, str) or not monitor:
-            raise ConfigError(
-                f"{owner}: monitor must be a log key such as 'val_loss', got {monitor!r}."
-            )
-        if mode not in MODES:
-            raise ConfigError(
-                f"{owner}: mode must be one of {', '.join(MODES)}, got {mode!r}. 'auto' picks "
-                f"{auto_mode(monitor)!r} for {monitor!r}."
-            )
-        if not _number(min_delta) or min_delta < 0:
-            raise ConfigError(
-                f"{owner}: min_delta must be a finite number >= 0, got {min_delta!r}."
-            )
-        if baseline is not None and not _number(baseline):
-            raise ConfigError(
-                f"{owner}: baseline must be a finite number or None, got {baseline!r}."
-            )
         self.owner = owner
         self.monitor = monitor
         self.mode = auto_mode(monitor) if mode == "auto" else mode
@@ -138,18 +164,14 @@ class Monitor:
 
 
 class Best:
-    """Keras's ``best`` attribute for a plugin that keeps a `Monitor` as
-    ``self._monitor``: reads and writes go to the monitor's ``best``.
+    """Keras's ``best`` attribute for a plugin that keeps its `Monitor` as
+    ``self.monitoring``: reads and writes go to the monitor's ``best``.
 
     Write ``best = Best()`` in the plugin's class body.
     """
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        return self if obj is None else obj._monitor.best
+        return self if obj is None else obj.monitoring.best
 
     def __set__(self, obj: Any, value: float | None) -> None:
-        obj._monitor.best = value
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        obj.monitoring.best = value

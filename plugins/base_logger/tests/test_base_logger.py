@@ -92,3 +92,24 @@ def test_switched_off_the_trainer_logs_the_same_means(hookfit_model, hookfit_dat
         logs.append(seen.logs)
     assert logs[0] == pytest.approx(logs[1], rel=1e-12)
     assert sorted(logs[1]) == ["acc", "loss"]
+
+
+def test_without_stateful_metrics_it_has_no_batch_hook():
+    from hookfit.hooks.dispatch import hooks_of
+
+    assert hooks_of(BaseLogger()) == ["on_epoch_begin", "on_epoch_end"]
+    assert hooks_of(BaseLogger(stateful_metrics=["acc"])) == [
+        "on_batch_end",
+        "on_epoch_begin",
+        "on_epoch_end",
+    ]
+
+
+def test_the_epoch_means_are_the_trainers_untouched():
+    # Logs the trainer hands over pass through unchanged: nothing is recomputed.
+    logger = BaseLogger()
+    logger.set_params({"metrics": ["loss", "acc"]})
+    logs = {"loss": 0.25, "acc": 0.5, "val_loss": 0.3}
+    logger.on_epoch_begin(0, {})
+    logger.on_epoch_end(0, logs)
+    assert logs == {"loss": 0.25, "acc": 0.5, "val_loss": 0.3}

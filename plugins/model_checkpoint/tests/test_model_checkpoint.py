@@ -891,3 +891,19 @@ def test_a_filepath_whose_names_cannot_exist_is_refused_at_once(filepath, messag
         ConfigError, match=f"^ModelCheckpoint: filepath must be {re.escape(message)}"
     ):
         ModelCheckpoint(filepath)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "mode"),
+    [({}, "min"), ({"monitor": "val_acc"}, "max"), ({"mode": "max"}, "max")],
+    ids=["auto-loss", "auto-acc", "max"],
+)
+def test_the_mode_is_kept_once_by_the_monitoring(tmp_path, kwargs, mode):
+    checkpoint = ModelCheckpoint(str(tmp_path / "w.{epoch}.h5"), save_top_k=1, **kwargs)
+    assert checkpoint.mode == checkpoint.monitoring.mode == mode
+    # the top-k ranking reads the same mode: better scores rank first
+    worse = 2.0 if mode == "min" else 0.5
+    assert checkpoint._ledger.rank(1.0) < checkpoint._ledger.rank(worse)
+    checkpoint.monitoring.mode = flipped = "max" if mode == "min" else "min"
+    assert checkpoint.mode == flipped
+    assert checkpoint._ledger.rank(1.0) > checkpoint._ledger.rank(worse)

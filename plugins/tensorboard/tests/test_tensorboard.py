@@ -645,3 +645,38 @@ def test_projector_files_stay_inside_log_dir_whatever_a_layer_is_named(
     with_weights = [layer for layer in model.layers if layer.get_weights()]
     assert len(set(folders)) == len(embeddings) == len(with_weights)  # one folder per layer
     assert embeddings[-1].tensor_name.startswith(name)
+
+
+class DescribedMinimalHost(MinimalHost):
+    """Another host that describes itself through the protocol's optional
+    `DescribedHost` part (a graph of one Dense layer) and names its weights."""
+
+    def to_json(self, **kwargs):
+        dense = {"class_name": "Dense", "config": {"name": "dense", "units": 3}}
+        config = {"class_name": "Sequential", "config": {"name": "described", "layers": [dense]}}
+        return json.dumps({**config, "keras_version": "2.15.0", "backend": "tensorflow"}, **kwargs)
+
+
+def test_the_graph_comes_from_any_host_that_describes_itself(hookfit_data, tmp_path):
+    from hookfit.hooks.host import DescribedHost
+
+    model = DescribedMinimalHost(8, 3)
+    assert isinstance(model, DescribedHost) and not isinstance(MinimalHost(8, 3), DescribedHost)
+    assert isinstance(keras_sequential(), DescribedHost)
+    fit(model, hookfit_data, [TensorBoard(tmp_path)], epochs=1)
+    ((step, tensor),) = series(load(tmp_path / "train"), "keras")
+    assert step == 0
+    assert json.loads(tensor.item()) == {
+        "class_name": "Sequential",
+        "config": {
+            "name": "described",
+            "layers": [{"class_name": "Dense", "config": {"name": "dense", "units": 3}}],
+        },
+    }
+
+
+def test_the_batch_hook_is_declared_by_needs_hook_not_an_instance_attribute(tmp_path):
+    for update_freq, needed in (("epoch", False), ("batch", True), (3, True)):
+        tb = TensorBoard(tmp_path, update_freq=update_freq)
+        assert tb.needs_hook("on_batch_end") is needed
+        assert "on_batch_end" not in vars(tb)

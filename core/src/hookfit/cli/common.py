@@ -53,21 +53,21 @@ def command_settings(args: argparse.Namespace, bundled: bool = False) -> tuple[l
     from ..run.job import EXAMPLE, example, example_defaults
 
     working_directory()  # every path below is relative to it
-    cat = catalogue()
+    installed = catalogue()
     path = getattr(args, "config_file", None) or args.config_option
     if path is not None:
         found: Path | None = Path(path)
     else:
         found = find_file()
     if found is not None:
-        settings, name = read_file(found, cat), display(found)
+        settings, name = read_file(found, installed), display(found)
     elif bundled:
-        settings, name = example(cat), EXAMPLE
+        settings, name = example(installed), EXAMPLE
     else:
         settings, name = [], "none"
-    settings += from_command_line(args.plugins, args.sets, cat)
+    settings += from_command_line(args.plugins, args.sets, installed)
     if bundled:
-        settings += example_defaults(settings, cat)
+        settings += example_defaults(settings, installed)
     return settings, name
 
 

@@ -5,9 +5,9 @@ A plugin declares what it takes in its ``__init__`` hints: plain types,
 ``Literal[...]`` choices, and ``Annotated[int, Range(ge=0)]`` or
 ``Annotated[str, Check(test, "what it must be")]`` for anything finer. A
 `hookfit.Callback` subclass's constructor is checked on every call; a run
-built from a config checks other classes with `validate` before building
-them. The same check serves both, so a config and a script get the same
-message, the config's with the file and key in front.
+built from a config checks and builds a class with `build`, whose call is
+not checked a second time. The same check serves both, so a config and a
+script get the same message, the config's with the file and key in front.
 
 How one value is judged against one hint is `hookfit.hooks.hints`.
 """
@@ -18,17 +18,20 @@ import inspect
 import typing
 import weakref
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, nearest
-from .hints import ANY, Check, Range, check, describe, shown
+from .hints import ANY, FINITE, Check, Range, check, describe, shown
 
 __all__ = [
+    "FINITE",
     "ArgumentError",
     "Check",
     "Parameter",
     "Range",
+    "build",
     "check",
     "check_call",
     "describe",
@@ -197,20 +200,58 @@ def _function_parameters(fn: Callable[..., Any]) -> tuple[dict[str, Parameter], 
     return found, any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
 
 
-_signatures: dict[type, tuple[list[str], dict[str, Parameter], bool]] = {}
+# The class whose construction `build` has just checked: its own check_call
+# is skipped once. Only the outermost call: an object that __init__ builds
+# in turn is checked as usual.
+_validated: ContextVar[type | None] = ContextVar("hookfit_validated", default=None)
 
 
-def check_call(cls: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
-    """Check the arguments of a call ``cls(*args, **kwargs)`` against the
-    hints of ``cls.__init__`` (and of the bases it forwards ``**kwargs`` to).
+def build(cls: type, args: Mapping[str, Any]) -> Any:
+    """Check keyword arguments from a config for ``cls`` once (`validate`)
+    and build ``cls`` with the converted values.
 
-    `hookfit.Callback` calls it for every subclass on construction. Missing
-    arguments are left to Python's own error; a config's are reported by
-    `validate`.
+    The construction does not check them again (`check_call` skips it), so
+    each value is judged once, by the same hints as in code.
 
     Raises:
         ArgumentError: See `validate`.
     """
+    values = validate(cls, args)
+    if not values:  # a call without arguments is not checked anyway
+        return cls()
+    token = _validated.set(cls)
+    try:
+        return cls(**values)
+    finally:
+        _validated.reset(token)
+
+
+_signatures: dict[type, tuple[list[str], dict[str, Parameter], bool]] = {}
+
+
+def check_call(
+    cls: type, args: tuple[Any, ...], kwargs: Mapping[str, Any], owner: str | None = None
+) -> None:
+    """Check the arguments of a call ``cls(*args, **kwargs)`` against the
+    hints of ``cls.__init__`` (and of the bases it forwards ``**kwargs`` to).
+
+    `hookfit.Callback` calls it for every subclass on construction, except
+    for the call `build` makes with values it has checked. Missing
+    arguments are left to Python's own error; a config's are reported by
+    `validate`.
+
+    Args:
+        cls: The class being built.
+        args: The call's positional arguments (without ``self``).
+        kwargs: The call's keyword arguments.
+        owner: The name messages give (default: the class's name).
+
+    Raises:
+        ArgumentError: See `validate`.
+    """
+    if _validated.get() is cls:
+        _validated.set(None)
+        return
     found = _signatures.get(cls)
     if found is None:
         params, open_ended = parameters(cls)
@@ -227,4 +268,4 @@ def check_call(cls: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> N
     names, params, open_ended = found
     named = dict(zip(names, args, strict=False))
     named.update(kwargs)
-    _validate(cls.__name__, params, open_ended, named, complete=False, config=False)
+    _validate(owner or cls.__name__, params, open_ended, named, complete=False, config=False)

@@ -15,7 +15,9 @@ class Callback:
     Override the hook methods you need; they are called with the real
     arguments, positionally, even when declared with a default such as
     ``def on_batch_end(self, batch, logs={})``. Only overridden methods are
-    registered, so a hook you do not override costs nothing.
+    registered, so a hook you do not override costs nothing. A hook that an
+    instance needs only in some setups (a batch hook for ``save_freq=5``,
+    not for ``save_freq="epoch"``) is declared in `needs_hook`.
 
     A subclass declares its arguments with type hints in ``__init__``
     (``Literal``, ``Annotated[int, Range(ge=0)]``, see
@@ -67,6 +69,29 @@ class Callback:
         if args or kwargs:
             check_call(cls, args, kwargs)
         return super().__new__(cls)
+
+    def needs_hook(self, hook: str) -> bool:
+        """Whether this instance needs its ``hook`` method called.
+
+        Asked once per run, when the run is set up (before ``set_params``),
+        for each hook the class overrides. The default is True. Override it
+        to return False for a hook this instance has nothing to do in, so
+        that the hook costs nothing: a batch hook that no plugin needs
+        spares the trainer building the batch logs.
+
+        Example:
+            >>> class Saver(Callback):
+            ...     def __init__(self, every="epoch"):
+            ...         self.every = every
+            ...     def needs_hook(self, hook):
+            ...         return hook != "on_batch_end" or self.every != "epoch"
+            ...     def on_batch_end(self, batch, logs=None):
+            ...         ...
+
+        Args:
+            hook: A hook name the class overrides, e.g. ``"on_batch_end"``.
+        """
+        return True
 
     def state_dict(self) -> dict[str, Any]:
         """The plugin's state that a resumed run needs, JSON-able.
@@ -140,10 +165,12 @@ class Callback:
 
 
 def overridden_hooks(callback: Callback) -> list[str]:
-    """Return the hook names that ``callback`` overrides.
+    """Return the hook names that ``callback`` overrides and needs.
 
     A hook counts as overridden when the class redefines the method or the
-    instance has its own attribute of that name (LambdaCallback's way).
+    instance has its own attribute of that name (Keras's LambdaCallback
+    assigns its functions so); `Callback.needs_hook` then drops those the
+    instance does not need.
 
     ``on_train_batch_*`` and ``on_batch_*`` fire together, so when a class
     overrides the Keras 3 name, the Keras 2 one is reached only through it
@@ -156,6 +183,7 @@ def overridden_hooks(callback: Callback) -> list[str]:
         for name in vars(Callback)
         if name.startswith("on_")
         and (name in own or getattr(cls, name) is not getattr(Callback, name))
+        and callback.needs_hook(name)
     ]
     for k3, k2 in (
         ("on_train_batch_begin", "on_batch_begin"),

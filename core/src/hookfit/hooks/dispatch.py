@@ -24,14 +24,10 @@ from .callback import Callback, overridden_hooks
 # hook: `attribution` reports it at the user's line instead.
 attribution.hook_site(__name__, __file__)
 
-# What the trainer passes positionally to each hook; model and params are
-# fixed for a run and bound once.
-POSITIONAL = {
-    **{name: ("logs",) for name in specs.RUN_HOOKS},
-    **{name: ("epoch", "logs") for name in specs.EPOCH_HOOKS},
-    **{name: ("batch", "logs") for name in specs.BATCH_HOOKS},
-}
-OFFERED = {name: (*pos, "model", "params") for name, pos in POSITIONAL.items()}
+# The hooks' arguments, as the hookspecs declare them (re-exported: the
+# command line and plugin tests read them here).
+POSITIONAL = specs.POSITIONAL
+OFFERED = specs.OFFERED
 
 # The Keras 2 and Keras 3 names of the training-batch hooks fire together.
 EVENTS: dict[str, tuple[str, ...]] = {
@@ -104,7 +100,7 @@ class Run:
         self.host = host
         self.params = params
         self.plugins: Mapping[str, Any] = {p.name: p.obj for p in self.entries}
-        fixed = {"model": host, "params": params}
+        fixed = dict(zip(specs.FIXED, (host, params), strict=True))
         found: dict[str, list[tuple[tuple[int, int, int], Entry]]] = {}
         for position, plugin in enumerate(self.entries):
             for hook, fn, opts in implementations(plugin):
@@ -219,8 +215,8 @@ def implementations(plugin: PluginEntry) -> Iterable[Impl]:
     return list(_marked_impls(plugin))
 
 
-# What `_callback_impls` found valid: the next run of the same classes checks
-# them no more (reading the signatures cost 1.5 ms a run for the built-ins).
+# What `_callback_impls` found valid: reading signatures is slow next to a
+# short run, so each class and method is checked once per process.
 # Weak: classes and methods made at run time go with their last instance.
 _checked_classes: weakref.WeakSet[type] = weakref.WeakSet()
 _checked_methods: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()

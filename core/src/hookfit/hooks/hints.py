@@ -26,11 +26,19 @@ ANY = object()
 """The hint of a parameter that has none: any value."""
 
 
+def finite(value: Any) -> bool:
+    """True for an int or float (not a bool) that is neither NaN nor infinite:
+    what every hookfit check means by "a finite number"."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class Range:
     """A numeric range for ``Annotated``: ``Annotated[int, Range(ge=0)]``.
 
-    NaN and infinities are outside every range.
+    NaN and infinities are outside every range (`finite`), so ``Range()``
+    is any finite number, described as "a number"; `FINITE` says "a finite
+    number".
     """
 
     ge: float | None = None
@@ -40,9 +48,7 @@ class Range:
 
     def test(self, value: Any) -> bool:
         """True when ``value`` is a finite number inside the range."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return False
-        if not math.isfinite(value):
+        if not finite(value):
             return False
         return (
             (self.ge is None or value >= self.ge)
@@ -72,6 +78,10 @@ class Check:
             return bool(self.predicate(value))
         except (TypeError, ValueError):
             return False
+
+
+FINITE = Check(finite, "a finite number")
+"""``Annotated[float, FINITE]``: any finite number (no NaN, no infinity)."""
 
 
 def _number(value: float) -> str:

@@ -4,6 +4,10 @@ hookfit's own `Model` implements these protocols, and so does the minimal
 host in `hookfit.testing`; any other trainer that implements them, and
 calls the hooks through `hookfit.hooks.Run`, can host hookfit plugins.
 Built-in plugins use nothing else of their model.
+
+`DescribedHost` and `NamedWeights` are optional: a plugin checks for them
+with ``isinstance(model, DescribedHost)`` and does without what a host
+does not offer (TensorBoard writes no graph, and numbers the weights).
 """
 
 from __future__ import annotations
@@ -40,6 +44,18 @@ class LayerView(Protocol):
     def get_weights(self) -> list[Any]:
         """Copies of the layer's weight arrays, in the layer's order."""
         ...
+
+
+@runtime_checkable
+class NamedWeights(LayerView, Protocol):
+    """Optional: a layer that names its weights (TensorBoard's tags).
+
+    Attributes:
+        weight_names: One name per array of ``get_weights()``, in its order
+            (``("kernel", "bias")``).
+    """
+
+    weight_names: Sequence[str]
 
 
 @runtime_checkable
@@ -92,13 +108,25 @@ class Host(Protocol):
                 (optimizer state, random generators).
             metadata: JSON-able data stored in the same file, read back by
                 `ResumableHost.restore`.
-            jobs: A `hookfit.background.Jobs`: copy the state now, write
+            jobs: A `hookfit.background.Lane`: copy the state now, write
                 the file on its thread. A host may write at once instead.
         """
         ...
 
     def save_weights(self, filepath: Path, overwrite: bool = True, *, jobs: Any = None) -> None:
         """Save the weights only, atomically (``jobs`` as in `save`)."""
+        ...
+
+
+@runtime_checkable
+class DescribedHost(Host, Protocol):
+    """Optional: a host that can describe its architecture as Keras does
+    (TensorBoard's Graphs tab draws it)."""
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as Keras's model JSON: an object with
+        ``class_name`` and ``config`` (and possibly ``keras_version`` and
+        ``backend``); ``kwargs`` go to `json.dumps`."""
         ...
 
 

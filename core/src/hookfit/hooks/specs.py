@@ -13,9 +13,10 @@ them::
 
 The ``logs`` dict is a fresh dict for each call, shared by all plugins of that
 call in plugin order: BaseLogger first, the plugins you named in the order
-given, then History, ProgbarLogger last. A plugin may add keys that later
-plugins see (BaseLogger adds the epoch averages; ReduceLROnPlateau adds
-``lr``). Return values are ignored.
+given, then History, ProgbarLogger last. The trainer puts the epoch's means
+in the epoch logs; a plugin may add or replace keys that later plugins see
+(BaseLogger reports a stateful metric's last batch value; ReduceLROnPlateau
+adds ``lr``). Return values are ignored.
 
 ``on_batch_begin``/``on_batch_end`` and ``on_train_batch_begin``/
 ``on_train_batch_end`` fire at the same moment with the same ``logs`` dict:
@@ -24,6 +25,7 @@ the first pair is the Keras 2 spelling, the second the Keras 3 one.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pluggy
@@ -36,8 +38,8 @@ hookimpl = pluggy.HookimplMarker("hookfit")
 Logs = dict[str, Any]
 """The type of the ``logs`` argument."""
 
-# Hook names grouped by the positional arguments the trainer passes: these
-# tuples are what the dispatcher and the Callback adapter are built from.
+# Hook names grouped by the positional arguments the trainer passes; the
+# argument names themselves are read from the signatures below (`OFFERED`).
 TRAIN_HOOKS = ("on_train_begin", "on_train_end")
 EPOCH_HOOKS = ("on_epoch_begin", "on_epoch_end")
 BATCH_HOOKS = (
@@ -98,10 +100,11 @@ def on_epoch_end(epoch: int, logs: Logs, model: Any, params: dict[str, Any]) -> 
 
     Args:
         epoch: The 0-based index of the epoch.
-        logs: ``val_loss`` (and ``val_acc`` when the model was compiled with
-            ``metrics=['accuracy']``) when validating. BaseLogger, which runs
-            first, adds the epoch's sample-weighted means of ``loss`` and
-            ``acc``. Plugins may add keys (``lr``) for the ones after them.
+        logs: The epoch's sample-weighted means of ``loss`` (and ``acc``
+            when the model was compiled with ``metrics=['accuracy']``), and
+            ``val_loss`` (and ``val_acc``) when validating. BaseLogger, which
+            runs first, replaces a stateful metric's mean with its last batch
+            value. Plugins may add keys (``lr``) for the ones after them.
         model: The model being trained.
         params: The run's parameters.
     """
@@ -251,6 +254,23 @@ def on_predict_batch_end(batch: int, logs: Logs, model: Any, params: dict[str, A
         model: The model predicting.
         params: The parameters of the run.
     """
+
+
+FIXED = ("model", "params")
+"""The arguments that stay the same for a whole run: bound once, not passed
+on every call."""
+
+OFFERED: dict[str, tuple[str, ...]] = {
+    name: tuple(inspect.signature(globals()[name]).parameters) for name in ALL_HOOKS
+}
+"""Every argument each hook offers, by hook name, as the hookspecs above
+declare them: the one place the argument names are written."""
+
+POSITIONAL: dict[str, tuple[str, ...]] = {
+    name: tuple(arg for arg in offered if arg not in FIXED) for name, offered in OFFERED.items()
+}
+"""What the trainer passes positionally to each hook (`OFFERED` without
+`FIXED`): ``("logs",)``, ``("epoch", "logs")`` or ``("batch", "logs")``."""
 
 
 # -- the command line -----------------------------------------------------------

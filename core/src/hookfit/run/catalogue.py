@@ -163,7 +163,7 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
     key = tuple(sys.path)
     if not refresh and _cache is not None and _cache[0] == key:
         return _cache[1]
-    cat = Catalogue()
+    result = Catalogue()
     # One metadata scan for both groups; entry_points() already drops a
     # distribution that is found twice on sys.path (a lib64 -> lib link).
     everything = importlib_metadata.entry_points()
@@ -175,7 +175,7 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
         if when in DEFAULT_WHEN:
             defaults[(_dist_name(ep), ep.name)] = when
         else:
-            cat.bad_defaults.append(
+            result.bad_defaults.append(
                 f"{_dist_name(ep)} declares {ep.name} = {when!r} in [{DEFAULTS_GROUP}]; "
                 f"expected one of {', '.join(DEFAULT_WHEN)}. The plugin stays off by default."
             )
@@ -199,17 +199,17 @@ def catalogue(*, refresh: bool = False) -> Catalogue:
         claimants = sorted(seen[name], key=lambda i: (i.dist, i.version))
         first, *others = claimants
         if others:
-            cat.conflicts[name] = claimants
+            result.conflicts[name] = claimants
             first = replace(first, rivals=tuple(f"{o.dist} {o.version}" for o in others))
-        cat.plugins[name] = first
-    cat.missing = sorted(required - installed)
+        result.plugins[name] = first
+    result.missing = sorted(required - installed)
     for ep in everything.select(group=COMMANDS_GROUP):
         dist, version = _dist_of(ep)
         info = PluginInfo(ep.name, dist, version, ep.value, distribution=ep.dist)
-        cat.commands.append(replace(info, group=COMMANDS_GROUP))
-    cat.commands.sort(key=lambda i: (i.name, i.dist))
-    _cache = (key, cat)
-    return cat
+        result.commands.append(replace(info, group=COMMANDS_GROUP))
+    result.commands.sort(key=lambda i: (i.name, i.dist))
+    _cache = (key, result)
+    return result
 
 
 _requirements: tuple[frozenset[str], dict[str, str]] | None = None

@@ -30,7 +30,8 @@ from types import ModuleType
 from typing import Any, cast
 
 from ..errors import ConfigError, HookfitWarning, PluginLoadError
-from ..hooks.arguments import ArgumentError, validate
+from ..hooks.arguments import ArgumentError
+from ..hooks.arguments import build as build_checked
 from .catalogue import Catalogue, PluginInfo, catalogue, install_hint, is_module, load
 from .sources import Setting, display, from_environment, from_mapping, read_file
 
@@ -122,7 +123,7 @@ def plan(
     config: Any = None,
     verbose: int | None = 1,
     environ: Mapping[str, str] | None = None,
-    cat: Catalogue | None = None,
+    installed: Catalogue | None = None,
     build: bool = True,
 ) -> Plan:
     """Resolve code, command line, environment, config and defaults into a run.
@@ -138,7 +139,7 @@ def plan(
         verbose: The run's verbosity: ProgbarLogger is on by default only
             when it is not 0. None: the config's ``fit.verbose``, else 1.
         environ: The environment (``os.environ`` by default).
-        cat: The installed plugins (read from metadata when omitted).
+        installed: The installed plugins (read from metadata when omitted).
         build: False to decide without importing or building any plugin
             (``hookfit plugins`` builds them one at a time itself).
 
@@ -156,19 +157,21 @@ def plan(
                 "config to hookfit.plan(config=...) instead."
             )
         return callbacks
-    cat = cat or catalogue()
-    settings = _sources(config, environ, cat)
+    installed = installed or catalogue()
+    settings = _sources(config, environ, installed)
     winners = _winners(settings)
     if verbose is None:
         verbose = winners[("fit", "verbose")].value if ("fit", "verbose") in winners else 1
-    planned = [_from_code(i, item, winners, cat, build) for i, item in enumerate(callbacks or ())]
+    planned = [
+        _from_code(i, item, winners, installed, build) for i, item in enumerate(callbacks or ())
+    ]
     _rename_repeats(planned)
     taken = {p.name for p in planned}
     switched = _switches(settings)
     autoload = _autoload(winners)
     named: list[Planned] = []
     rest: list[Planned] = []
-    for name, info in cat.plugins.items():
+    for name, info in installed.plugins.items():
         if name in taken:
             continue
         arguments = _arguments(winners, name)
@@ -190,21 +193,21 @@ def plan(
         for entry in on:
             if entry.obj is None:
                 entry.obj = build_plugin(entry)
-        _say_missing_defaults(cat)
+        _say_missing_defaults(installed)
         on = [p for p in on if p.obj is not None]
     if isinstance(config, str | os.PathLike):
         file: str | None = display(Path(config))
     else:
         file = next((s.origin.split(": ")[0] for s in settings if s.source == "file"), None)
-    return Plan(on, off, list(winners.values()), file, cat)
+    return Plan(on, off, list(winners.values()), file, installed)
 
 
-def _sources(config: Any, environ: Mapping[str, str] | None, cat: Catalogue) -> list[Setting]:
-    settings = from_environment(os.environ if environ is None else environ, cat)
+def _sources(config: Any, environ: Mapping[str, str] | None, installed: Catalogue) -> list[Setting]:
+    settings = from_environment(os.environ if environ is None else environ, installed)
     if isinstance(config, str | os.PathLike):
-        settings += read_file(Path(config), cat)
+        settings += read_file(Path(config), installed)
     elif isinstance(config, Mapping):
-        settings += from_mapping(config, "code", "fit(config=...)", cat)
+        settings += from_mapping(config, "code", "fit(config=...)", installed)
     elif isinstance(config, Sequence) and all(isinstance(s, Setting) for s in config):
         settings += list(config)
     elif config is not None:
@@ -245,7 +248,11 @@ def _arguments(winners: dict[tuple[str, ...], Setting], name: str) -> dict[str, 
 
 
 def _from_code(
-    index: int, item: Any, winners: dict[tuple[str, ...], Setting], cat: Catalogue, build: bool
+    index: int,
+    item: Any,
+    winners: dict[tuple[str, ...], Setting],
+    installed: Catalogue,
+    build: bool,
 ) -> Planned:
     if item is None:
         # None is how the plan marks a plugin not built yet: refused here,
@@ -257,12 +264,12 @@ def _from_code(
             "None, or build the list without it."
         )
     if isinstance(item, str):
-        info = cat.get(item)
+        info = installed.get(item)
         entry = Planned(info.name, info, True, "code", _arguments(winners, info.name))
         if build:
             entry.obj = build_plugin(entry)
         return entry
-    found = _identify(item, cat)
+    found = _identify(item, installed)
     if found is not None:
         name = found.name
     else:
@@ -307,7 +314,7 @@ def build_plugin(entry: Planned) -> Any:
             )
         return target
     try:
-        return target(**validate(target, values))
+        return build_checked(target, values)
     except ArgumentError as exc:
         setting = entry.arguments.get(exc.key)
         if setting is not None:
@@ -324,22 +331,22 @@ def build_plugin(entry: Planned) -> Any:
         raise
 
 
-def _identify(obj: Any, cat: Catalogue) -> PluginInfo | None:
+def _identify(obj: Any, installed: Catalogue) -> PluginInfo | None:
     if is_module(obj):
-        for info in cat.plugins.values():
+        for info in installed.plugins.values():
             if info.module == obj.__name__ and not info.attr:
                 return info
         return None
-    return cat.by_class(type(obj))
+    return installed.by_class(type(obj))
 
 
 _said: set[str] = set()
 
 
-def _say_missing_defaults(cat: Catalogue) -> None:
+def _say_missing_defaults(installed: Catalogue) -> None:
     """Once per process: the default plugins ``pip install hookfit`` brings
     that are not installed, and what that costs."""
-    missing = [d for d in cat.missing if d not in _said]
+    missing = [d for d in installed.missing if d not in _said]
     if missing:
         _said.update(missing)
         warnings.warn(

@@ -162,10 +162,10 @@ def _state(model: Model, copy: bool) -> dict[str, Any]:
     opt = model.optimizer
     if opt is not None:
         stepped = opt.slot_names and len(opt.slots.get(opt.slot_names[0], ())) == len(
-            model._weights
+            model.flat_weights
         )
         if opt.slot_names and not stepped:
-            opt.build(model._weights)  # never stepped: save its zero slots all the same
+            opt.build(model.flat_weights)  # never stepped: save its zero slots all the same
         attrs["optimizer"] = json.dumps(
             {
                 "class_name": type(opt).__name__,
@@ -329,14 +329,14 @@ def _read_state(group: Any, model: Model, path: Any) -> None:
     arrays = {
         slot: [
             checks.read(checks.dataset(checks.group(slots, slot, path), str(i), path, w.shape))
-            for i, w in enumerate(model._weights)
+            for i, w in enumerate(model.flat_weights)
         ]
         for slot in settings["slot_names"]
     }
     for key, value in settings.items():  # all checked and read: now change the optimizer
         setattr(opt, key, value)
     opt.iterations = iterations
-    opt.build(model._weights)
+    opt.build(model.flat_weights)
     for slot, values in arrays.items():
         for target, value in zip(opt.slots[slot], values, strict=True):
             target[...] = value

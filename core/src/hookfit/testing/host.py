@@ -1,9 +1,10 @@
 """A minimal host: a trainer that implements only the plugin protocol.
 
 `MinimalHost` is not hookfit's `Model`: a softmax regression trained by
-plain SGD, written from scratch on numpy, that gets its plugins from
-`hookfit.plan` and calls them through `hookfit.hooks.dispatch.Run`, as any
-other trainer would. Every built-in plugin's tests also run on it (pytest
+plain SGD, written from scratch on numpy, that starts its runs as every
+host does (`hookfit.trainer.preamble`: the checks, ``params`` and plugins) and
+calls the plugins through `hookfit.hooks.dispatch.Run`, in loops of its own.
+Every built-in plugin's tests also run on it (pytest
 ``--hookfit-host=both``), which shows that plugins use nothing of their
 host but `hookfit.hooks.host.ResumableHost`.
 """
@@ -18,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import plan
 from ..errors import FormatError
 from ..hooks.dispatch import Run
 from ..saving.atomic import atomic_file
+from ..trainer import inputs, preamble
 
 
 class _Layer:
@@ -156,45 +157,48 @@ class MinimalHost:
         config: Any = None,
     ) -> Any:
         """Train, calling the plugins' hooks as Keras does; return the History."""
+        batch_size = inputs.batch_size(batch_size)
+        args = preamble.fit_arguments("fit", epochs, initial_epoch, verbose, shuffle, None)
         x, y = np.asarray(x, np.float32), np.asarray(y, np.float32)
         val = validation_data
         if val is None and validation_split:
             split = int(len(x) * (1 - validation_split))
             x, y, val = x[:split], y[:split], (x[split:], y[split:])
-        names = ["loss", "acc"] if self.with_acc else ["loss"]
-        params = {
-            "batch_size": batch_size,
-            "epochs": epochs,
-            "steps": -(-len(x) // batch_size),
-            "samples": len(x),
-            "verbose": verbose,
-            "do_validation": val is not None,
-            "metrics": names + [f"val_{m}" for m in names] if val is not None else names,
-        }
-        run = self._start(callbacks, config, verbose, params)
-        self.history = None  # History sets itself in on_train_begin
-        self.initial_epoch, self.stop_training, self.interrupted = initial_epoch, False, False
-        self._run = run
+        fit = preamble.start_fit(
+            self,
+            args,
+            callbacks=callbacks,
+            config=config,
+            steps=-(-len(x) // batch_size),
+            batch_size=batch_size,
+            metrics=["loss", "acc"] if self.with_acc else ["loss"],
+            samples=len(x),
+            validation=None if val is None else list(val),
+        )
+        self.stop_training, self.interrupted = False, False
         logs: dict[str, Any] = {}
-        try:
+        with fit.running(self) as run:
+            self._run = run
             try:
-                run.fire(run.on_train_begin, {})
-                for epoch in range(self.initial_epoch, epochs):
-                    if self.stop_training:
-                        break
-                    run.fire(run.on_epoch_begin, epoch, {})
-                    logs = self._epoch(run, x, y, batch_size, shuffle)
-                    if val is not None:
-                        val_logs = self._evaluate(run, *val, batch_size)
-                        logs.update((f"val_{k}", v) for k, v in val_logs.items())
-                    run.fire(run.on_epoch_end, epoch, logs)
-            except BaseException:
-                self.interrupted = True
-                run.fire_all(run.on_train_end, {})
-                raise
-            run.fire_all(run.on_train_end, dict(logs))
-        finally:
-            self._run = None
+                try:
+                    run.fire(run.on_train_begin, {})
+                    for epoch in range(self.initial_epoch, args.epochs):
+                        if self.stop_training:
+                            break
+                        fit.policy.update()
+                        run.fire(run.on_epoch_begin, epoch, {})
+                        logs = self._epoch(run, x, y, batch_size, args.shuffle)
+                        if val is not None:
+                            val_logs = self._evaluate(run, *val, batch_size)
+                            logs.update((f"val_{k}", v) for k, v in val_logs.items())
+                        run.fire(run.on_epoch_end, epoch, logs)
+                except BaseException:
+                    self.interrupted = True
+                    run.fire_all(run.on_train_end, {})
+                    raise
+                run.fire_all(run.on_train_end, dict(logs))
+            finally:
+                self._run = None
         return self.history
 
     def evaluate(
@@ -229,7 +233,7 @@ class MinimalHost:
     # -- the numerics ----------------------------------------------------------------
 
     def _start(self, callbacks: Any, config: Any, verbose: int, params: dict[str, Any]) -> Run:
-        return Run(plan(callbacks, config=config, verbose=verbose).plugins, self, params)
+        return preamble.open_run(self, callbacks, config, verbose, params)
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         kernel, bias = self._layers[0].weights

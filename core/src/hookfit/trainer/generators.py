@@ -26,11 +26,11 @@ import numpy as np
 
 from .. import distributed
 from ..errors import ConfigError
-from . import inputs, loops
-from . import threads as blas
+from ..hooks.dispatch import Run
+from . import inputs, loops, preamble
 
 if TYPE_CHECKING:
-    from .models import Model
+    from .network import Network
 
 Array = np.ndarray
 
@@ -89,7 +89,7 @@ class Source:
 
     def __init__(
         self,
-        model: Model,
+        model: Network,
         data: Any,
         steps: Any,
         *,
@@ -192,8 +192,8 @@ class Source:
             sequence.on_epoch_end()
 
 
-def fit(
-    model: Model,
+def start_fit(
+    model: Network,
     generator: Any,
     steps_per_epoch: Any,
     epochs: int,
@@ -206,21 +206,16 @@ def fit(
     initial_epoch: int,
     config: Any,
     threads: int | None = None,
-) -> Any:
-    """`Model.fit_generator` (see there)."""
-    model._require_compiled("fit_generator")
+) -> tuple[preamble.Fit, loops.Epoch, loops.Epoch | None]:
+    """`Model.fit_generator`'s checks and start (see there): the started
+    fit, its batches and its validation batches."""
     if distributed.size() > 1:
         raise ConfigError(
             f"fit_generator: not data-parallel under MPI ({distributed.size()} processes). "
             "Give every rank the same arrays with fit(x, y, batch_size=GLOBAL_BATCH), "
             "or train with fit_generator without mpiexec."
         )
-    threads = blas.checked(threads, "fit_generator")
-    epochs = inputs.count("epochs", epochs, "fit_generator")
-    initial_epoch = inputs.count("initial_epoch", initial_epoch, "fit_generator")
-    verbose = inputs.verbose(verbose)
-    if not isinstance(shuffle, bool):
-        raise ConfigError(f"fit_generator: shuffle must be True or False, got {shuffle!r}.")
+    args = preamble.fit_arguments("fit_generator", epochs, initial_epoch, verbose, shuffle, threads)
     if class_weight:
         raise ConfigError(
             f"fit_generator: hookfit has no class weights, got class_weight={class_weight!r}; "
@@ -236,22 +231,22 @@ def fit(
     )
     # array validation data goes in batches of the generator's size, as in Keras
     validate, arrays = _validation(model, validation_data, validation_steps, train.batch_size)
-    names = model.metrics_names
-    params = {
-        "epochs": epochs,
-        "steps": train.steps,
-        "verbose": verbose,
-        "do_validation": validate is not None,
-        "metrics": names + [f"val_{m}" for m in names] if validate is not None else names,
-    }
-    run = model._start(callbacks, verbose, config, params)
-    batches = functools.partial(train.batches, shuffle, True)
-    policy = blas.Policy(model, train.batch_size, threads)
-    return model._fit(run, batches, validate, arrays, initial_epoch, epochs, policy)
+    fit = preamble.start_fit(
+        model,
+        args,
+        callbacks=callbacks,
+        config=config,
+        steps=train.steps,
+        batch_size=train.batch_size,
+        metrics=model.metrics_names,
+        validation=arrays,
+        validates=validate is not None,
+    )
+    return fit, functools.partial(train.batches, args.shuffle, True), validate
 
 
 def _validation(
-    model: Model, data: Any, steps: Any, batch_size: int
+    model: Network, data: Any, steps: Any, batch_size: int
 ) -> tuple[loops.Epoch | None, list[Array] | None]:
     """``validation_data`` as one pass of batches, and the arrays that
     plugins see as ``validation_data`` (for arrays only, as in Keras)."""
@@ -278,27 +273,25 @@ def _validation(
     return source.batches, None
 
 
-def evaluate(
-    model: Model,
+def start_evaluate(
+    model: Network,
     generator: Any,
     steps: Any,
     verbose: int,
     callbacks: Iterable[Any] | None,
     config: Any,
-) -> float | list[float]:
-    """`Model.evaluate_generator` (see there)."""
-    model._require_compiled("evaluate_generator")
+) -> tuple[Run, Source]:
+    """`Model.evaluate_generator`'s checks and run (see there), and its batches."""
     verbose = inputs.verbose(verbose)
     source = Source(
         model, generator, steps, call="evaluate_generator", argument="generator", steps_name="steps"
     )
     params = {"steps": source.steps, "verbose": verbose, "metrics": model.metrics_names}
-    run = model._start(callbacks, verbose, config, params)
-    return model._scores(loops.test(model, run, source.batches()))
+    return preamble.open_run(model, callbacks, config, verbose, params), source
 
 
 def predict(
-    model: Model,
+    model: Network,
     generator: Any,
     steps: Any,
     verbose: int,
@@ -317,7 +310,7 @@ def predict(
         targets=False,
     )
     params = {"steps": source.steps, "verbose": verbose}
-    run = model._start(callbacks, verbose, config, params)
+    run = preamble.open_run(model, callbacks, config, verbose, params)
     return loops.predict(model, run, source.batches())
 
 

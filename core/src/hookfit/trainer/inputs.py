@@ -11,12 +11,12 @@ from ..errors import ConfigError, ModelError
 from . import losses
 
 if TYPE_CHECKING:
-    from .models import Model
+    from .network import Network
 
 Array = np.ndarray
 
 
-def prepare_x(model: Model, x: Any, what: str) -> Array:
+def prepare_x(model: Network, x: Any, what: str) -> Array:
     """``x`` as a contiguous float32 array that fits the model (building it
     on first use).
 
@@ -51,7 +51,7 @@ def prepare_x(model: Model, x: Any, what: str) -> Array:
     return np.ascontiguousarray(arr)
 
 
-def prepare_y(model: Model, y: Any, n: int, what: str) -> Array:
+def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
     """``y`` as the array the model's loss takes, for ``n`` samples.
 
     Raises:
@@ -140,7 +140,7 @@ def verbose(value: Any) -> int:
     return int(value)
 
 
-def validation(model: Model, data: Any) -> tuple[Array, Array]:
+def validation(model: Network, data: Any) -> tuple[Array, Array]:
     """``validation_data`` as ``(x_val, y_val)`` arrays.
 
     Raises:
@@ -153,7 +153,7 @@ def validation(model: Model, data: Any) -> tuple[Array, Array]:
 
 
 def fit_data(
-    model: Model, x: Any, y: Any, validation_split: Any, validation_data: Any
+    model: Network, x: Any, y: Any, validation_split: Any, validation_data: Any
 ) -> tuple[Array, Array, Array | None, Array | None]:
     """`fit`'s ``(x, y, x_val, y_val)``: checked, and split when asked.
 

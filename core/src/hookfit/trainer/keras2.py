@@ -1,32 +1,31 @@
 """Keras 2's legacy training API on `hookfit.models.Model`: the generator
-methods (`hookfit.trainer.generators` runs them) and ``predict_proba`` /
-``predict_classes``, kept in one place so that the model's own module holds
-the current API."""
+methods (`hookfit.trainer.generators` prepares their batches) and
+``predict_proba`` / ``predict_classes``, kept in one place so that the rest
+of the model holds the current API."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import HookfitWarning
-from . import generators
-
-if TYPE_CHECKING:
-    from .models import Model
+from . import generators, loops
+from .steps import LocalStep
+from .training import TrainingMethods
 
 Array = np.ndarray
 
 
-class Keras2Methods:
-    """Mixed into `hookfit.models.Model`: Keras 2's methods that later Keras
-    dropped, with Keras 2's signatures."""
+class Keras2Methods(TrainingMethods):
+    """`hookfit.models.Model`'s Keras 2 methods that later Keras dropped,
+    with Keras 2's signatures."""
 
     def predict_proba(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Array:
         """Keras 2's `predict`, warning when outputs are not probabilities."""
-        proba = cast_model(self).predict(x, batch_size, verbose)
+        proba = self.predict(x, batch_size, verbose)
         if proba.size and (proba.min() < 0.0 or proba.max() > 1.0):
             warnings.warn(
                 f"predict_proba: the model's outputs span {proba.min():.4g}..{proba.max():.4g}, "
@@ -39,7 +38,7 @@ class Keras2Methods:
     def predict_classes(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Array:
         """Keras 2's class predictions: the argmax of each output row, or
         ``output > 0.5`` (an ``(n, 1)`` int32 array) for one output unit."""
-        proba = cast_model(self).predict(x, batch_size, verbose)
+        proba = self.predict(x, batch_size, verbose)
         if proba.shape[-1] > 1:
             return proba.argmax(axis=-1)
         return (proba > 0.5).astype("int32")
@@ -95,8 +94,9 @@ class Keras2Methods:
                 before any hook runs; a later batch that does not fit, or a
                 generator that stops, when it comes.
         """
-        return generators.fit(
-            cast_model(self),
+        self._require_compiled("fit_generator")
+        fit, batches, validate = generators.start_fit(
+            self,
             generator,
             steps_per_epoch,
             epochs,
@@ -110,6 +110,7 @@ class Keras2Methods:
             config,
             threads,
         )
+        return self._train(fit, LocalStep(self), batches, validate)
 
     def evaluate_generator(
         self,
@@ -129,7 +130,9 @@ class Keras2Methods:
         Returns:
             The loss, or ``[loss, acc]`` when compiled with accuracy.
         """
-        return generators.evaluate(cast_model(self), generator, steps, verbose, callbacks, config)
+        self._require_compiled("evaluate_generator")
+        run, source = generators.start_evaluate(self, generator, steps, verbose, callbacks, config)
+        return loops.scores(loops.test(LocalStep(self), run, source.batches()))
 
     def predict_generator(
         self,
@@ -149,10 +152,4 @@ class Keras2Methods:
         Returns:
             The outputs of every batch, stacked.
         """
-        return generators.predict(cast_model(self), generator, steps, verbose, callbacks, config)
-
-
-def cast_model(methods: object) -> Model:
-    """A mixin's ``self`` (`Keras2Methods`, `TrainingMethods`) as the
-    `Model` it always is."""
-    return methods  # type: ignore[return-value]
+        return generators.predict(self, generator, steps, verbose, callbacks, config)

@@ -10,15 +10,15 @@ them; for arrays that costs one generator step per batch.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..hooks.dispatch import Run
+from .steps import Means
 
 if TYPE_CHECKING:
-    from .models import Model
-    from .parallel import DataParallel
+    from .steps import Step, Trainable
 
 Array = np.ndarray
 Batch = tuple[Array, Array]
@@ -27,7 +27,12 @@ Epoch = Callable[[], Iterable[Batch]]
 
 
 def array_batches(
-    model: Model, x: Array, y: Array, batch_size: int, shuffle: bool, part: tuple[int, int] = (0, 1)
+    model: Trainable,
+    x: Array,
+    y: Array,
+    batch_size: int,
+    shuffle: bool,
+    part: tuple[int, int] = (0, 1),
 ) -> Epoch:
     """`fit`'s batches of ``x`` and ``y``, in a new order every epoch when
     ``shuffle`` (drawn from ``model.rng`` as the epoch's first batch is
@@ -44,7 +49,7 @@ def array_batches(
                 yield x[mine], y[mine]
             return
         order = model.rng.permutation(n)
-        gather = model._gather
+        gather = model.gather
         for start in starts:
             index = order[_share(start, min(n, start + batch_size), rank, ranks)]
             yield gather(x, index), gather(y, index)
@@ -67,143 +72,126 @@ def _share(start: int, stop: int, rank: int, ranks: int) -> slice:
 
 
 def train(
-    model: Model,
+    step: Step,
     run: Run,
     batches: Epoch,
     validate: Epoch | None,
     epochs: int,
     each_epoch: Callable[[], None] = lambda: None,
-    parallel: DataParallel | None = None,
 ) -> None:
-    """`fit`'s epochs and batches: Keras's hook calls and Keras's logs.
-
-    The trainer owns the logs: each batch's ``loss`` (and ``acc``), and at
-    each epoch's end their sample-weighted means and the ``val_`` results
-    (from the batches of ``validate``), whatever plugins run.
-    ``on_train_end`` runs also after an error. ``each_epoch`` runs before
-    every epoch (the thread policy looks at the machine again).
-
-    With ``parallel`` (under MPI), ``batches`` give this rank's share: each
-    batch's gradient, logs and any rank's stop are reduced before its hooks
-    fire, so every rank fires them with the global batch's logs and stops
-    at the same batch (`hookfit.trainer.parallel`).
-    """
-    fire = run.fire
-    on_batch_begin, on_batch_end = run.on_batch_begin, run.on_batch_end
-    with_acc = model._acc_kind is not None
+    """`fit`'s epochs: Keras's hook calls and Keras's logs, whatever plugins
+    run. The epoch logs are the batches' sample-weighted means and the
+    ``val_`` results of ``validate``'s batches. ``each_epoch`` runs before
+    every epoch (the thread policy looks at the machine again);
+    ``on_train_end`` runs also after an error. ``step`` trains each batch
+    (`hookfit.trainer.steps.Step`)."""
+    model, fire = step.model, run.fire
+    with_acc = model.accuracy_kind is not None
     last_logs: dict[str, Any] = {}
     model.stop_training = model.interrupted = False
     try:
         if run.on_train_begin:
             fire(run.on_train_begin, {})
-        if parallel is not None:
-            parallel.start()
+        step.begin()
         # read after on_train_begin: a plugin may resume from a later epoch
         for epoch in range(model.initial_epoch, epochs):
-            if parallel is not None:
-                parallel.epoch()
+            step.epoch_start()
             if model.stop_training:
                 break
             each_epoch()
             if run.on_epoch_begin:
                 fire(run.on_epoch_begin, epoch, {})
-            seen = 0
-            total_loss = total_acc = 0.0
-            for batch, (xb, yb) in enumerate(batches()):
-                size = len(xb)
-                if parallel is not None:
-                    # a stop asked after the previous batch, on any rank
-                    reduced = parallel.step(xb, yb, batch > 0 and model.stop_training)
-                    if reduced is None:
-                        model.stop_training = True
-                        break
-                    size, loss, acc = reduced
-                if on_batch_begin:
-                    fire(on_batch_begin, batch, {"batch": batch, "size": size})
-                if parallel is None:
-                    loss, acc = model._step(xb, yb)
-                else:
-                    parallel.apply()
-                seen += size
-                total_loss += loss * size
-                if with_acc:
-                    total_acc += cast(float, acc) * size
-                if on_batch_end:
-                    logs: dict[str, Any] = {"batch": batch, "size": size, "loss": loss}
-                    if with_acc:
-                        logs["acc"] = acc
-                    fire(on_batch_end, batch, logs)
-                if model.stop_training and parallel is None:  # else: at the next reduction
-                    break
-            if parallel is not None:  # a signal may reach the ranks at different batches
-                model.interrupted = parallel.any(model.interrupted)
+            means = _batches(step, run, batches(), with_acc)
+            # a stop signal (hookfit train's Ctrl-C or SIGTERM) may reach the parts at
+            # different batches; the epoch is unfinished, so it has no epoch end (a backup
+            # keeps the last finished epoch, and a resume redoes it)
+            model.interrupted = step.agreed(model.interrupted)
             if model.interrupted:
-                # A stop signal (hookfit train's Ctrl-C or SIGTERM) after this
-                # batch: the epoch is unfinished, so it has no epoch end (a
-                # backup keeps the last finished epoch, and a resume redoes it).
                 break
-            # Keras's epoch logs: the sample-weighted means over the batches
-            epoch_logs: dict[str, Any] = {"loss": total_loss / seen} if seen else {}
-            if with_acc and seen:
-                epoch_logs["acc"] = total_acc / seen
+            epoch_logs: dict[str, Any] = means.logs(with_acc)
             if validate is not None:
-                results = test(model, run, validate(), parallel)
+                results = test(step, run, validate())
                 epoch_logs.update((f"val_{k}", v) for k, v in results.items())
             if run.on_epoch_end:
                 fire(run.on_epoch_end, epoch, epoch_logs)
             last_logs = epoch_logs
     except BaseException as exc:
-        # on_train_end still runs, so plugins close their files; the
-        # original exception stays the one the caller sees.
-        model.interrupted = True
-        if run.on_train_end:
-            try:
-                run.fire_all(run.on_train_end, {})
-            except Exception as second:
-                notes = "".join(f" ({note})" for note in getattr(second, "__notes__", ()))
-                exc.add_note(f"hookfit: on_train_end then failed too: {second!r}{notes}")
+        _end_after(exc, run, model)
         raise
     if run.on_train_end:
         run.fire_all(run.on_train_end, dict(last_logs))
 
 
-def test(
-    model: Model, run: Run, batches: Iterable[Batch], parallel: DataParallel | None = None
-) -> dict[str, float]:
+def _batches(step: Step, run: Run, batches: Iterable[Batch], with_acc: bool) -> Means:
+    """One epoch's batches and their hooks; returns their sums. The logs are
+    the whole batch's, and a stop the step agrees on ends every part at the
+    same batch."""
+    model, fire = step.model, run.fire
+    on_batch_begin, on_batch_end = run.on_batch_begin, run.on_batch_end
+    means = Means()
+    for batch, (xb, yb) in enumerate(batches):
+        size = step.batch_size(xb, yb, batch > 0 and model.stop_training)
+        if size is None:
+            model.stop_training = True
+            break
+        if on_batch_begin:
+            fire(on_batch_begin, batch, {"batch": batch, "size": size})
+        loss, acc = step.update(xb, yb)
+        means.add(size, loss, acc)
+        if on_batch_end:
+            logs: dict[str, Any] = {"batch": batch, "size": size, "loss": loss}
+            if with_acc:
+                logs["acc"] = acc
+            fire(on_batch_end, batch, logs)
+        if step.stops_now(model.stop_training):
+            break
+    return means
+
+
+def _end_after(exc: BaseException, run: Run, model: Trainable) -> None:
+    """``on_train_end`` after ``exc``, so plugins close their files; ``exc``
+    stays the one the caller sees, with a note if a hook failed too."""
+    model.interrupted = True
+    if run.on_train_end:
+        try:
+            run.fire_all(run.on_train_end, {})
+        except Exception as second:
+            notes = "".join(f" ({note})" for note in getattr(second, "__notes__", ()))
+            exc.add_note(f"hookfit: on_train_end then failed too: {second!r}{notes}")
+
+
+def test(step: Step, run: Run, batches: Iterable[Batch]) -> dict[str, float]:
     """`evaluate`'s batches, and the validation inside `fit`: the test hooks,
     and the sample-weighted means of ``loss`` (and ``acc``). ``batches``
-    holds at least one sample (with ``parallel``: this rank's share of each
-    batch; the logs are the whole batch's)."""
+    holds at least one sample (``step``'s share of each batch; the logs
+    are the whole batch's)."""
     fire = run.fire
     if run.on_test_begin:
         fire(run.on_test_begin, {})
-    seen = 0
-    total_loss = total_acc = 0.0
+    means = Means()
     for batch, (xb, yb) in enumerate(batches):
-        size = len(xb)
-        if parallel is not None:  # the whole batch's size and metrics, on every rank
-            size, loss, acc = parallel.evaluate(xb, yb)
-        seen += size
+        size = step.test_size(xb, yb)
         if run.on_test_batch_begin:
             fire(run.on_test_batch_begin, batch, {"batch": batch, "size": size})
-        if parallel is None:
-            loss, acc = model._metrics(yb, model._forward(xb, training=False))
-        total_loss += loss * size
-        total_acc += (acc or 0.0) * size
+        loss, acc = step.measure(xb, yb)
+        means.add(size, loss, acc)
         if run.on_test_batch_end:
             logs = {"batch": batch, "size": size, "loss": loss}
             if acc is not None:
                 logs["acc"] = acc
             fire(run.on_test_batch_end, batch, logs)
-    results = {"loss": total_loss / seen}
-    if model._acc_kind:
-        results["acc"] = total_acc / seen
+    results = means.logs(step.model.accuracy_kind is not None)
     if run.on_test_end:
         run.fire_all(run.on_test_end, dict(results))
     return results
 
 
-def predict(model: Model, run: Run, batches: Iterable[Array], n: int | None = None) -> Array:
+def scores(results: dict[str, float]) -> float | list[float]:
+    """`evaluate`'s result: the loss, or ``[loss, acc]``."""
+    return results["loss"] if len(results) == 1 else list(results.values())
+
+
+def predict(model: Trainable, run: Run, batches: Iterable[Array], n: int | None = None) -> Array:
     """`predict`'s batches and the predict hooks; returns the outputs.
 
     With ``n``, the number of samples, the outputs go straight into one
@@ -225,7 +213,7 @@ def predict(model: Model, run: Run, batches: Iterable[Array], n: int | None = No
             parts.append(chunk)
         else:
             chunk = out[start : start + size]
-        chunk[...] = model._forward(xb, training=False)
+        chunk[...] = model.forward(xb, training=False)
         start += size
         if run.on_predict_batch_end:
             logs = {"batch": batch, "size": size, "outputs": chunk.copy()}

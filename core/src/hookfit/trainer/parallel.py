@@ -36,47 +36,21 @@ from .. import distributed as dist
 from ..errors import TrainingError
 from ..hooks.callback import resumable
 from . import optimizers
+from .network import TAIL, Scores
+from .steps import Means
 
 if TYPE_CHECKING:
-    from .layers import Layer
-    from .models import Model
+    from .steps import Trainable
 
 Array = np.ndarray
-TAIL = 4
-"""Spare float32 values after the flat gradient buffer (see `flatten`)."""
-
-
-def flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
-    """Put every trainable weight (and its gradient) in one buffer.
-
-    The layers keep working on views of it, while the optimizer updates one
-    array per step instead of two per layer. Layers of another dtype than
-    the first keep arrays of their own.
-    """
-    weights = [w for ly in layers for w in ly.weights]
-    if not weights or any(w.dtype != weights[0].dtype for w in weights):
-        return weights, [g for ly in layers for g in ly.grads]
-    flat_w = np.empty(sum(w.size for w in weights), dtype=weights[0].dtype)
-    # TAIL spare values after the gradients: a data-parallel step sends the
-    # batch's loss, accuracy, size and stop flag in the gradient's message
-    flat_g = np.zeros(flat_w.size + TAIL, dtype=flat_w.dtype)[: flat_w.size]
-    start = 0
-    for layer in layers:
-        for i, w in enumerate(layer.weights):
-            view = flat_w[start : start + w.size].reshape(w.shape)
-            view[...] = w
-            layer.weights[i] = view
-            layer.grads[i] = flat_g[start : start + w.size].reshape(w.shape)
-            start += w.size
-    return [flat_w], [flat_g]
 
 
 # Longer lists of weight shapes are named by their count, size and checksum.
 SHAPES_SHOWN = 120
 
 
-def for_model(model: Model, what: str, **given: Any) -> DataParallel | None:
-    """The model's data-parallel helper, or None in a world of one.
+def for_model(model: Trainable, what: str, **given: Any) -> MPIStep | None:
+    """The model's data-parallel step, or None in a world of one.
 
     Under MPI the ranks first check (one small ``allgather``) that each was
     given the same ``given`` arguments (arrays by shape and dtype) and the
@@ -88,11 +62,11 @@ def for_model(model: Model, what: str, **given: Any) -> DataParallel | None:
     if dist.size() == 1:
         return None
     dist.agree(what, {**{k: _describe(v) for k, v in given.items()}, **_model_facts(model)})
-    return DataParallel(model)
+    return MPIStep(model)
 
 
 @contextmanager
-def together(shared: DataParallel | None, what: str = "fit") -> Iterator[None]:
+def together(step: MPIStep | None, what: str = "fit") -> Iterator[None]:
     """Run a data-parallel ``what`` that every rank leaves together
     (`hookfit.distributed.together`); when it ends normally, check that
     every rank holds the same weights (one small ``allgather``).
@@ -101,12 +75,12 @@ def together(shared: DataParallel | None, what: str = "fit") -> Iterator[None]:
         TrainingError: On every rank, when a rank's weights differ: something
             changed the model on some ranks only.
     """
-    if shared is None:
+    if step is None:
         yield
         return
     with dist.together(what):
         yield
-        shared.check_weights(what)
+        step.check_weights(what)
 
 
 def _describe(value: Any) -> str:
@@ -116,24 +90,24 @@ def _describe(value: Any) -> str:
     return "None" if value is None else repr(value)
 
 
-def _model_facts(model: Model) -> dict[str, str]:
+def _model_facts(model: Trainable) -> dict[str, str]:
     """What every rank's compiled model must share to take the same steps."""
     optimizer = model.optimizer
     weights = [w for layer in model.layers for w in layer.weights]
-    shown = ", ".join(map(_describe, weights))
-    if len(shown) > SHAPES_SHOWN:
-        digest = zlib.crc32(shown.encode())
-        shown = f"{len(weights)} arrays of {sum(w.size for w in weights)} values #{digest:08x}"
+    shapes = ", ".join(map(_describe, weights))
+    if len(shapes) > SHAPES_SHOWN:
+        digest = zlib.crc32(shapes.encode())
+        shapes = f"{len(weights)} arrays of {sum(w.size for w in weights)} values #{digest:08x}"
     return {
         "optimizer": repr(optimizer.get_config() if optimizer else None),  # with its name
         "loss": str(getattr(model.loss, "name", model.loss)),
         "metrics": repr(model.metrics),
-        "weights": shown,
+        "weights": shapes,
     }
 
 
-class DataParallel:
-    """One model's data-parallel steps over the MPI world.
+class MPIStep:
+    """The data-parallel step over the MPI world (`hookfit.trainer.steps.Step`).
 
     Args:
         model: A built, compiled model (the same on every rank).
@@ -142,11 +116,11 @@ class DataParallel:
         part: ``(rank, size)``: which share of each batch this rank takes.
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Trainable) -> None:
         self.model = model
         self.rank, self.size = dist.rank(), dist.size()
         self.part = (self.rank, self.size)
-        grads = model._grads
+        grads = model.flat_gradients
         base = grads[0].base if len(grads) == 1 else None
         if base is not None and base.ndim == 1 and base.size == grads[0].size + TAIL:
             self.wire, self.packed = base, True  # the gradients are in place: no copy
@@ -154,10 +128,11 @@ class DataParallel:
             self.wire = np.zeros(sum(g.size for g in grads) + TAIL, dtype=np.float32)
             self.packed = False
         self.tail = self.wire[-TAIL:]
-        self.with_acc = model._acc_kind is not None
+        self.with_acc = model.accuracy_kind is not None
+        self.reduced: Scores = (0.0, None)
         self._shuffled = True
 
-    def start(self) -> None:
+    def begin(self) -> None:
         """Give every rank rank 0's training state (after ``on_train_begin``)."""
         model = self.model
         opt = cast(optimizers.Optimizer, model.optimizer)
@@ -182,7 +157,7 @@ class DataParallel:
         opt.lr = state["lr"]
         opt.iterations = state["iterations"]
         if state["slots"]:
-            opt.build(model._weights)
+            opt.build(model.flat_weights)
             for name, arrays in state["slots"].items():
                 for mine, theirs in zip(opt.slots[name], arrays, strict=True):
                     mine[...] = theirs
@@ -192,24 +167,25 @@ class DataParallel:
             if name in plugins:
                 plugins[name].load_state_dict(saved)
 
-    def any(self, flag: bool) -> bool:
+    def agreed(self, flag: bool) -> bool:
         """True on every rank when ``flag`` is True on any rank."""
         return dist.any_rank(flag)
 
-    def epoch(self) -> None:
-        """At an epoch's start: stop if any rank asked to; rank 0's generator."""
+    def epoch_start(self) -> None:
+        """Stop if any rank asked to; take rank 0's generator, so every rank
+        shuffles the same way."""
         model = self.model
         model.stop_training = dist.any_rank(model.stop_training)
         model.rng.bit_generator.state = dist.broadcast(model.rng.bit_generator.state)
         self._shuffled = False
 
-    def step(self, x: Array, y: Array, stop: bool) -> tuple[int, float, float | None] | None:
-        """This rank's share of one batch, reduced over every rank.
+    def batch_size(self, x: Array, y: Array, stop: bool) -> int | None:
+        """This rank's share of one batch, reduced over every rank: the
+        gradients then hold the global batch's mean gradient.
 
         Returns:
-            The global batch's (size, mean loss, mean acc), the gradients
-            holding its mean gradient; None when a rank asked to stop (no
-            update then).
+            The global batch's size (its scores are `reduced`); None when a
+            rank asked to stop (no update then).
         """
         model, n = self.model, len(x)
         if not self._shuffled:
@@ -218,17 +194,16 @@ class DataParallel:
             if self.rank:
                 generator: Any = model.rng.bit_generator  # PCG64: jumped() is a stream apart
                 generator.state = generator.jumped(self.rank).state
-        loss = acc = 0.0
+        share = Means()
         if n:
             # the gradient of the share's summed loss; divided by the global size below
-            loss, rate = model._gradients(x, y, float(n))
-            acc = rate or 0.0
+            share.add(n, *model.compute_gradients(x, y, float(n)))
         else:  # a batch smaller than the world: nothing from this rank
-            for g in model._grads:
+            for g in model.flat_gradients:
                 g.fill(0)
         if not self.packed:
             self._pack()
-        self.tail[:] = (loss * n, acc * n, n, float(stop))
+        self.tail[:] = (*share.sums(), float(stop))
         dist.allreduce(self.wire)
         loss_sum, acc_sum, size, stops = (float(v) for v in self.tail)
         if stops:
@@ -238,23 +213,34 @@ class DataParallel:
             self.wire[: -len(self.tail)] *= scale
         else:
             self._unpack(scale)
-        return int(size), loss_sum / size, acc_sum / size if self.with_acc else None
+        self.reduced = Means(loss_sum, acc_sum, size).scores(self.with_acc)
+        return int(size)
 
-    def apply(self) -> None:
-        """Apply the reduced gradient (every rank the same update)."""
+    def update(self, x: Array, y: Array) -> Scores:
+        """Apply the reduced gradient (every rank the same update); the
+        global batch's scores."""
         model = self.model
-        cast(optimizers.Optimizer, model.optimizer).apply(model._weights, model._grads)
+        cast(optimizers.Optimizer, model.optimizer).apply(model.flat_weights, model.flat_gradients)
+        return self.reduced
 
-    def evaluate(self, x: Array, y: Array) -> tuple[int, float, float | None]:
-        """This rank's share of one test batch: the global (size, loss, acc)."""
+    def stops_now(self, stop: bool) -> bool:
+        """Never: a stop is agreed at the next batch's reduction."""
+        return False
+
+    def test_size(self, x: Array, y: Array) -> int:
+        """This rank's share of one test batch: the global size (the global
+        scores are `reduced`)."""
         n = len(x)
-        loss = acc = 0.0
+        share = Means()
         if n:
-            loss, rate = self.model._metrics(y, self.model._forward(x, training=False))
-            acc = rate or 0.0
-        sums = dist.total(np.array([loss * n, acc * n, n], dtype=np.float64))
-        size = float(sums[2])
-        return int(size), sums[0] / size, sums[1] / size if self.with_acc else None
+            share.add(n, *self.model.score(y, self.model.forward(x, training=False)))
+        whole = Means(*dist.total(np.array(share.sums(), dtype=np.float64)))
+        self.reduced = whole.scores(self.with_acc)
+        return int(whole.seen)
+
+    def measure(self, x: Array, y: Array) -> Scores:
+        """The global scores `test_size` reduced."""
+        return self.reduced
 
     def check_weights(self, what: str) -> None:
         """Check that every rank holds the same weights (a checksum each).
@@ -263,7 +249,7 @@ class DataParallel:
             TrainingError: On every rank, when they differ.
         """
         digest = 0
-        for weight in self.model._weights:
+        for weight in self.model.flat_weights:
             digest = zlib.crc32(np.ascontiguousarray(weight).data, digest)
         every = dist.allgather(digest)
         if len(set(every)) > 1:
@@ -277,18 +263,12 @@ class DataParallel:
 
     def _pack(self) -> None:
         start = 0
-        for g in self.model._grads:
+        for g in self.model.flat_gradients:
             self.wire[start : start + g.size] = g.reshape(-1)
             start += g.size
 
     def _unpack(self, scale: Any) -> None:
         start = 0
-        for g in self.model._grads:
+        for g in self.model.flat_gradients:
             g[...] = (self.wire[start : start + g.size] * scale).reshape(g.shape)
             start += g.size
-
-
-def share(count: int, part: tuple[int, int]) -> slice:
-    """Rank ``part[0]``'s rows of ``count`` rows split over ``part[1]`` ranks."""
-    rank, size = part
-    return slice(rank * count // size, (rank + 1) * count // size)

@@ -2,9 +2,8 @@
 
 OpenBLAS starts one thread per core and keeps them spinning between calls.
 When two trainings share the machine, their threads fight over the cores and
-each runs 15 to 30 times slower than alone (measured here: an MLP 784-512-
-512-10 fit 0.49 s alone, 9.4 s beside another; with one thread each, 0.72 s
-and 0.69 s). Alone, two threads are faster. So a fit uses the cores that
+each runs many times slower than alone, while with one thread each both run
+at nearly full speed. Alone, more threads are faster. So a fit uses the cores that
 other processes leave idle, at least one, decided again at every epoch.
 Before the first epoch that is the kernel's count of runnable threads now,
 less this process's own; before the next ones, the CPU time other
@@ -27,15 +26,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .. import distributed
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from .models import Model
 
 PARALLEL_FLOPS = 1e6
 """The floating-point operations of one training step below which a fit
@@ -47,6 +43,13 @@ WINDOW = 0.05
 kernel counts CPU time in ticks of 10 ms."""
 
 _controller: Any = None
+
+
+class Layered(Protocol):
+    """A model as the policy sees it: layers holding weights."""
+
+    @property
+    def layers(self) -> Sequence[Any]: ...
 
 
 def _blas() -> Any:
@@ -67,7 +70,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def step_flops(model: Model, batch_size: int) -> float:
+def step_flops(model: Layered, batch_size: int) -> float:
     """About how many floating-point operations one training step takes:
     forward and backward through every weight matrix."""
     return 6.0 * batch_size * sum(w.size for layer in model.layers for w in layer.weights)
@@ -138,7 +141,7 @@ class Policy:
         threads: An explicit count, or None.
     """
 
-    def __init__(self, model: Model, batch_size: int, threads: int | None = None) -> None:
+    def __init__(self, model: Layered, batch_size: int, threads: int | None = None) -> None:
         self.fixed = threads
         self.small = step_flops(model, batch_size) < PARALLEL_FLOPS
         self._limits: list[Any] = []

@@ -1,11 +1,12 @@
 """Keras's training API on `hookfit.models.Model`: `fit`, `evaluate`,
 `predict` and the ``*_on_batch`` methods.
 
-They check their inputs (`hookfit.trainer.inputs`), get the run's plugins as
-a `hookfit.hooks.Run`, and hand both to the loops that call the hooks and
-compute Keras's logs (`hookfit.trainer.loops`), with the BLAS threads
-`hookfit.trainer.threads` decides and, under MPI, the data-parallel step
-of `hookfit.trainer.parallel`.
+They check their inputs (`hookfit.trainer.inputs`), start the run
+(`hookfit.trainer.preamble`: the checks, ``params`` and plugins every fit
+shares), and hand the run and a step (`hookfit.trainer.steps`: one
+process's, or under MPI the data-parallel one of `hookfit.trainer.parallel`)
+to the loops that call the hooks and compute Keras's logs
+(`hookfit.trainer.loops`).
 """
 
 from __future__ import annotations
@@ -16,20 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import distributed
-from ..errors import ConfigError
-from ..hooks.callback import Callback
-from ..hooks.dispatch import Run, plugins_for
-from . import inputs, loops, parallel
-from . import threads as blas
-from .keras2 import cast_model
+from . import inputs, loops, parallel, preamble
+from .network import Network
+from .steps import LocalStep, Step
 
 Array = np.ndarray
 
 
-class TrainingMethods:
-    """Mixed into `hookfit.models.Model`: the methods that train, test and
-    predict (the model's own module holds its structure, files and compile)."""
+class TrainingMethods(Network):
+    """`hookfit.models.Model`'s methods that train, test and predict (on
+    the layers, weights and numerics of `Network`)."""
 
     def fit(
         self,
@@ -79,90 +76,53 @@ class TrainingMethods:
             ModelError: The model is not compiled.
             ConfigError: Bad arguments or data, before any hook runs.
         """
-        model = cast_model(self)
-        model._require_compiled("fit")
-        threads = blas.checked(threads, "fit")
+        self._require_compiled("fit")
         batch_size = inputs.batch_size(batch_size)
-        epochs = inputs.count("epochs", epochs)
-        initial_epoch = inputs.count("initial_epoch", initial_epoch)
-        verbose = inputs.verbose(verbose)
-        if not isinstance(shuffle, bool):
-            raise ConfigError(f"fit: shuffle must be True or False, got {shuffle!r}.")
-        x, y, x_val, y_val = inputs.fit_data(model, x, y, validation_split, validation_data)
-        n = len(x)
-        do_validation = x_val is not None
-        names = model.metrics_names
-        params = {
-            "batch_size": batch_size,
-            "epochs": epochs,
-            "steps": -(-n // batch_size),
-            "samples": n,
-            "verbose": verbose,
-            "do_validation": do_validation,
-            "metrics": names + [f"val_{m}" for m in names] if do_validation else names,
-        }
-        run = model._start(callbacks, verbose, config, params)
+        args = preamble.fit_arguments("fit", epochs, initial_epoch, verbose, shuffle, threads)
+        x, y, x_val, y_val = inputs.fit_data(self, x, y, validation_split, validation_data)
+        fit = preamble.start_fit(
+            self,
+            args,
+            callbacks=callbacks,
+            config=config,
+            steps=-(-len(x) // batch_size),
+            batch_size=batch_size,
+            metrics=self.metrics_names,
+            samples=len(x),
+            validation=None if x_val is None else [x_val, y_val],
+        )
         # under MPI: batch_size is the global batch, once the ranks agree on what they train
-        shared = parallel.for_model(
-            model,
+        mpi = parallel.for_model(
+            self,
             "fit",
             x=x,
             y=y,
             x_val=x_val,
             y_val=y_val,
             batch_size=batch_size,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            shuffle=shuffle,
+            epochs=args.epochs,
+            initial_epoch=args.initial_epoch,
+            shuffle=args.shuffle,
         )
-        part = shared.part if shared is not None else (0, 1)
+        step: Step = mpi or LocalStep(self)
         validate = None
         if x_val is not None and y_val is not None:
-            validate = functools.partial(loops.slices, x_val, y_val, batch_size, part)
-        batches = loops.array_batches(model, x, y, batch_size, shuffle, part)
-        arrays = [x_val, y_val] if do_validation else None
-        policy = blas.Policy(model, batch_size, threads)
-        with parallel.together(shared, "fit"):  # under MPI: no rank leaves it alone
-            history = model._fit(
-                run, batches, validate, arrays, initial_epoch, epochs, policy, shared
-            )
-        return history
+            validate = functools.partial(loops.slices, x_val, y_val, batch_size, step.part)
+        batches = loops.array_batches(self, x, y, batch_size, args.shuffle, step.part)
+        with parallel.together(mpi, "fit"):  # under MPI: no rank leaves it alone
+            return self._train(fit, step, batches, validate)
 
-    def _fit(
-        self,
-        run: Run,
-        batches: loops.Epoch,
-        validate: loops.Epoch | None,
-        validation_arrays: list[Any] | None,
-        initial_epoch: int,
-        epochs: int,
-        threads: blas.Policy,
-        shared: parallel.DataParallel | None = None,
+    def _train(
+        self, fit: preamble.Fit, step: Step, batches: loops.Epoch, validate: loops.Epoch | None
     ) -> Any:
-        """Train through ``run`` with the BLAS threads ``threads`` decides
-        (`fit` and `fit_generator`); return the History."""
-        model = cast_model(self)
-        if validation_arrays is not None:
-            for plugin in run.plugins.values():
-                if isinstance(plugin, Callback):
-                    plugin.validation_data = validation_arrays
-        # History sets itself as model.history in on_train_begin, as Keras's does
-        model.history = None
-        model.initial_epoch = initial_epoch
-        model._run = run
-        try:
-            with threads.limited():
-                loops.train(model, run, batches, validate, epochs, threads.update, shared)
-        finally:
-            model._run = None
-        return model.history
-
-    def _start(self, callbacks: Any, verbose: int, config: Any, params: dict[str, Any]) -> Run:
-        """The run's plugins, checked and ready: everything that can be
-        refused is refused here, before the first hook."""
-        model = cast_model(self)
-        plugins = plugins_for(callbacks, config=config, verbose=verbose)
-        return Run(plugins, model, params, rank=distributed.rank())
+        """Train through ``fit``'s run (`fit` and `fit_generator`); return the History."""
+        with fit.running(self) as run:
+            self._run = run
+            try:
+                loops.train(step, run, batches, validate, fit.args.epochs, fit.policy.update)
+            finally:
+                self._run = None
+        return self.history
 
     def evaluate(
         self,
@@ -178,29 +138,24 @@ class TrainingMethods:
         Returns:
             The loss, or ``[loss, acc]`` when compiled with accuracy.
         """
-        model = cast_model(self)
-        model._require_compiled("evaluate")
+        self._require_compiled("evaluate")
         batch_size = inputs.batch_size(batch_size)
         verbose = inputs.verbose(verbose)
-        x = inputs.prepare_x(model, x, "evaluate")
-        y = inputs.prepare_y(model, y, len(x), "evaluate")
+        x = inputs.prepare_x(self, x, "evaluate")
+        y = inputs.prepare_y(self, y, len(x), "evaluate")
         params = {
             "batch_size": batch_size,
             "steps": -(-len(x) // batch_size),
             "samples": len(x),
             "verbose": verbose,
-            "metrics": model.metrics_names,
+            "metrics": self.metrics_names,
         }
-        run = model._start(callbacks, verbose, config, params)
+        run = preamble.open_run(self, callbacks, config, verbose, params)
         # under MPI: each rank a share of each batch, once the ranks agree on what they test
-        shared = parallel.for_model(model, "evaluate", x=x, y=y, batch_size=batch_size)
-        part = shared.part if shared is not None else (0, 1)
-        return model._scores(loops.test(model, run, loops.slices(x, y, batch_size, part), shared))
-
-    def _scores(self, results: dict[str, float]) -> float | list[float]:
-        """`evaluate`'s result: the loss, or ``[loss, acc]``."""
-        model = cast_model(self)
-        return results["loss"] if len(results) == 1 else [results[m] for m in model.metrics_names]
+        step: Step = parallel.for_model(self, "evaluate", x=x, y=y, batch_size=batch_size) or (
+            LocalStep(self)
+        )
+        return loops.scores(loops.test(step, run, loops.slices(x, y, batch_size, step.part)))
 
     def predict(
         self,
@@ -211,40 +166,36 @@ class TrainingMethods:
         config: Any = None,
     ) -> Array:
         """Return the model's outputs for ``x``, calling the predict hooks."""
-        model = cast_model(self)
         batch_size = inputs.batch_size(batch_size)
         verbose = inputs.verbose(verbose)
-        x = inputs.prepare_x(model, x, "predict")
+        x = inputs.prepare_x(self, x, "predict")
         params = {
             "batch_size": batch_size,
             "steps": -(-len(x) // batch_size),
             "samples": len(x),
             "verbose": verbose,
         }
-        run = model._start(callbacks, verbose, config, params)
-        batches = (x[start : start + batch_size] for start in range(0, len(x), batch_size))
-        return loops.predict(model, run, batches, len(x))
+        run = preamble.open_run(self, callbacks, config, verbose, params)
+        batches = (x[i : i + batch_size] for i in range(0, len(x), batch_size))
+        return loops.predict(self, run, batches, len(x))
 
     def train_on_batch(self, x: Any, y: Any) -> float | list[float]:
         """One update on one batch, without hooks; returns its loss (and acc)."""
-        model = cast_model(self)
-        model._require_compiled("train_on_batch")
-        x = inputs.prepare_x(model, x, "train_on_batch")
-        y = inputs.prepare_y(model, y, len(x), "train_on_batch")
-        loss, acc = model._step(x, y)
+        self._require_compiled("train_on_batch")
+        x = inputs.prepare_x(self, x, "train_on_batch")
+        y = inputs.prepare_y(self, y, len(x), "train_on_batch")
+        loss, acc = self.fit_batch(x, y)
         return loss if acc is None else [loss, acc]
 
     def test_on_batch(self, x: Any, y: Any) -> float | list[float]:
         """The loss (and acc) on one batch, without hooks or updates."""
-        model = cast_model(self)
-        model._require_compiled("test_on_batch")
-        x = inputs.prepare_x(model, x, "test_on_batch")
-        y = inputs.prepare_y(model, y, len(x), "test_on_batch")
-        loss, acc = model._metrics(y, model._forward(x, training=False))
+        self._require_compiled("test_on_batch")
+        x = inputs.prepare_x(self, x, "test_on_batch")
+        y = inputs.prepare_y(self, y, len(x), "test_on_batch")
+        loss, acc = self.score(y, self.forward(x, training=False))
         return loss if acc is None else [loss, acc]
 
     def predict_on_batch(self, x: Any) -> Array:
         """The outputs for one batch, without hooks."""
-        model = cast_model(self)
-        x = inputs.prepare_x(model, x, "predict_on_batch")
-        return model._forward(x, training=False).copy()
+        x = inputs.prepare_x(self, x, "predict_on_batch")
+        return self.forward(x, training=False).copy()

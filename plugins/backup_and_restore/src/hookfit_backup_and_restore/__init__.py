@@ -20,7 +20,7 @@ from hookfit import (
     PluginValidationError,
     Range,
 )
-from hookfit.background import Jobs, mark
+from hookfit.background import Lane, mark
 from hookfit.hooks.arguments import ArgumentError
 from hookfit.saving import remove_stale_temp_files
 from hookfit.saving.atomic import check_writable
@@ -93,11 +93,12 @@ class BackupAndRestore(Callback):
         self._epoch = self._batches = 0
         # One backup pending at most: a newer one replaces it, so a slow
         # disk holds two copies of the state, never a queue of them.
-        self._jobs = Jobs("BackupAndRestore", capacity=1)
-        if save_freq != "epoch":
-            # An instance attribute registers the batch hook for this mode only,
-            # so the default mode costs nothing per batch.
-            self.on_batch_end = self._on_batch_end  # type: ignore[method-assign]
+        self._jobs = Lane("BackupAndRestore", capacity=1)
+
+    def needs_hook(self, hook: str) -> bool:
+        """The batch hook only when backing up every ``save_freq`` batches,
+        so that the default mode costs nothing per batch."""
+        return hook != "on_batch_end" or self.save_freq != "epoch"
 
     def _plugins(self) -> dict[str, Any]:
         """The run's other resumable plugins, by name."""
@@ -173,7 +174,9 @@ class BackupAndRestore(Callback):
         if self.save_freq == "epoch" and not (last and self.delete_checkpoint):
             self._save(epoch + 1, None)
 
-    def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
         self._batches += 1
         if self._batches >= int(self.save_freq):
             self._batches = 0

@@ -15,7 +15,7 @@ from typing import IO, Annotated, Any
 import numpy as np
 
 from hookfit import Callback, Check, HookfitError, HookfitWarning
-from hookfit.background import Jobs
+from hookfit.background import Lane
 from hookfit.hooks.arguments import ArgumentError, shown
 
 # not hookfit.saving: that loads the trainer
@@ -97,7 +97,7 @@ class CSVLogger(Callback):
         self.csv_file: IO[bytes] | None = None
         self._stream = False  # a device or pipe (hookfit.saving.atomic.is_stream)
         self._header: list[str] | None = None  # the header in the file, exactly
-        self._jobs = Jobs("CSVLogger")
+        self._jobs = Lane("CSVLogger")
         self._rows = 0  # data rows in the file
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from hookfit import Callback, Check, Range
-from hookfit.monitor import Best, Monitor
+from hookfit import Callback, Range
+from hookfit.monitor import Baseline, Best, LogKey, MinDelta, Mode, Monitor
 
 Count = Annotated[int, Range(ge=0)]
 
@@ -39,6 +38,7 @@ class EarlyStopping(Callback):
         start_from_epoch: Number of warm-up epochs not watched at all.
 
     Attributes:
+        monitoring: The `Monitor` of ``monitor`` (mode, baseline, best).
         stopped_epoch: The 0-based epoch at which training was stopped, or 0.
         best: The best value seen so far, or None.
         wait: Epochs counted towards patience.
@@ -56,17 +56,17 @@ class EarlyStopping(Callback):
 
     def __init__(
         self,
-        monitor: Annotated[str, Check(bool, "a log key such as 'val_loss'")] = "val_loss",
-        min_delta: Annotated[float, Range(ge=0)] = 0,
+        monitor: LogKey = "val_loss",
+        min_delta: MinDelta = 0,
         patience: Count = 0,
         verbose: Literal[0, 1] = 0,
-        mode: Literal["auto", "min", "max"] = "auto",
-        baseline: Annotated[float, Check(math.isfinite, "a finite number")] | None = None,
+        mode: Mode = "auto",
+        baseline: Baseline = None,
         restore_best_weights: bool = False,
         start_from_epoch: Count = 0,
     ) -> None:
         super().__init__()
-        self._monitor = Monitor("EarlyStopping", monitor, mode, min_delta, baseline)
+        self.monitoring = Monitor.of_checked("EarlyStopping", monitor, mode, min_delta, baseline)
         self.monitor = monitor
         self.min_delta = min_delta
         self.patience = patience
@@ -83,14 +83,14 @@ class EarlyStopping(Callback):
     best = Best()
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._monitor.reset()
+        self.monitoring.reset()
         self.wait = 0
         self.stopped_epoch = 0
         self.best_weights = None
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        current = self._monitor.get(logs or {}, "Early stopping")
+        current = self.monitoring.get(logs or {}, "Early stopping")
         if current is None or epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -100,12 +100,12 @@ class EarlyStopping(Callback):
         # Keras 3 counts first: an improvement that misses the baseline keeps
         # the count, yet only a non-improving epoch can stop training.
         self.wait += 1
-        if self._monitor.improves(current):
+        if self.monitoring.improves(current):
             self.best = current
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-            if self._monitor.beats_baseline(current):
+            if self.monitoring.beats_baseline(current):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from hookfit import Callback, Check, ConfigError, Range
-from hookfit.background import Jobs
-from hookfit.monitor import Best, Monitor
+from hookfit.background import Lane
+from hookfit.monitor import Best, LogKey, Mode, Monitor
 from hookfit.saving.atomic import check_writable
 
 from ._files import Ledger, own_files, remove_stale_temp_files
@@ -48,6 +48,8 @@ class ModelCheckpoint(Callback):
             checkpoints at every save trigger.
 
     Attributes:
+        monitoring: The `Monitor` of ``monitor``: its ``mode`` is ``"min"``
+            or ``"max"`` (``"auto"`` resolved), also read as ``mode``.
         best: The best monitored value so far, or None; kept between fits.
         best_model_path: The best file this instance wrote (by ``monitor``;
             the latest one when no value was seen), or None.
@@ -73,11 +75,11 @@ class ModelCheckpoint(Callback):
             str | os.PathLike[str],
             Check(hdf5_name, "a path ending in .h5 or .hdf5 (Keras 2's HDF5 format)"),
         ],
-        monitor: Annotated[str, Check(bool, "a log key such as 'val_loss'")] = "val_loss",
+        monitor: LogKey = "val_loss",
         verbose: Literal[0, 1] = 0,
         save_best_only: bool = False,
         save_weights_only: bool = False,
-        mode: Literal["auto", "min", "max"] = "auto",
+        mode: Mode = "auto",
         period: Annotated[int, Range(ge=1)] = 1,
         save_freq: Literal["epoch"] | Annotated[int, Range(ge=1)] = "epoch",
         initial_value_threshold: Annotated[float, Range()] | None = None,
@@ -85,7 +87,7 @@ class ModelCheckpoint(Callback):
         save_last: bool = False,
     ) -> None:
         super().__init__()
-        self._monitor = Monitor("ModelCheckpoint", monitor, mode)
+        self.monitoring = Monitor.of_checked("ModelCheckpoint", monitor, mode)
         if save_freq != "epoch" and period != 1:
             raise ConfigError(
                 f"ModelCheckpoint: period must be 1 when save_freq counts batches, got {period!r}."
@@ -95,28 +97,34 @@ class ModelCheckpoint(Callback):
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
-        self.mode = mode
         self.period = period
         self.save_freq = save_freq
         self.initial_value_threshold = initial_value_threshold
         self.save_top_k = save_top_k
         self.save_last = save_last
-        self._monitor.best = initial_value_threshold
+        self.monitoring.best = initial_value_threshold
         self.epochs_since_last_save = 0
         self._batches_seen = 0
         self._epoch = 0
         self._last_epoch = 0  # the 1-based epoch of the latest save
-        self._ledger = Ledger(self._monitor.mode, save_top_k)
+        self._ledger = Ledger(self.monitoring, save_top_k)
         # Behind a slow disk, a new checkpoint replaces the oldest pending
         # one instead of queuing model copies (capacity: on_train_begin).
-        self._jobs = Jobs("ModelCheckpoint", capacity=2)
+        self._jobs = Lane("ModelCheckpoint", capacity=2)
         self._last_name = "last" + Path(self.filepath).suffix
-        if save_freq != "epoch":
-            # An instance attribute registers the batch hook only when it is
-            # needed, so epoch checkpoints cost nothing per batch.
-            self.on_batch_end = self._batch_end  # type: ignore[method-assign]
 
     best = Best()
+
+    @property
+    def mode(self) -> str:
+        """``"min"`` or ``"max"``: the direction of ``monitor`` (``"auto"``
+        resolved), as `monitoring` keeps it."""
+        return self.monitoring.mode
+
+    def needs_hook(self, hook: str) -> bool:
+        """The batch hook only when saving every ``save_freq`` batches, so
+        that epoch checkpoints cost nothing per batch."""
+        return hook != "on_batch_end" or self.save_freq != "epoch"
 
     @property
     def best_model_path(self) -> str | None:
@@ -129,7 +137,7 @@ class ModelCheckpoint(Callback):
         return self._ledger.best()[1]
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._monitor.reset(self._monitor.best)  # warn again, but keep `best` (as Keras)
+        self.monitoring.reset(self.monitoring.best)  # warn again, but keep `best` (as Keras)
         if "metrics" in self.params:
             check_placeholders(self.filepath, self.params["metrics"], self.save_freq != "epoch")
         remove_stale_temp_files(self.filepath)
@@ -157,9 +165,11 @@ class ModelCheckpoint(Callback):
             self.epochs_since_last_save = 0
             self._save(epoch, None, logs or {})
 
-    def _batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
         self._batches_seen += 1
-        if self._batches_seen >= self.save_freq:  # type: ignore[operator]
+        if self._batches_seen >= self.save_freq:
             self._batches_seen = 0
             self._save(self._epoch, batch, logs or {})
 
@@ -168,11 +178,11 @@ class ModelCheckpoint(Callback):
         self._last_epoch = epoch + 1
         ranked = self.save_best_only or self.save_top_k is not None
         # A plain save only records the value: no reason to warn when it is missing.
-        current = self._monitor.get(logs, "Model checkpointing") if ranked else _float(logs, self)
-        improved = current is not None and self._monitor.improves(current)
+        current = self.monitoring.get(logs, "Model checkpointing") if ranked else _float(logs, self)
+        improved = current is not None and self.monitoring.improves(current)
         best = self.best
         if best is None:  # Keras starts from -inf or +inf
-            best = -math.inf if self._monitor.mode == "max" else math.inf
+            best = -math.inf if self.mode == "max" else math.inf
         # Keras 2's text: "Epoch 00001: ..." (the 1-based epoch, five digits)
         prefix = f"\nEpoch {epoch + 1:05d}:"
         saving, head = f"{prefix} saving model to {path}", f"{prefix} {self.monitor}"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hookfit import HookfitWarning
+from hookfit.monitor import Monitor
 from hookfit.saving import remove_stale_temp_files as remove_temp_files_in
 
 from ._names import _pattern, written_by
@@ -83,12 +84,13 @@ class Ledger:
     monitored value of each, in write order.
 
     Args:
-        mode: ``"min"`` or ``"max"``: which values are better.
+        monitoring: The checkpoint's `Monitor`, whose ``mode`` (``"min"`` or
+            ``"max"``) says which values are better.
         keep: Keep only this many files, the best ones; None keeps all.
     """
 
-    def __init__(self, mode: str, keep: int | None) -> None:
-        self.mode = mode
+    def __init__(self, monitoring: Monitor, keep: int | None) -> None:
+        self.monitoring = monitoring
         self.keep = keep
         self.files: dict[str, float | None] = {}
 
@@ -96,7 +98,7 @@ class Ledger:
         """A sort key: better values first, a missing or NaN value last."""
         if score is None or math.isnan(score):
             return (1, 0.0)
-        return (0, score if self.mode == "min" else -score)
+        return (0, score if self.monitoring.mode == "min" else -score)
 
     def admits(self, score: float) -> bool:
         """True when a file with this value would be among the ``keep`` best."""

@@ -6,8 +6,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from hookfit import Callback, Check, ConfigError, Range
-from hookfit.monitor import Best, Monitor
+from hookfit import Callback, ConfigError, Range
+from hookfit.monitor import Best, LogKey, MinDelta, Mode, Monitor
 
 Count = Annotated[int, Range(ge=0)]
 NonNegative = Annotated[float, Range(ge=0)]
@@ -39,6 +39,7 @@ class ReduceLROnPlateau(Callback):
         epsilon: Deprecated name of ``min_delta`` (Keras 2.0).
 
     Attributes:
+        monitoring: The `Monitor` of ``monitor`` (mode, best).
         wait: Non-improving epochs counted towards patience.
         cooldown_counter: Epochs of cooldown left.
         best: The best value seen so far, or None.
@@ -56,12 +57,12 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(
         self,
-        monitor: Annotated[str, Check(bool, "a log key such as 'val_loss'")] = "val_loss",
+        monitor: LogKey = "val_loss",
         factor: Annotated[float, Range(gt=0, lt=1)] = 0.1,
         patience: Count = 10,
         verbose: Literal[0, 1] = 0,
-        mode: Literal["auto", "min", "max"] = "auto",
-        min_delta: NonNegative = 1e-4,
+        mode: Mode = "auto",
+        min_delta: MinDelta = 1e-4,
         cooldown: Count = 0,
         min_lr: NonNegative = 0,
         epsilon: NonNegative | None = None,
@@ -80,7 +81,7 @@ class ReduceLROnPlateau(Callback):
                     "epsilon is the deprecated name of min_delta, give only min_delta."
                 )
             min_delta = epsilon
-        self._monitor = Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
+        self.monitoring = Monitor.of_checked("ReduceLROnPlateau", monitor, mode, min_delta)
         self.monitor = monitor
         self.factor = float(factor)
         self.patience = patience
@@ -99,7 +100,7 @@ class ReduceLROnPlateau(Callback):
         return self.cooldown_counter > 0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._monitor.reset()
+        self.monitoring.reset()
         self.wait = 0
         self.cooldown_counter = 0
 
@@ -108,13 +109,13 @@ class ReduceLROnPlateau(Callback):
         optimizer = self.model.optimizer
         # Before any reduction, as Keras 2 does: the rate this epoch trained with.
         logs["lr"] = float(optimizer.lr)
-        current = self._monitor.get(logs, "Learning rate reduction")
+        current = self.monitoring.get(logs, "Learning rate reduction")
         if current is None:
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._monitor.improves(current):
+        if self.monitoring.improves(current):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from hookfit import Callback, Check, HookfitWarning, MissingDependencyError, Range
-from hookfit.background import Jobs
+from hookfit.background import Lane
 from hookfit.hooks.redaction import masked_text
 
 _MISSING = (
@@ -140,7 +140,7 @@ class RemoteMonitor(Callback):
         self._session: Any = None
         # Posts go out on the plugin's own lane: a slow server never stalls a
         # batch, nor another plugin's writes.
-        self._jobs = Jobs("RemoteMonitor", capacity=16, network=True)
+        self._jobs = Lane("RemoteMonitor", capacity=16, network=True)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         try:

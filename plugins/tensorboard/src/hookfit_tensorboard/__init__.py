@@ -32,7 +32,8 @@ class TensorBoard(Callback):
     training ends, also after an error.
 
     It reads its model through the plugin protocol only, so it runs on any
-    host; only the graph needs hookfit's own `Model`.
+    host; the graph is written for a host that can describe itself
+    (`hookfit.hooks.host.DescribedHost`, as hookfit's `Model` does).
 
     Args:
         log_dir: The folder of the logs; point ``tensorboard --logdir`` at it.
@@ -41,7 +42,8 @@ class TensorBoard(Callback):
         batch_size: Accepted for Keras 2 compatibility; unused, since no
             validation data is run through the model for histograms.
         write_graph: Write the Keras model config for TensorBoard's Graphs
-            tab (hookfit's models only; other hosts have none).
+            tab, for a host that offers one (`DescribedHost`: hookfit's
+            models do; a host that does not gets everything else).
         write_grads: Accepted for Keras 2 compatibility and ignored with a
             warning, as tf.keras 2 does: a plugin sees weights, not gradients.
         write_images: With the weight histograms, also write every 1-D or 2-D
@@ -123,14 +125,15 @@ class TensorBoard(Callback):
         self.update_freq = update_freq
         # every how many batches to write the batch logs; 0: never
         self._every = update_freq if isinstance(update_freq, int) else int(update_freq == "batch")
-        if self._every:
-            # Registered only when needed: a batch hook makes the trainer
-            # build batch logs, which costs time on every batch.
-            self.on_batch_end = self._on_batch_end  # type: ignore[method-assign]
         self._events: Any = None  # an _events.Events while training
         self._embedded: list[Any] = []
         self._batches_before = 0
         self._skipped: set[str] = set()
+
+    def needs_hook(self, hook: str) -> bool:
+        """The batch hook only when writing batch logs: a batch hook makes
+        the trainer build batch logs, which costs time on every batch."""
+        return hook != "on_batch_end" or bool(self._every)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._close()  # a run that ended without on_train_end
@@ -156,9 +159,9 @@ class TensorBoard(Callback):
         # Counting from the epoch keeps a resumed run's batch steps in line.
         self._batches_before = epoch * int(self.params.get("steps") or 0)
 
-    def _on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         step = self._batches_before + batch + 1
-        if step % self._every == 0:
+        if self._every and step % self._every == 0:
             items = (item for item in (logs or {}).items() if item[0] not in ("batch", "size"))
             self._events.scalars("train", step, self._numbers("batch_", items))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hookfit.background import Jobs
+from hookfit.background import Lane
 
 from . import _summaries as tb
 
@@ -29,7 +29,7 @@ class Events:
     def __init__(self, log_dir: str) -> None:
         self.log_dir = log_dir
         self._writers: dict[str, Any] = {}
-        self._jobs = Jobs("TensorBoard")
+        self._jobs = Lane("TensorBoard")
 
     def open(self, runs: list[str]) -> None:
         """Open the writers of ``runs`` in the background: opening takes

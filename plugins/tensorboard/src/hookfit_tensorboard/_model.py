@@ -2,14 +2,16 @@
 the graph, through the plugin protocol (`hookfit.hooks.host.Host`) only.
 
 Any host that implements the protocol gets the scalars, histograms, images
-and projector files. Two things a host does not declare are taken from
-hookfit's own classes when the model is one of them: the weight names
-(``kernel``, ``bias``) and the Keras model config that the Graphs tab draws.
-Imported when training begins, like `_summaries`: it imports numpy.
+and projector files. Two things come from the protocol's optional parts,
+when a host offers them: the weight names (``kernel``, ``bias``) of a layer
+that is `NamedWeights`, and the Keras model config that the Graphs tab
+draws, from a `DescribedHost`. Imported when training begins, like
+`_summaries`: it imports numpy.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -17,18 +19,16 @@ from typing import Any
 import numpy as np
 
 from hookfit.hooks.arguments import ArgumentError, shown
-from hookfit.layers import Layer
-from hookfit.models import Model
-from hookfit.saving import model_config
+from hookfit.hooks.host import DescribedHost, NamedWeights
 
 Embedded = tuple[str, str, int, str | None]
 """An embedded layer: (layer name, tensor name, weight index, label file)."""
 
 
 def weight_names(layer: Any, count: int) -> list[str]:
-    """The names of a layer's ``count`` weights: hookfit's (``kernel``,
-    ``bias``), or ``weight_0``, ``weight_1``, ... on another host."""
-    if isinstance(layer, Layer) and len(layer.weight_names) == count:
+    """The names of a layer's ``count`` weights: its own (``kernel``,
+    ``bias``) when it names them, else ``weight_0``, ``weight_1``, ..."""
+    if isinstance(layer, NamedWeights) and len(layer.weight_names) == count:
         return list(layer.weight_names)
     return [f"weight_{i}" for i in range(count)]
 
@@ -47,11 +47,12 @@ def weights(model: Any, images: bool) -> list[tuple[str, str, np.ndarray]]:
 
 
 def graph(model: Any) -> dict[str, Any] | None:
-    """The Keras model config, or None when the host has none to offer.
-
-    The protocol declares no config, so only hookfit's `Model` has one.
-    """
-    return model_config(model) if isinstance(model, Model) else None
+    """The Keras model config (``class_name`` and ``config``), or None when
+    the host does not describe itself (`DescribedHost`)."""
+    if not isinstance(model, DescribedHost):
+        return None
+    described = json.loads(model.to_json())
+    return {"class_name": described["class_name"], "config": described["config"]}
 
 
 def embedding_layers(
