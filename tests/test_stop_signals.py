@@ -100,6 +100,12 @@ def probe(hookfit_site, tmp_path):
     return {**env, "PYTHONPATH": str(hookfit_site.root)}
 
 
+def ctrl_c_as_in_a_terminal():
+    # A shell's background job (`tox &`) ignores SIGINT, and children keep
+    # that: the child must meet Ctrl-C as a user's terminal delivers it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args, env, cwd):
     return subprocess.Popen(
         args,
@@ -109,6 +115,7 @@ def start(args, env, cwd):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
 
 

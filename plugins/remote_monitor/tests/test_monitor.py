@@ -48,6 +48,8 @@ class Monitor:
         self.process = subprocess.Popen(
             [
                 sys.executable,
+                "-X",
+                "faulthandler",  # a hang at Ctrl-C dumps every thread's stack (see stop)
                 "-m",
                 "hookfit",
                 "monitor",
@@ -60,6 +62,9 @@ class Monitor:
             stdout=subprocess.PIPE,
             stderr=log.open("w"),
             text=True,
+            # a shell's background job (`tox &`) ignores SIGINT and children keep
+            # that: the monitor must meet Ctrl-C as a user's terminal delivers it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         ready, _, _ = select.select([self.process.stdout], [], [], WAIT)
         line = self.process.stdout.readline() if ready else ""
@@ -79,8 +84,12 @@ class Monitor:
             try:
                 self.process.wait(WAIT)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.process.send_signal(signal.SIGABRT)  # faulthandler writes the stacks
+                try:
+                    self.process.wait(WAIT)
+                finally:
+                    self.process.kill()
+                pytest.fail(f"hookfit monitor ignored Ctrl-C for {WAIT} s:\n{self.log()}")
         return self.process.returncode
 
     def runs(self) -> dict:
