@@ -138,10 +138,10 @@ def test_weights_only_files(trained, hookfit_data, tmp_path):
 
 
 def test_background_saves_copy_the_state_at_once(trained, hookfit_data, tmp_path):
-    from hookfit.background import Jobs
+    from hookfit.background import Lane
 
     x, y = hookfit_data
-    jobs = Jobs("test")
+    jobs = Lane("test")
     expected = trained.get_weights()
     saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
     saving.save_weights(trained, tmp_path / "w.h5", jobs=jobs)
@@ -155,13 +155,13 @@ def test_background_saves_copy_the_state_at_once(trained, hookfit_data, tmp_path
 
 
 def test_background_errors_reach_the_training_thread(trained, tmp_path, monkeypatch):
-    from hookfit.background import Jobs
+    from hookfit.background import Lane
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(saving.hdf5, "file_image", crash)
-    jobs = Jobs("ModelCheckpoint")
+    jobs = Lane("ModelCheckpoint")
     saving.save_model(trained, tmp_path / "m.h5", jobs=jobs)
     with pytest.raises(OSError, match="disk full") as info:
         jobs.wait()

@@ -118,7 +118,7 @@ def switch(plugin: str, on: bool, origin: str, source: str) -> Setting:
 # -- config files -------------------------------------------------------------
 
 
-def read_file(path: Path, cat: Catalogue | None = None) -> list[Setting]:
+def read_file(path: Path, installed: Catalogue | None = None) -> list[Setting]:
     """Read and check a config file.
 
     Raises:
@@ -148,10 +148,10 @@ def read_file(path: Path, cat: Catalogue | None = None) -> list[Setting]:
             _unfold(tool.get("hookfit", {}), shown_path),
             "file",
             shown_path,
-            cat,
+            installed,
             prefix="tool.hookfit.",
         )
-    return from_mapping(data, "file", shown_path, cat)
+    return from_mapping(data, "file", shown_path, installed)
 
 
 def _unfold(table: Any, where: str) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def _unfold(table: Any, where: str) -> dict[str, Any]:
 
 
 def from_mapping(
-    data: Any, source: str, name: str, cat: Catalogue | None = None, prefix: str = ""
+    data: Any, source: str, name: str, installed: Catalogue | None = None, prefix: str = ""
 ) -> list[Setting]:
     """Check a config given as nested dicts (a parsed file, or code's dict).
 
@@ -183,13 +183,13 @@ def from_mapping(
         data: The config: ``{"hookfit": {...}, "callbacks": {...}, ...}``.
         source: ``"file"``, ``"command line"`` or ``"code"``.
         name: What to call the source in messages.
-        cat: The installed plugins (to check plugin names).
+        installed: The installed plugins (to check plugin names).
         prefix: Shown before key paths (``"tool.hookfit."`` in pyproject).
 
     Raises:
         ConfigError: An unknown section, key or plugin, or a wrong type.
     """
-    cat = cat or catalogue()
+    installed = installed or catalogue()
     out: list[Setting] = []
 
     def fail(path: str, problem: str) -> ConfigError:
@@ -218,7 +218,7 @@ def from_mapping(
     for key in ("enable", "disable"):
         path = _join(section, key)
         for i, plugin in enumerate(table.get(key, [])):
-            _check_plugin(plugin, f"{path}[{i}]", cat, fail)
+            _check_plugin(plugin, f"{path}[{i}]", installed, fail)
             if named.get(plugin, key) != key:
                 raise fail(
                     f"{path}[{i}]",
@@ -239,7 +239,7 @@ def from_mapping(
 
     for plugin, args in data.get("callbacks", {}).items():
         path = f"callbacks.{plugin}"
-        _check_plugin(plugin, path, cat, fail)
+        _check_plugin(plugin, path, installed, fail)
         if not isinstance(args, Mapping):
             raise fail(path, f"must be a table of the plugin's arguments, got {shown(args)}.")
         enabled = args.get("enabled", True)
@@ -283,17 +283,19 @@ def _check_keys(table: Mapping[str, Any], keys: dict[str, Any], section: str, fa
             )
 
 
-def _check_plugin(name: Any, path: str, cat: Catalogue, fail: Any) -> None:
+def _check_plugin(name: Any, path: str, installed: Catalogue, fail: Any) -> None:
     if not isinstance(name, str):
         raise fail(path, f"expected a plugin name, got {shown(name)}.")
-    if name not in cat.plugins:
-        raise fail(path, unknown_plugin(name, cat))
+    if name not in installed.plugins:
+        raise fail(path, unknown_plugin(name, installed))
 
 
 # -- the environment and the command line ------------------------------------------
 
 
-def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -> list[Setting]:
+def from_environment(
+    environ: Mapping[str, str], installed: Catalogue | None = None
+) -> list[Setting]:
     """Read ``HOOKFIT_DISABLE_PLUGIN_AUTOLOAD`` and ``HOOKFIT_PLUGINS``.
 
     As in pytest, they change what loads automatically: the first keeps
@@ -306,7 +308,7 @@ def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -
     Raises:
         ConfigError: A value that is not a switch, or an unknown plugin.
     """
-    cat = cat or catalogue()
+    installed = installed or catalogue()
     out: list[Setting] = []
     raw = environ.get(ENV_AUTOLOAD)
     if raw is not None and raw.strip():
@@ -326,8 +328,8 @@ def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -
         names = [n.strip() for n in raw.split(",") if n.strip()]
         where = f"environment: {ENV_PLUGINS}={raw}"
         for name in names:
-            if name not in cat.plugins:
-                raise ConfigError(f"environment: {ENV_PLUGINS}: {unknown_plugin(name, cat)}")
+            if name not in installed.plugins:
+                raise ConfigError(f"environment: {ENV_PLUGINS}: {unknown_plugin(name, installed)}")
             out.append(switch(name, True, where, "environment"))
         # Only these load automatically: the others' defaults are off, as
         # with HOOKFIT_DISABLE_PLUGIN_AUTOLOAD, and what a file names stays on.
@@ -343,7 +345,7 @@ def from_environment(environ: Mapping[str, str], cat: Catalogue | None = None) -
 
 
 def from_command_line(
-    plugins: Iterable[str] = (), sets: Iterable[str] = (), cat: Catalogue | None = None
+    plugins: Iterable[str] = (), sets: Iterable[str] = (), installed: Catalogue | None = None
 ) -> list[Setting]:
     """Read ``-p NAME`` / ``-p no:NAME`` and ``--set KEY=VALUE`` options.
 
@@ -354,12 +356,12 @@ def from_command_line(
         ConfigError: An unknown plugin, a malformed ``--set``, or a key or
             value the config file would refuse too.
     """
-    cat = cat or catalogue()
+    installed = installed or catalogue()
     out: list[Setting] = []
     for option in plugins:
         name, on = (option[3:], False) if option.startswith("no:") else (option, True)
-        if name not in cat.plugins:
-            raise ConfigError(f"command line: -p {option}: {unknown_plugin(name, cat)}")
+        if name not in installed.plugins:
+            raise ConfigError(f"command line: -p {option}: {unknown_plugin(name, installed)}")
         out.append(switch(name, on, f"command line: -p {option}", "command line"))
     explicit = {s.path[1] for s in out}
     explicit.update(
@@ -391,7 +393,7 @@ def from_command_line(
         implied = path[-1] != "enabled"  # a plugin argument switches its plugin on
         out += [
             Setting(s.path, s.value, where, "command line")
-            for s in from_mapping(nested, "command line", where, cat)
+            for s in from_mapping(nested, "command line", where, installed)
             if not (implied and s.path[-1] == "enabled" and s.path[1] in explicit)
         ]
     return out

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..background import Jobs
+from ..background import Lane
 from ..errors import ConfigError, FormatError, HookfitError, HookfitWarning
 from ..trainer.layers import check_name
 from . import atomic, checks, keras_config
@@ -68,7 +68,7 @@ def save_model(
     overwrite: bool = True,
     include_optimizer: bool = True,
     metadata: dict[str, Any] | None = None,
-    jobs: Jobs | None = None,
+    jobs: Lane | None = None,
 ) -> None:
     """Write the model, its training config and hookfit's optimizer state.
 
@@ -106,7 +106,7 @@ def save_model(
 
 
 def save_weights(
-    model: Model, path: str | os.PathLike[str], overwrite: bool = True, jobs: Jobs | None = None
+    model: Model, path: str | os.PathLike[str], overwrite: bool = True, jobs: Lane | None = None
 ) -> None:
     """Write the weights only, at the file's root (Keras 2's save_weights).
 

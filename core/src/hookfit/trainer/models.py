@@ -67,7 +67,7 @@ class Model(Keras2Methods):
                 generators (what an exact resume needs).
             metadata: JSON-able data stored in the same file; `restore`
                 returns it.
-            jobs: A `hookfit.background.Jobs`: the state is copied now and
+            jobs: A `hookfit.background.Lane`: the state is copied now and
                 the file written on its thread.
         """
         from ..saving import hdf5
