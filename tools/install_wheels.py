@@ -5,6 +5,7 @@ entry point, package file or dependency fails there as it would for users.
 
     python tools/install_wheels.py --wheelhouse DIR [--extras test] core plugins/history ...
     python tools/install_wheels.py --wheelhouse DIR --all
+    python tools/install_wheels.py --wheelhouse DIR --all --hosts   # and every hosts/<name>
 
 A wheel is rebuilt only when its distribution's files changed (the folder's
 content hash is part of the wheelhouse path).
@@ -57,6 +58,11 @@ def all_packages() -> list[Path]:
     """The core, then every plugin folder (``plugins/_*`` are not plugins)."""
     plugins = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
     return [ROOT / "core", *(p for p in plugins if not p.name.startswith("_"))]
+
+
+def all_hosts() -> list[Path]:
+    """Every host folder (``hosts/<name>``: hookfit's plugins in other trainers)."""
+    return sorted(p for p in (ROOT / "hosts").iterdir() if (p / "pyproject.toml").exists())
 
 
 def required_plugins(folder: Path) -> list[Path]:
@@ -126,9 +132,12 @@ def main() -> int:
     parser.add_argument("--wheelhouse", type=Path, required=True)
     parser.add_argument("--extras", default="", help="extras to install where provided: h5,test")
     parser.add_argument("--all", action="store_true", help="the core and every plugin")
+    parser.add_argument("--hosts", action="store_true", help="also every hosts/<name>")
     parser.add_argument("folders", nargs="*", type=Path)
     args = parser.parse_args()
     folders = all_packages() if args.all else [ROOT / f for f in args.folders]
+    if args.hosts:
+        folders += all_hosts()
     if not folders:
         parser.error("name folders to install, or --all")
     for folder in list(folders):

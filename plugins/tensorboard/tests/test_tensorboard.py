@@ -34,7 +34,11 @@ EPOCHS = 5
 STEPS = 3  # 48 training samples (validation_split=0.25) in batches of 16
 # The weight names in the tags: hookfit's layers name their weights; on
 # another host they are numbered.
-NAMES = {"hookfit": ("kernel", "bias"), "minimal": ("weight_0", "weight_1")}
+NAMES = {
+    "hookfit": ("kernel", "bias"),
+    "minimal": ("weight_0", "weight_1"),
+    "keras": ("kernel", "bias"),
+}
 
 
 def keras_sequential():

@@ -29,7 +29,7 @@ def plugins(args: argparse.Namespace) -> int:
     from ..hooks.dispatch import hooks_of, implementations
 
     run = plan(config=command_settings(args)[0], build=False)
-    cat = run.catalogue
+    installed = run.catalogue
     rows = []
     for entry in run.plugins + run.off:
         info = cast(PluginInfo, entry.info)
@@ -72,19 +72,21 @@ def plugins(args: argparse.Namespace) -> int:
         rows.append(row)
     rows.sort(key=lambda row: row["status"] == "off")
     conflicts = {
-        name: [f"{i.dist} {i.version}" for i in infos] for name, infos in cat.conflicts.items()
+        name: [f"{i.dist} {i.version}" for i in infos]
+        for name, infos in installed.conflicts.items()
     }
     problems = [
-        *cat.bad_defaults,
+        *installed.bad_defaults,
         *(
             f"{d} is not installed; hookfit runs without this default ({install_hint(d)})"
-            for d in cat.missing
+            for d in installed.missing
         ),
     ]
     commands = _command_rows()
+    hosts = host_rows()
     if args.json:
         everything = {"plugins": rows, "conflicts": conflicts, "problems": problems}
-        print(json.dumps({**everything, "commands": commands}, indent=2))
+        print(json.dumps({**everything, "commands": commands, "hosts": hosts}, indent=2))
         return 0
     if not rows:
         print("No hookfit plugins are installed.")
@@ -111,7 +113,27 @@ def plugins(args: argparse.Namespace) -> int:
         print(f"commands: {row['plugin']} ({row['distribution']} {row['version']}): {status}")
         if row["error"]:
             print(f"    error: {row['error']}")
+    for row in hosts:
+        print(
+            f"host: {row['name']} ({row['distribution']} {row['version']}): import {row['module']}"
+        )
     return 0
+
+
+def host_rows() -> list[dict[str, Any]]:
+    """The installed hosts, other trainers that run hookfit's plugins
+    (entry-point group ``hookfit.hosts``), read from metadata, not imported."""
+    from importlib.metadata import entry_points
+
+    return [
+        {
+            "name": ep.name,
+            "distribution": ep.dist.name if ep.dist else None,
+            "version": ep.dist.version if ep.dist else None,
+            "module": ep.value,
+        }
+        for ep in sorted(entry_points(group="hookfit.hosts"), key=lambda ep: ep.name)
+    ]
 
 
 def _command_rows() -> list[dict[str, Any]]:

@@ -184,16 +184,38 @@ def hookfit_data(hookfit_rng: Any) -> tuple[Any, Any]:
 
 
 HOSTS = ("hookfit", "minimal")
+TEST_HOSTS = "hookfit.test_hosts"
+"""Entry-point group of other trainers' test models (``keras =
+"hookfit_keras.testing:make_model"``): ``--hookfit-host=keras`` runs the
+tests that use ``hookfit_model`` on that trainer."""
+
+
+def registered_hosts() -> dict[str, Any]:
+    """The installed test hosts of other trainers, by name (entry points, not loaded)."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=TEST_HOSTS) if ep.name not in HOSTS}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--hookfit-host``: which host ``hookfit_model`` builds."""
+    others = tuple(registered_hosts())
     parser.addoption(
         "--hookfit-host",
-        choices=(*HOSTS, "both"),
+        choices=(*HOSTS, *others, "both", "all"),
         default="hookfit",
         help="hookfit_model builds hookfit's Sequential (hookfit), the protocol-only "
-        "MinimalHost (minimal), or each in turn (both)",
+        "MinimalHost (minimal), each in turn (both), a model of another installed trainer "
+        f"({', '.join(others) or 'none installed'}), or every one of them (all)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``hookfit_not_on`` mark."""
+    config.addinivalue_line(
+        "markers",
+        "hookfit_not_on(*hosts, reason): the test checks what these hosts do not offer "
+        "(it is skipped there, with the reason)",
     )
 
 
@@ -201,14 +223,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses ``hookfit_model`` on the hosts asked for."""
     if "hookfit_host" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--hookfit-host", "hookfit")
-        hosts = HOSTS if chosen == "both" else (chosen,)
+        if chosen == "all":
+            hosts: tuple[str, ...] = (*HOSTS, *registered_hosts())
+        else:
+            hosts = HOSTS if chosen == "both" else (chosen,)
         metafunc.parametrize("hookfit_host", hosts, indirect=True, ids=list(hosts))
 
 
 @pytest.fixture
 def hookfit_host(request: pytest.FixtureRequest) -> str:
-    """The kind of host ``hookfit_model`` builds: ``"hookfit"`` or ``"minimal"``."""
-    return str(getattr(request, "param", "hookfit"))
+    """The kind of host ``hookfit_model`` builds: ``"hookfit"``, ``"minimal"``
+    or a registered name (``"keras"``).
+
+    A test marked ``@pytest.mark.hookfit_not_on("keras", reason="...")`` is
+    skipped on those hosts, with its reason: for tests of what only some
+    hosts offer (hookfit's own file loader, its batch log keys).
+    """
+    host = str(getattr(request, "param", "hookfit"))
+    mark = request.node.get_closest_marker("hookfit_not_on")
+    if mark is not None and host in mark.args:
+        pytest.skip(f"not on the {host} host: {mark.kwargs.get('reason', 'no reason given')}")
+    return host
 
 
 @pytest.fixture
@@ -217,10 +252,15 @@ def hookfit_model(hookfit_host: str) -> Callable[..., Any]:
 
     Call it as ``hookfit_model(optimizer="sgd", metrics=["accuracy"])``.
     With ``--hookfit-host=minimal`` (or ``both``) it builds the protocol-only
-    `hookfit.testing.host.MinimalHost` instead of hookfit's `Sequential`.
+    `hookfit.testing.host.MinimalHost` instead of hookfit's `Sequential`; with
+    a name from the ``hookfit.test_hosts`` entry points (``keras``), that
+    trainer's model (its ``make_model`` takes the same arguments).
     """
 
     def make(optimizer: Any = "sgd", metrics: Any = ("accuracy",), seed: int = 0) -> Any:
+        if hookfit_host not in HOSTS:
+            factory = registered_hosts()[hookfit_host].load()
+            return factory(optimizer=optimizer, metrics=tuple(metrics), seed=seed)
         if hookfit_host == "minimal":
             from .host import MinimalHost
 

@@ -1,0 +1,209 @@
+"""``--hookfit-host=lightning``: hookfit's testing model, trained by Lightning.
+
+`make_model` builds what the ``hookfit_model`` fixture builds on hookfit
+(8 inputs -> 16 relu -> 3 softmax, categorical cross-entropy), as a real
+LightningModule that logs hookfit's names (``loss``, ``acc``, ``val_loss``,
+``val_acc``), inside an object with hookfit's training API whose `fit` runs
+a real ``Trainer`` with `Plugins(callbacks, config=config)`. Plugin suites
+then run unchanged on Lightning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional
+
+import hookfit
+from hookfit.errors import ConfigError
+from hookfit.trainer import inputs, preamble
+
+from ._framework import pl
+from .host import LightningHost, Optimizer, start_at
+from .plugins import Plugins
+
+OPTIMIZERS = {"sgd": (torch.optim.SGD, 0.01), "adam": (torch.optim.Adam, 0.001)}
+
+
+class TinyModule(pl.LightningModule):
+    """8 -> 16 relu -> 3 softmax, with categorical cross-entropy on one-hot targets.
+
+    Args:
+        optimizer: ``"sgd"`` (lr 0.01), ``"adam"`` (lr 0.001), or an object
+            with ``lr`` (hookfit's ``SGD(lr=0.5)``: SGD at that rate).
+        metrics: ``("accuracy",)`` to log ``acc``; empty for the loss only.
+        seed: Seeds the initial weights.
+    """
+
+    def __init__(
+        self, optimizer: Any = "sgd", metrics: Sequence[str] = ("accuracy",), seed: int = 0
+    ) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)
+        )
+        self.with_acc = bool(metrics)
+        if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
+            kind, lr = OPTIMIZERS[optimizer.lower()]
+        elif isinstance(getattr(optimizer, "lr", None), int | float):
+            kind = torch.optim.Adam if type(optimizer).__name__ == "Adam" else torch.optim.SGD
+            lr = float(optimizer.lr)
+        else:
+            raise ConfigError(
+                f"make_model: optimizer {optimizer!r} is not known; use 'sgd', 'adam' or an "
+                "optimizer object with an lr."
+            )
+        # one optimizer for every fit, as a compiled Keras model keeps its own
+        self.optimizer = kind(self.parameters(), lr=lr)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.net(x), dim=1)
+
+    def _step(self, batch: Any, prefix: str) -> torch.Tensor:
+        x, y = batch
+        logits = self.net(x)
+        loss = functional.cross_entropy(logits, y)
+        self.log(f"{prefix}loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        if self.with_acc:
+            acc = (logits.argmax(1) == y.argmax(1)).float().mean()
+            self.log(f"{prefix}acc", acc, on_step=False, on_epoch=True, batch_size=len(x))
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "val_")
+
+    def test_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "")
+
+    def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self(batch[0])
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return self.optimizer
+
+
+class _StartAt(pl.Callback):
+    """``fit(initial_epoch=N)``: Lightning has no such argument; this starts
+    the fit loop at N before the plugins' ``on_train_begin``."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        start_at(trainer, self.epoch)
+
+
+class LightningModel(LightningHost):
+    """A `TinyModule` with hookfit's training API, trained by Lightning.
+
+    Attributes:
+        module: The LightningModule.
+    """
+
+    def __init__(self, module: TinyModule) -> None:
+        super().__init__(module)
+
+    @property
+    def optimizer(self) -> Optimizer:
+        return Optimizer(self.module.optimizer)
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int = 32,
+        epochs: int = 1,
+        verbose: int = 1,
+        callbacks: Any = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        config: Any = None,
+    ) -> Any:
+        """Train with a Lightning ``Trainer`` and `Plugins`; return the History."""
+        batch_size = inputs.batch_size(batch_size)
+        args = preamble.fit_arguments("fit", epochs, initial_epoch, verbose, shuffle, None)
+        x, y = np.asarray(x, np.float32), np.asarray(y, np.float32)
+        val = validation_data
+        if val is None and validation_split:
+            split = int(len(x) * (1 - validation_split))
+            x, y, val = x[:split], y[:split], (x[split:], y[split:])
+        listed = list(callbacks or ())
+        # hookfit's fit returns the History when the plan has it on; Plugins
+        # leaves it out unless named in code, so it is named here
+        planned = hookfit.plan(listed, config=config, verbose=0, build=False)
+        if any(p.name == "history" and p.why != "code" for p in planned.plugins):
+            listed.append("history")
+        plugins = Plugins(listed, config=config)
+        plugins.host = self
+        trainer = _trainer(args.epochs, [_StartAt(args.initial_epoch), plugins])
+        self.stop_training = False
+        loader = _loader(x, y, batch_size, args.shuffle)
+        trainer.fit(self.module, loader, None if val is None else _loader(*val, batch_size, False))
+        return self.history
+
+    def evaluate(
+        self, x: Any, y: Any, batch_size: int = 32, verbose: int = 1, callbacks: Any = None
+    ) -> Any:
+        """The loss (and accuracy) from ``trainer.test``, calling the test hooks."""
+        plugins = Plugins(list(callbacks or ()))
+        plugins.host = self
+        trainer = _trainer(1, [plugins])
+        (results,) = trainer.test(self.module, _loader(x, y, batch_size, False), verbose=False)
+        return [results["loss"], results["acc"]] if self.module.with_acc else results["loss"]
+
+    def predict(
+        self, x: Any, batch_size: int = 32, verbose: int = 0, callbacks: Any = None
+    ) -> np.ndarray:
+        """The class probabilities from ``trainer.predict``, calling the predict hooks."""
+        plugins = Plugins(list(callbacks or ()))
+        plugins.host = self
+        x = np.asarray(x, np.float32)
+        loader = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(torch.from_numpy(x)), batch_size=batch_size
+        )
+        outputs = _trainer(1, [plugins]).predict(self.module, loader)
+        return np.concatenate([o.numpy() for o in outputs or ()])
+
+    def load_weights(self, filepath: Any) -> None:
+        """Load the weights of a checkpoint `save` or `save_weights` wrote."""
+        self.restore(filepath)
+
+
+def _trainer(epochs: int, callbacks: list[Any]) -> Any:
+    return pl.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        devices=1,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+
+
+def _loader(x: Any, y: Any, batch_size: int, shuffle: bool) -> Any:
+    data = torch.utils.data.TensorDataset(
+        torch.from_numpy(np.asarray(x, np.float32)), torch.from_numpy(np.asarray(y, np.float32))
+    )
+    generator = torch.Generator().manual_seed(0)
+    return torch.utils.data.DataLoader(
+        data, batch_size=batch_size, shuffle=shuffle, generator=generator
+    )
+
+
+def make_model(
+    optimizer: Any = "sgd", metrics: Sequence[str] = ("accuracy",), seed: int = 0
+) -> LightningModel:
+    """The ``hookfit_model`` fixture's model on Lightning (``--hookfit-host=lightning``)."""
+    return LightningModel(TinyModule(optimizer, metrics, seed))
