@@ -893,3 +893,42 @@ def test_set_weights_refuses_values_that_are_not_real_numbers_and_changes_nothin
     with pytest.raises(ConfigError, match=message):
         model.set_weights(weights)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def _tiny_softmax():
+    model = Sequential([Dense(3, activation="softmax", input_dim=4)])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    return model
+
+
+_ONE_HOT = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "message"),
+    [
+        (np.full((4, 4), "a"), _ONE_HOT, r"fit: x must hold numbers; got text \(dtype <U1\)"),
+        (
+            np.zeros(4, dtype=[("a", "f4"), ("b", "f4")]),
+            _ONE_HOT,
+            r"fit: x must hold numbers; got structured records",
+        ),
+        (np.zeros((4, 4), dtype=complex), _ONE_HOT, r"fit: x must hold numbers; got complex"),
+        ([[1, 2, 3, 4], [1, 2]], _ONE_HOT[:2], r"fit: x has rows of different lengths"),
+        ((row for row in np.zeros((4, 4))), _ONE_HOT, r"fit: x is a generator or iterator; "),
+        ({"a": np.zeros((4, 4))}, _ONE_HOT, r"fit: x is a dict \(keys 'a'\); this model takes"),
+        (np.zeros((4, 4)), np.array(["a", "b", "c", "a"]), r"fit: y must hold numbers; got text"),
+    ],
+    ids=["text-x", "structured-x", "complex-x", "ragged-x", "generator-x", "dict-x", "text-y"],
+)
+def test_data_that_is_not_an_array_of_numbers_is_refused_saying_what_it_is(x, y, message):
+    model = _tiny_softmax()
+    with pytest.raises(ConfigError, match=message):
+        model.fit(x, y, verbose=0)
+
+
+def test_sparse_labels_given_as_text_are_refused_saying_so():
+    model = Sequential([Dense(3, activation="softmax", input_dim=4)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ConfigError, match=r"fit: y must hold numbers; got text .*mapped to"):
+        model.fit(np.zeros((4, 4), np.float32), np.array(["cat", "dog", "cat", "eel"]), verbose=0)

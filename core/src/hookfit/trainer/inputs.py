@@ -3,6 +3,7 @@ runs: the data's shapes and sizes and the loop's arguments."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -14,6 +15,48 @@ if TYPE_CHECKING:
     from .network import Network
 
 Array = np.ndarray
+_NOT_NUMBERS = {
+    "U": "text",
+    "S": "bytes",
+    "O": "Python objects",
+    "V": "structured records",
+    "c": "complex numbers",
+    "M": "dates",
+    "m": "time spans",
+}
+
+
+def numbers(value: Any, name: str, what: str, dtype: Any = None) -> Array:
+    """``value`` as an array of numbers (of ``dtype`` when given).
+
+    Raises:
+        ConfigError: A dict, a generator, ragged rows, or values that are
+            not numbers (text, objects, records, complex numbers).
+    """
+    if isinstance(value, Mapping):
+        raise ConfigError(
+            f"{what}: {name} is a dict (keys {', '.join(map(repr, list(value)[:5]))}); "
+            f"this model takes one array as {name}: pass the array itself."
+        )
+    if isinstance(value, Iterator):
+        raise ConfigError(
+            f"{what}: {name} is a generator or iterator; pass an array, or give the "
+            "generator to fit_generator, evaluate_generator or predict_generator."
+        )
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # rows of different lengths
+        raise ConfigError(
+            f"{what}: {name} has rows of different lengths; every sample needs the same "
+            "shape: pad or cut the rows to one length."
+        ) from None
+    if arr.dtype.kind not in "biuf":
+        held = _NOT_NUMBERS.get(arr.dtype.kind, f"dtype {arr.dtype}")
+        raise ConfigError(
+            f"{what}: {name} must hold numbers; got {held} (dtype {arr.dtype}). Convert it "
+            f"first, e.g. {name}.astype('float32'), with class names mapped to integers."
+        )
+    return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
 def prepare_x(model: Network, x: Any, what: str) -> Array:
@@ -28,7 +71,7 @@ def prepare_x(model: Network, x: Any, what: str) -> Array:
         raise ConfigError(f"{what}: no input data (x is None).")
     if not model.layers:
         raise ModelError(f"{what}: model {model.name} has no layers; add() some first.")
-    arr = np.asarray(x, dtype=np.float32)
+    arr = numbers(x, "x", what, np.float32)
     first = model.layers[0]
     if arr.ndim >= 1 and len(arr) == 0:
         raise ConfigError(f"{what}: x holds no samples (shape {arr.shape}); pass at least one.")
@@ -68,7 +111,7 @@ def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
             "class, or for two classes one sigmoid unit with binary_crossentropy."
         )
     if loss.sparse:
-        arr = np.asarray(y)
+        arr = numbers(y, "y", what)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1 or (arr.size and not np.all(np.mod(arr, 1) == 0)):
@@ -84,7 +127,7 @@ def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
                 f"got {arr.min()}..{arr.max()}."
             )
     else:
-        arr = np.asarray(y, dtype=np.float32)
+        arr = numbers(y, "y", what, np.float32)
         if arr.ndim == 1 and units == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != units:
