@@ -77,12 +77,14 @@ class AddKey(Callback):
             logs[self.key] = epoch / 10
 
 
-def test_fit_writes_epoch_then_sorted_keys(hookfit_model, hookfit_data, tmp_path):
+def test_fit_writes_epoch_then_sorted_keys(hookfit_model, hookfit_data, tmp_path, hookfit_host):
     path = tmp_path / "log.csv"
     recorder = Recorder()
     fit(hookfit_model(), hookfit_data, [CSVLogger(path), recorder])
     seen = epoch_logs(recorder)
-    assert [list(logs) for logs in seen] == [LOGGED] * 3  # not sorted: the file sorts them
+    # not sorted: the file sorts them (Keras hands every callback its logs sorted)
+    order = sorted(LOGGED) if hookfit_host == "keras" else LOGGED
+    assert [list(logs) for logs in seen] == [order] * 3
     assert path.read_text() == rows(enumerate(seen), sorted(LOGGED))
 
 
@@ -282,6 +284,11 @@ def test_a_failed_rewrite_loses_no_row(hookfit_model, hookfit_data, tmp_path, mo
     assert logger.csv_file is None
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="Keras calls no on_train_end after an error (its fit has no finally), so the file stays "
+    "open",
+)
 def test_a_failed_fit_keeps_its_rows_and_closes_the_file(hookfit_model, hookfit_data, tmp_path):
     path = tmp_path / "log.csv"
     logger = CSVLogger(path)

@@ -6,6 +6,10 @@ from hookfit import Callback
 from hookfit_history import History
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="Keras's fit returns its own History: hookfit_keras.Plugins leaves hookfit's out",
+)
 def test_fit_returns_the_history_of_every_epoch(hookfit_model, hookfit_data):
     x, y = hookfit_data
     model = hookfit_model()
@@ -19,6 +23,10 @@ def test_fit_returns_the_history_of_every_epoch(hookfit_model, hookfit_data):
     )
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="Keras's fit returns its own History: hookfit_keras.Plugins leaves hookfit's out",
+)
 def test_keys_added_by_named_plugins_are_recorded(hookfit_model, hookfit_data):
     class AddsLr(Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -31,6 +39,10 @@ def test_keys_added_by_named_plugins_are_recorded(hookfit_model, hookfit_data):
     assert history.history["lr"] == [0.01, 0.02]
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="Keras's fit returns its own History: hookfit_keras.Plugins leaves hookfit's out",
+)
 def test_state_is_reset_for_every_fit(hookfit_model, hookfit_data):
     x, y = hookfit_data
     history = History()
@@ -42,6 +54,10 @@ def test_state_is_reset_for_every_fit(hookfit_model, hookfit_data):
     assert history.epoch == [0] and len(history.history["val_loss"]) == 1
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="Keras's fit returns its own History: hookfit_keras.Plugins leaves hookfit's out",
+)
 def test_switched_off_fit_returns_none(hookfit_model, hookfit_data):
     x, y = hookfit_data
     off = {"hookfit": {"disable": ["history"]}}

@@ -21,6 +21,12 @@ def test_unknown_count_mode_is_refused():
         ProgbarLogger(count_mode="batches")
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    "lightning",
+    reason="Keras and Lightning draw their own progress bars: hookfit_keras.Plugins leaves "
+    "ProgbarLogger out, hookfit_lightning.Plugins runs it with verbose=0",
+)
 def test_not_a_terminal_prints_one_line_per_epoch(hookfit_model, hookfit_data, capsys):
     x, y = hookfit_data
     hookfit_model().fit(x, y, batch_size=8, epochs=2, verbose=1, validation_split=0.25)
@@ -37,6 +43,12 @@ def test_not_a_terminal_prints_one_line_per_epoch(hookfit_model, hookfit_data, c
         ), line
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    "lightning",
+    reason="Keras and Lightning draw their own progress bars: hookfit_keras.Plugins leaves "
+    "ProgbarLogger out, hookfit_lightning.Plugins runs it with verbose=0",
+)
 def test_verbose_2_prints_one_summary_line(hookfit_model, hookfit_data, capsys):
     x, y = hookfit_data
     hookfit_model().fit(x, y, epochs=1, verbose=2)
@@ -50,6 +62,12 @@ def test_verbose_0_prints_nothing(hookfit_model, hookfit_data, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    "lightning",
+    reason="Keras and Lightning draw their own progress bars: hookfit_keras.Plugins leaves "
+    "ProgbarLogger out, hookfit_lightning.Plugins runs it with verbose=0",
+)
 @pytest.mark.parametrize(
     ("count_mode", "count"), [("samples", "64/64"), ("steps", "4/4")], ids=["samples", "steps"]
 )
@@ -66,6 +84,12 @@ def test_final_line_counts_by_mode_and_says_per_step(
     assert "/sample" not in out
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    "lightning",
+    reason="Keras and Lightning draw their own progress bars: hookfit_keras.Plugins leaves "
+    "ProgbarLogger out, hookfit_lightning.Plugins runs it with verbose=0",
+)
 def test_keys_other_plugins_add_are_shown_last(hookfit_model, hookfit_data, capsys):
     class AddsLr(Callback):
         def on_epoch_end(self, epoch, logs=None):

@@ -150,7 +150,9 @@ def decode_form(request):
     return json.loads(fields["data"][0])
 
 
-def test_form_mode_posts_the_field_with_the_logs_json(hookfit_model, hookfit_data, server):
+def test_form_mode_posts_the_field_with_the_logs_json(
+    hookfit_model, hookfit_data, server, hookfit_host
+):
     recorder = Recorder()
     headers = {"X-Run": "exp-1", "Authorization": "Bearer token"}
     fit(hookfit_model(), hookfit_data, [RemoteMonitor(server.root, headers=headers), recorder])
@@ -161,6 +163,8 @@ def test_form_mode_posts_the_field_with_the_logs_json(hookfit_model, hookfit_dat
         assert request["headers"]["Authorization"] == "Bearer token"
     assert [decode_form(r) for r in server.requests] == expected(recorder)
     keys = ["loss", "acc", "val_loss", "val_acc"]
+    if hookfit_host == "keras":
+        keys.sort()  # Keras hands every callback its logs sorted
     assert [list(logs) for _, logs in epoch_logs(recorder)] == [keys] * 3
     # One session for the run: every epoch reuses the first connection.
     assert len({r["client"] for r in server.requests}) == 1

@@ -38,6 +38,7 @@ NAMES = {
     "hookfit": ("kernel", "bias"),
     "minimal": ("weight_0", "weight_1"),
     "keras": ("kernel", "bias"),
+    "lightning": ("weight", "bias"),
 }
 
 
@@ -207,6 +208,11 @@ def test_write_grads_is_ignored_with_a_warning(hookfit_model, hookfit_host, tmp_
     }
 
 
+@pytest.mark.hookfit_not_on(
+    "lightning",
+    reason="torch's Linear stores its weight as (out, in), the transpose of the (in, out) "
+    "kernel layout this test builds its expectation on",
+)
 def test_image_pixels_are_the_weights_scaled_to_0_255(hookfit_model, hookfit_host, tmp_path):
     model = hookfit_model()
     *first, kernel, bias = model.get_weights()  # the last layer's
@@ -245,13 +251,14 @@ def test_weights_that_are_not_finite_are_left_out_of_histograms(
 
 
 @pytest.mark.parametrize(("update_freq", "every"), [("batch", 1), (2, 2)], ids=["batch", "int-2"])
-def test_batch_scalars(hookfit_model, hookfit_data, tmp_path, update_freq, every):
+def test_batch_scalars(hookfit_model, hookfit_data, tmp_path, update_freq, every, hookfit_host):
     recorder = Recorder()
     fit(hookfit_model(), hookfit_data, [TensorBoard(tmp_path, update_freq=update_freq), recorder])
     batches = [args[1] for hook, args in recorder.calls if hook == "on_batch_end"]
     assert len(batches) == EPOCHS * STEPS
     train = load(tmp_path / "train")
-    for key in ("loss", "acc"):
+    # Lightning's batch logs carry the step's loss only
+    for key in ("loss",) if hookfit_host == "lightning" else ("loss", "acc"):
         assert series(train, f"batch_{key}") == [
             (step, np.float32(logs[key]))
             for step, logs in enumerate(batches, start=1)
@@ -340,6 +347,11 @@ def test_projector_files_for_every_layer_with_a_2d_weight(hookfit_data, tmp_path
     assert labels_path.parent == tmp_path / "embeddings" / first
 
 
+@pytest.mark.hookfit_not_on(
+    "lightning",
+    reason="torch's Linear stores its weight as (out, in), the transpose of the (in, out) "
+    "kernel layout this test builds its expectation on",
+)
 def test_projector_for_named_layers_with_one_label_file(
     hookfit_model, hookfit_data, hookfit_host, tmp_path
 ):
@@ -478,8 +490,9 @@ def test_a_real_tensorboard_server_serves_the_logs(
         points = json.loads(get(f"{base}/data/plugin/scalars/scalars?run=train&tag=epoch_lr"))
         assert [value for _, _, value in points] == [lr] * 3
         graphs = json.loads(get(f"{base}/data/plugin/graphs/info"))
-        # the Keras model config is hookfit's; the protocol declares none
-        graph_tags = {"hookfit": ["keras"], "minimal": []}[hookfit_host]
+        # hookfit and Keras describe their model as Keras's config; the protocol
+        # declares none, and Lightning's host describes none
+        graph_tags = {"hookfit": ["keras"], "keras": ["keras"]}.get(hookfit_host, [])
         assert list(graphs.get("train", {}).get("tags", {})) == graph_tags
         if graph_tags:
             graph = get(f"{base}/data/plugin/graphs/graph?run=train&conceptual=true&tag=keras")
@@ -628,6 +641,11 @@ def test_tensorboard_a_destination_that_cannot_be_written_stops_before_the_first
     assert "on_batch_begin" not in recorder.hooks()
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="a built Keras model's layers cannot be renamed (its Sequential then fails to call them)"
+    "a built Keras model's layers cannot be renamed (its Sequential then fails to call them)",
+)
 @pytest.mark.parametrize(
     "name",
     ["../../../escaped_target", "/tmp/absolute", "..", "a/../../b", ".hidden", "x\\..\\y"],

@@ -101,6 +101,11 @@ class Plugins(keras.callbacks.Callback):
             if isinstance(plugin, HookfitCallback) and fit is not None:
                 plugin.validation_data = _validation(fit)
         Run.fire(self._run.on_train_begin, logs if logs is not None else {})
+        if self.host.keras_model.stop_training and "epochs" in self._params:
+            # Keras runs a batch before it looks at a stop: a stop asked
+            # before the first epoch (a resumed run that was stopped) trains
+            # nothing, as in hookfit's fit
+            self.host.initial_epoch = int(self._params["epochs"])
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Every plugin's ``on_train_end``, also after one raises."""

@@ -100,7 +100,8 @@ def _save_weights(model: Any, path: Path, *, legacy: bool) -> None:
 
 def _optimizer_state(model: Any) -> list[np.ndarray] | None:
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
+    if optimizer is None or not optimizer.built:
+        # no step taken: nothing to resume, and no slots to match a built one
         return None
     return [np.asarray(keras.ops.convert_to_numpy(v)) for v in optimizer.variables]
 
@@ -132,11 +133,10 @@ def _add_resume_state(
 
 def restore(model: Any, filepath: str | os.PathLike[str]) -> dict[str, Any]:
     """Load the weights, then the optimizer's variables, that `write` put in
-    ``filepath``, and return its metadata.
+    ``filepath``, and return its metadata (empty for a file Keras wrote alone).
 
     Raises:
-        FormatError: The file cannot be read, holds another model's
-            weights, or no resume state.
+        FormatError: The file cannot be read or holds another model's weights.
     """
     kind = suffix(filepath, weights_only=False)
     if kind in WEIGHTS:
@@ -162,6 +162,8 @@ def _read_resume_state(path: Path, kind: str) -> tuple[dict[str, Any], list[np.n
         import h5py
 
         with h5py.File(path, "r") as f:
+            if "hookfit" not in f:
+                return {}, None  # Keras's own file: weights, no resume state
             group = f["hookfit"]
             metadata = json.loads(group.attrs["metadata"])
             if "optimizer" not in group:
@@ -169,6 +171,8 @@ def _read_resume_state(path: Path, kind: str) -> tuple[dict[str, Any], list[np.n
             optimizer = group["optimizer"]
             return metadata, [np.array(optimizer[str(i)]) for i in range(len(optimizer))]
     with zipfile.ZipFile(path) as z:
+        if "hookfit.json" not in z.namelist():
+            return {}, None
         info = json.loads(z.read("hookfit.json"))
         if not info["optimizer"]:
             return info["metadata"], None

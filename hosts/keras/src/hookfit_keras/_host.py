@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +21,9 @@ def quiet() -> Iterator[None]:
     """Keras on torch with numpy 2 warns on every weight read (torch's
     ``__array__`` takes no ``copy``): not the user's doing, nor a plugin's."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", "__array__ implementation", DeprecationWarning, module=r"keras\."
+        )
         yield
 
 
@@ -47,12 +50,16 @@ class Layer:
         return [numpy(w) for w in self._layer.weights]
 
 
+_LAST_SET: weakref.WeakKeyDictionary[Any, tuple[float, float]] = weakref.WeakKeyDictionary()
+"""Per Keras optimizer: the rate ``lr`` was last set to, and what its float32
+variable then held (shared by every `Optimizer` view of it)."""
+
+
 class Optimizer:
     """The Keras optimizer's ``learning_rate`` variable as ``lr``."""
 
     def __init__(self, optimizer: Any) -> None:
         self._optimizer = optimizer
-        self._set: tuple[float, float] | None = None
 
     @property
     def lr(self) -> float:
@@ -63,15 +70,16 @@ class Optimizer:
         plugin's arithmetic on it is the same on every host.
         """
         held = float(numpy(self._optimizer.learning_rate))
-        if self._set is not None and self._set[1] == held:
-            return self._set[0]
+        given = _LAST_SET.get(self._optimizer)
+        if given is not None and given[1] == held:
+            return given[0]
         return held
 
     @lr.setter
     def lr(self, value: float) -> None:
         # Keras assigns the variable; a schedule refuses with its own message
         self._optimizer.learning_rate = float(value)
-        self._set = (float(value), float(numpy(self._optimizer.learning_rate)))
+        _LAST_SET[self._optimizer] = (float(value), float(numpy(self._optimizer.learning_rate)))
 
 
 class KerasHost:

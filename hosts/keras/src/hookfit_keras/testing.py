@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from . import Plugins
-from ._host import KerasHost
+from ._host import KerasHost, quiet
 
 
 class KerasTestModel(KerasHost):
@@ -25,6 +25,11 @@ class KerasTestModel(KerasHost):
     (Keras's ``CategoricalAccuracy`` under that name), the key hookfit's
     tests read.
     """
+
+    @property
+    def name(self) -> str:
+        """The Keras model's name (the root of its graph)."""
+        return str(self.keras_model.name)
 
     def fit(
         self,
@@ -44,18 +49,19 @@ class KerasTestModel(KerasHost):
         plugins = Plugins(callbacks or (), config=config)
         self.plugins = plugins.plugins
         try:
-            return self.keras_model.fit(
-                np.asarray(x),
-                np.asarray(y),
-                batch_size=batch_size,
-                epochs=epochs,
-                verbose=verbose,
-                callbacks=[plugins],
-                validation_split=validation_split,
-                validation_data=validation_data,
-                shuffle=shuffle,
-                initial_epoch=initial_epoch,
-            )
+            with quiet():
+                return self.keras_model.fit(
+                    np.asarray(x),
+                    np.asarray(y),
+                    batch_size=batch_size,
+                    epochs=epochs,
+                    verbose=verbose,
+                    callbacks=[plugins],
+                    validation_split=validation_split,
+                    validation_data=validation_data,
+                    shuffle=shuffle,
+                    initial_epoch=initial_epoch,
+                )
         finally:
             self.plugins = {}
 
@@ -63,26 +69,28 @@ class KerasTestModel(KerasHost):
         self, x: Any, y: Any, batch_size: int = 32, verbose: int = 1, callbacks: Any = None
     ) -> Any:
         """Keras's ``evaluate`` with the plugins: ``[loss, acc]``."""
-        return self.keras_model.evaluate(
-            np.asarray(x),
-            np.asarray(y),
-            batch_size=batch_size,
-            verbose=verbose,
-            callbacks=[Plugins(callbacks or ())],
-        )
+        with quiet():
+            return self.keras_model.evaluate(
+                np.asarray(x),
+                np.asarray(y),
+                batch_size=batch_size,
+                verbose=verbose,
+                callbacks=[Plugins(callbacks or ())],
+            )
 
     def predict(
         self, x: Any, batch_size: int = 32, verbose: int = 0, callbacks: Any = None
     ) -> np.ndarray:
         """Keras's ``predict`` with the plugins."""
-        return np.asarray(
-            self.keras_model.predict(
-                np.asarray(x),
-                batch_size=batch_size,
-                verbose=verbose,
-                callbacks=[Plugins(callbacks or ())],
+        with quiet():
+            return np.asarray(
+                self.keras_model.predict(
+                    np.asarray(x),
+                    batch_size=batch_size,
+                    verbose=verbose,
+                    callbacks=[Plugins(callbacks or ())],
+                )
             )
-        )
 
     def load_weights(self, filepath: Any) -> None:
         """Keras's ``load_weights`` (any file `save` or `save_weights` wrote)."""
@@ -99,6 +107,11 @@ def make_model(
         metrics: ``"accuracy"``/``"acc"`` log ``acc``; others go to Keras as given.
         seed: Seeds Keras's initializers.
     """
+    if keras.backend.backend() == "torch":
+        import torch
+
+        # the models are tiny, and test workers run side by side
+        torch.set_num_threads(1)
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
         [

@@ -10,7 +10,9 @@ then run unchanged on Lightning.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -147,7 +149,10 @@ class LightningModel(LightningHost):
         trainer = _trainer(args.epochs, [_StartAt(args.initial_epoch), plugins])
         self.stop_training = False
         loader = _loader(x, y, batch_size, args.shuffle)
-        trainer.fit(self.module, loader, None if val is None else _loader(*val, batch_size, False))
+        with _quiet():
+            trainer.fit(
+                self.module, loader, None if val is None else _loader(*val, batch_size, False)
+            )
         return self.history
 
     def evaluate(
@@ -157,7 +162,8 @@ class LightningModel(LightningHost):
         plugins = Plugins(list(callbacks or ()))
         plugins.host = self
         trainer = _trainer(1, [plugins])
-        (results,) = trainer.test(self.module, _loader(x, y, batch_size, False), verbose=False)
+        with _quiet():
+            (results,) = trainer.test(self.module, _loader(x, y, batch_size, False), verbose=False)
         return [results["loss"], results["acc"]] if self.module.with_acc else results["loss"]
 
     def predict(
@@ -170,7 +176,8 @@ class LightningModel(LightningHost):
         loader = torch.utils.data.DataLoader(
             torch.utils.data.TensorDataset(torch.from_numpy(x)), batch_size=batch_size
         )
-        outputs = _trainer(1, [plugins]).predict(self.module, loader)
+        with _quiet():
+            outputs = _trainer(1, [plugins]).predict(self.module, loader)
         return np.concatenate([o.numpy() for o in outputs or ()])
 
     def load_weights(self, filepath: Any) -> None:
@@ -192,18 +199,55 @@ def _trainer(epochs: int, callbacks: list[Any]) -> Any:
     )
 
 
+class EpochShuffle(torch.utils.data.Sampler[int]):
+    """Shuffles each epoch from ``(seed, epoch)`` alone, as Lightning's
+    DistributedSampler does (Lightning calls ``set_epoch``): a run resumed at
+    epoch N draws the order the uninterrupted run drew at N."""
+
+    def __init__(self, size: int, seed: int = 0) -> None:
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(self.size, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.size
+
+
 def _loader(x: Any, y: Any, batch_size: int, shuffle: bool) -> Any:
     data = torch.utils.data.TensorDataset(
         torch.from_numpy(np.asarray(x, np.float32)), torch.from_numpy(np.asarray(y, np.float32))
     )
-    generator = torch.Generator().manual_seed(0)
-    return torch.utils.data.DataLoader(
-        data, batch_size=batch_size, shuffle=shuffle, generator=generator
-    )
+    sampler = EpochShuffle(len(data)) if shuffle else None
+    return torch.utils.data.DataLoader(data, batch_size=batch_size, sampler=sampler)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Lightning's own warnings, none of them a plugin's doing: 2.6 on torch
+    2.13 warns of its use of a deprecated torch API at every step, and of
+    `TinyModule`'s ``validation_step`` in a fit without validation data
+    (hookfit's ordinary case)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning
+        )
+        warnings.filterwarnings(
+            "ignore", r"You defined a `validation_step` but have no `val_dataloader`"
+        )
+        yield
 
 
 def make_model(
     optimizer: Any = "sgd", metrics: Sequence[str] = ("accuracy",), seed: int = 0
 ) -> LightningModel:
-    """The ``hookfit_model`` fixture's model on Lightning (``--hookfit-host=lightning``)."""
+    """The ``hookfit_model`` fixture's model on Lightning (``--hookfit-host=lightning``).
+
+    Torch uses one thread: the models are tiny, and test workers run side by side.
+    """
+    torch.set_num_threads(1)
     return LightningModel(TinyModule(optimizer, metrics, seed))
