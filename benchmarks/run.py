@@ -1,7 +1,8 @@
 """Run every benchmark and write benchmarks/RESULTS.md (``tox -e bench``).
 
 Each comparison runs in a process of its own (``docs_model.py``, ``mlp.py``,
-``hooks.py``, ``checkpoint.py``, ``together.py``, ``train_command.py``, ``distributed.py``;
+``hooks.py``, ``checkpoint.py``, ``together.py``, ``train_command.py``, ``distributed.py``,
+``keras_host.py``;
 ``startup.py`` builds a virtual environment
 of its own). The numeric ones run twice: with the environment as given and
 with the BLAS kernel choice changed through ``OPENBLAS_CORETYPE`` (removed
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import distributed
+import keras_host
 
 HERE = Path(__file__).resolve().parent
 OLDER_KERNEL = "Sandybridge"  # AVX without FMA: the kind of override these variables make
@@ -71,6 +73,7 @@ def report(
     startup: dict[str, Any],
     command: dict[str, Any],
     parallel: dict[str, Any],
+    keras: dict[str, Any],
     seconds: float,
 ) -> str:
     machine = results[0][1]["docs_model"]["machine"]
@@ -81,7 +84,7 @@ def report(
         f"{seconds / 60:.1f} min).",
         "Cases are interleaved round by round; times are medians, ratios are medians of",
         "round-by-round ratios. Each framework runs in a process of its own, a new one every",
-        "round (benchmarks 1, 2, 6 and 7; benchmark 3 is hookfit alone, and 5 compares",
+        "round (benchmarks 1, 2, 6, 7 and 8; benchmark 3 is hookfit alone, and 5 compares",
         "file writes, no training, in one process). This machine is a shared virtual",
         "machine: identical runs vary by up to 15 %, so read ratios near a target with that",
         "in mind.",
@@ -183,6 +186,8 @@ def report(
         "",
         distributed.markdown(parallel),
         "",
+        keras_host.markdown(keras),
+        "",
         "## Notes",
         "",
         "- hookfit's epoch in benchmark 1 includes its default plugins (History, BaseLogger):",
@@ -249,7 +254,9 @@ def main() -> int:
     command = run("train_command.py", dict(os.environ), *(["--runs", "3"] if args.quick else []))
     print("distributed (mpiexec -n 2) ...", flush=True)
     parallel = run("distributed.py", dict(os.environ), *(["--rounds", "1"] if args.quick else []))
-    text = report(results, startup, command, parallel, time.perf_counter() - started)
+    print("hookfit's plugins in Keras 3 ...", flush=True)
+    keras = run("keras_host.py", dict(os.environ), *rounds)
+    text = report(results, startup, command, parallel, keras, time.perf_counter() - started)
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output} on {platform.node()}")

@@ -15,9 +15,11 @@ import pytest
 
 from hookfit import Callback, ConfigError, FormatError, HookfitWarning
 from hookfit.hooks.callback import overridden_hooks
+from hookfit.hooks.host import FileFormats
 from hookfit.layers import Dense
 from hookfit.models import Sequential, load_model
 from hookfit.testing import Recorder, fit_with_values
+from hookfit.testing.host import MinimalHost
 from hookfit_model_checkpoint import ModelCheckpoint
 
 
@@ -123,6 +125,11 @@ def test_the_keras_2_example_runs_with_only_the_imports_changed(tmp_path, monkey
         ),
     ],
     ids=["misspelt-key", "batch-with-epoch-saves", "val-key-with-batch-saves"],
+)
+@pytest.mark.hookfit_not_on(
+    "lightning",
+    reason="Lightning names no metrics before the first epoch (params has no 'metrics': "
+    "callback_metrics fill as the module logs), so no placeholder can be checked before it",
 )
 def test_a_placeholder_for_a_key_never_logged_is_refused_before_any_epoch(
     hookfit_model, hookfit_data, tmp_path, filepath, kwargs, message
@@ -478,12 +485,12 @@ def test_a_config_file_section_builds_it(hookfit_model, hookfit_data, tmp_path):
     ("kwargs", "message"),
     [
         (
-            {"filepath": "model.keras"},
-            "filepath: expected a path ending in .h5 or .hdf5 (Keras 2's HDF5 format), got "
-            '"model.keras".',
+            {"filepath": "run/model"},
+            "filepath: expected a path ending in a file extension such as .h5 or .keras, got "
+            '"run/model".',
         ),
-        ({"filepath": 123}, "filepath: expected a path ending in .h5 or .hdf5 .*, got 123."),
-        ({"filepath": b"w.h5"}, "filepath: expected a path ending in .h5 .*, got b'w.h5'."),
+        ({"filepath": 123}, "filepath: expected a path ending in a file extension .*, got 123."),
+        ({"filepath": b"w.h5"}, "filepath: expected a path ending in a .*, got b'w.h5'."),
         (
             {"filepath": "w.{epoch.h5"},
             "filepath must be a valid format string (expected '}' before end of string), got "
@@ -533,7 +540,7 @@ def test_a_config_file_section_builds_it(hookfit_model, hookfit_data, tmp_path):
         ({"monitor": ""}, """monitor: expected a log key such as 'val_loss', got ""."""),
     ],
     ids=[
-        "keras-3-format",
+        "no-extension",
         "not-a-path",
         "bytes-path",
         "broken-format-string",
@@ -565,7 +572,7 @@ def test_bad_arguments_are_refused_naming_the_argument(kwargs, message):
 
 def test_a_bad_config_value_names_the_file_and_key(hookfit_model, hookfit_data, tmp_path):
     x, y = hookfit_data
-    settings = {"filepath": str(tmp_path / "w.keras"), "period": 2}
+    settings = {"filepath": str(tmp_path / "w.{epoch}"), "period": 2}
     config = {"callbacks": {"model_checkpoint": settings}}
     with pytest.raises(ConfigError, match=r"model_checkpoint\.filepath: expected a path ending"):
         hookfit_model().fit(x, y, epochs=1, verbose=0, config=config)
@@ -907,3 +914,91 @@ def test_the_mode_is_kept_once_by_the_monitoring(tmp_path, kwargs, mode):
     checkpoint.monitoring.mode = flipped = "max" if mode == "min" else "min"
     assert checkpoint.mode == flipped
     assert checkpoint._ledger.rank(1.0) > checkpoint._ledger.rank(worse)
+
+
+# -- the file formats a host writes (hookfit.hooks.host.FileFormats) -------------------------
+
+
+class KerasLikeHost(MinimalHost):
+    """A host that declares Keras 3's formats (it writes MinimalHost's files under any name)."""
+
+    model_formats = (".keras", ".h5", ".hdf5")
+    weights_formats = (".weights.h5", ".h5", ".hdf5")
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "message"),
+    [
+        (
+            "w.keras",
+            {},
+            "ends in .keras, which Sequential does not save a model to; it saves a model to a "
+            "file ending in .h5 or .hdf5. To fix it, rename the file, e.g. to '{tmp}/w.h5'.",
+        ),
+        (
+            "w.{epoch}.keras",
+            {"save_weights_only": True},
+            "ends in .keras, which Sequential does not save weights to; it saves weights to a "
+            "file ending in .h5 or .hdf5. To fix it, rename the file, e.g. to "
+            "'{tmp}/w.{{epoch}}.h5'.",
+        ),
+        (
+            "w.pt",
+            {},
+            "ends in .pt, which Sequential does not save a model to; it saves a model to a "
+            "file ending in .h5 or .hdf5. To fix it, rename the file, e.g. to '{tmp}/w.h5'.",
+        ),
+    ],
+    ids=["keras-model", "keras-weights", "torch-name"],
+)
+def test_hookfit_s_trainer_refuses_a_format_it_cannot_write_before_the_first_batch(
+    hookfit_data, tmp_path, name, kwargs, message
+):
+    recorder = Recorder()
+    checkpoint = ModelCheckpoint(str(tmp_path / name), monitor="loss", **kwargs)
+    expected = f"ModelCheckpoint: filepath '{tmp_path / name}' " + message.format(tmp=tmp_path)
+    with pytest.raises(ConfigError, match=f"^{re.escape(expected)}\n"):  # then the plugin's note
+        sequential().fit(*hookfit_data, epochs=1, verbose=0, callbacks=[checkpoint, recorder])
+    assert "on_batch_begin" not in recorder.hooks() and names(tmp_path) == []
+
+
+def test_a_host_that_declares_keras_files_gets_them_with_the_best_epoch(hookfit_data, tmp_path):
+    model = KerasLikeHost(8, 3)
+    checkpoint = ModelCheckpoint(str(tmp_path / "best.keras"), save_best_only=True)
+    inject = fit(model, hookfit_data, [checkpoint], values=[0.5, 0.3, 0.4])
+    assert names(tmp_path) == ["best.keras"] and checkpoint.best == 0.3
+    loaded = KerasLikeHost(8, 3, seed=1)
+    loaded.load_weights(tmp_path / "best.keras")
+    assert same(loaded.get_weights(), inject.weights[1])
+
+
+def test_keras_s_weights_files_need_save_weights_only_where_the_host_says_so(
+    hookfit_data, tmp_path
+):
+    weights = ModelCheckpoint(
+        str(tmp_path / "w.{epoch}.weights.h5"), save_weights_only=True, save_last=True
+    )
+    fit(KerasLikeHost(8, 3), hookfit_data, [weights], values=[0.5])
+    assert names(tmp_path) == ["last.weights.h5", "w.1.weights.h5"]
+    model = ModelCheckpoint(str(tmp_path / "m.weights.h5"))
+    with pytest.raises(
+        ConfigError,
+        match="^"
+        + re.escape(
+            f"ModelCheckpoint: filepath '{tmp_path / 'm.weights.h5'}' ends in .weights.h5, "
+            "which KerasLikeHost does not save a model to; it saves a model to a file ending in "
+            ".keras or .h5 or .hdf5. To fix it, set save_weights_only=True, or rename the file, "
+            f"e.g. to '{tmp_path / 'm.keras'}'."
+        )
+        + "\n",
+    ):
+        fit(KerasLikeHost(8, 3), hookfit_data, [model], values=[0.5])
+
+
+def test_a_host_without_declared_formats_writes_hdf5_names(hookfit_data, tmp_path):
+    assert not isinstance(MinimalHost(8, 3), FileFormats)
+    assert isinstance(KerasLikeHost(8, 3), FileFormats)
+    with pytest.raises(ConfigError, match=r"which MinimalHost does not save a model to; .* \.h5"):
+        fit(MinimalHost(8, 3), hookfit_data, [ModelCheckpoint(str(tmp_path / "w.keras"))])
+    fit(MinimalHost(8, 3), hookfit_data, [ModelCheckpoint(str(tmp_path / "w.h5"))], values=[1.0])
+    assert names(tmp_path) == ["w.h5"]

@@ -5,9 +5,10 @@ host in `hookfit.testing`; any other trainer that implements them, and
 calls the hooks through `hookfit.hooks.Run`, can host hookfit plugins.
 Built-in plugins use nothing else of their model.
 
-`DescribedHost` and `NamedWeights` are optional: a plugin checks for them
-with ``isinstance(model, DescribedHost)`` and does without what a host
-does not offer (TensorBoard writes no graph, and numbers the weights).
+`DescribedHost`, `NamedWeights` and `FileFormats` are optional: a plugin
+checks for them with ``isinstance(model, DescribedHost)`` and does without
+what a host does not offer (TensorBoard writes no graph, and numbers the
+weights; a host that names no formats writes `HDF5_FILES`).
 """
 
 from __future__ import annotations
@@ -128,6 +129,28 @@ class DescribedHost(Host, Protocol):
         ``class_name`` and ``config`` (and possibly ``keras_version`` and
         ``backend``); ``kwargs`` go to `json.dumps`."""
         ...
+
+
+HDF5_FILES = (".h5", ".hdf5")
+"""The file name endings a host without `FileFormats` saves to (hookfit's
+HDF5 layout), for the whole model and for the weights alike."""
+
+
+@runtime_checkable
+class FileFormats(Protocol):
+    """Optional: a host that names the files its `Host.save` and
+    `Host.save_weights` write, by the end of the file name (ModelCheckpoint
+    refuses another name before the first batch).
+
+    Attributes:
+        model_formats: The endings `Host.save` writes, e.g.
+            ``(".keras", ".h5", ".hdf5")``.
+        weights_formats: The endings `Host.save_weights` writes, e.g.
+            ``(".weights.h5", ".h5", ".hdf5")``.
+    """
+
+    model_formats: Sequence[str]
+    weights_formats: Sequence[str]
 
 
 @runtime_checkable

@@ -94,6 +94,10 @@ class KerasHost:
         plugins: The plugins of the run, by name (set by `hookfit_keras.Plugins`).
     """
 
+    # the files save/save_weights write, by name ending (hookfit.hooks.host.FileFormats)
+    model_formats = _files.MODEL
+    weights_formats = (*_files.WEIGHTS, *_files.HDF5)
+
     def __init__(self, model: Any = None) -> None:
         self.keras_model = model
         self.interrupted = False

@@ -14,7 +14,15 @@ from hookfit.monitor import Best, LogKey, Mode, Monitor
 from hookfit.saving.atomic import check_writable
 
 from ._files import Ledger, own_files, remove_stale_temp_files
-from ._names import check_filepath, check_placeholders, format_filepath, hdf5_name, written_by
+from ._names import (
+    check_filepath,
+    check_format,
+    check_placeholders,
+    format_filepath,
+    has_extension,
+    last_name,
+    written_by,
+)
 
 # What the copies of the model waiting for the disk may take, in all.
 PENDING_BYTES = 256 * 2**20
@@ -31,7 +39,11 @@ class ModelCheckpoint(Callback):
     process killed mid-save leaves the previous file intact.
 
     Args:
-        filepath: Path of the ``.h5``/``.hdf5`` file; folders are created.
+        filepath: Path of the file, with an extension the host writes
+            (`hookfit.hooks.host.FileFormats`): ``.h5``/``.hdf5`` for
+            hookfit's trainer; ``.keras`` or ``.h5`` (with
+            ``save_weights_only``: ``.weights.h5``) in Keras 3. Folders
+            are created.
         monitor: Log key that ranks the saves, e.g. ``"val_loss"``.
         verbose: 0: quiet, 1: a message at every save trigger.
         save_best_only: Save only when ``monitor`` improves on ``best``.
@@ -44,8 +56,8 @@ class ModelCheckpoint(Callback):
         save_top_k: Keep only the k best files this instance wrote (by
             ``monitor``) and delete the others; needs a placeholder in
             ``filepath``.
-        save_last: Also write ``last.h5`` (or ``last.hdf5``) next to the
-            checkpoints at every save trigger.
+        save_last: Also write ``last`` with the filepath's extension
+            (``last.h5``) next to the checkpoints at every save trigger.
 
     Attributes:
         monitoring: The `Monitor` of ``monitor``: its ``mode`` is ``"min"``
@@ -59,8 +71,8 @@ class ModelCheckpoint(Callback):
         ConfigError: A bad argument (checked against the type hints of
             ``__init__``, then the rules between arguments and for the
             filepath template, whose names must fit the file system), or
-            (at ``on_train_begin``) a placeholder naming a key that will
-            never be in the logs.
+            (at ``on_train_begin``) an extension the host does not write,
+            or a placeholder naming a key that will never be in the logs.
 
     Example:
         >>> checkpointer = ModelCheckpoint("/tmp/weights.hdf5", verbose=1, save_best_only=True)
@@ -73,7 +85,7 @@ class ModelCheckpoint(Callback):
         self,
         filepath: Annotated[
             str | os.PathLike[str],
-            Check(hdf5_name, "a path ending in .h5 or .hdf5 (Keras 2's HDF5 format)"),
+            Check(has_extension, "a path ending in a file extension such as .h5 or .keras"),
         ],
         monitor: LogKey = "val_loss",
         verbose: Literal[0, 1] = 0,
@@ -111,7 +123,7 @@ class ModelCheckpoint(Callback):
         # Behind a slow disk, a new checkpoint replaces the oldest pending
         # one instead of queuing model copies (capacity: on_train_begin).
         self._jobs = Lane("ModelCheckpoint", capacity=2)
-        self._last_name = "last" + Path(self.filepath).suffix
+        self._last_name = last_name(self.filepath)
 
     best = Best()
 
@@ -138,6 +150,8 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.monitoring.reset(self.monitoring.best)  # warn again, but keep `best` (as Keras)
+        if self.model is not None:  # the host's formats: refused before the first batch
+            check_format(self.filepath, self.model, weights_only=self.save_weights_only)
         if "metrics" in self.params:
             check_placeholders(self.filepath, self.params["metrics"], self.save_freq != "epoch")
         remove_stale_temp_files(self.filepath)

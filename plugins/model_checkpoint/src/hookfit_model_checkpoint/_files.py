@@ -9,14 +9,13 @@ import os
 import re
 import string
 import warnings
-from pathlib import Path
 from typing import Any
 
 from hookfit import HookfitWarning
 from hookfit.monitor import Monitor
 from hookfit.saving import remove_stale_temp_files as remove_temp_files_in
 
-from ._names import _pattern, written_by
+from ._names import _pattern, last_name, written_by
 
 
 def own_files(
@@ -150,7 +149,7 @@ def remove_stale_temp_files(filepath: str) -> None:
         glob.escape(text) + ("*" if f is not None else "") for text, f, _, _ in parsed
     )
     names = _pattern(os.path.basename(filepath))
-    last = "last" + Path(filepath).suffix
+    last = last_name(filepath)
     mine = re.compile(f"(?:{names.pattern}|{re.escape(last)})")
     for folder in glob.glob(pattern or "."):
         remove_temp_files_in(folder, name=mine)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hookfit import ConfigError
+from hookfit.hooks.host import HDF5_FILES, FileFormats
 from hookfit.saving.atomic import too_long
 
 # No name may be longer than 255 bytes (NAME_MAX): a wider field is a slip,
@@ -20,11 +21,59 @@ _INTEGER, _REAL = frozenset("bcdoxXn"), frozenset("eEfFgG%")
 # sample values a name is rendered with, to check its length: long ones
 _SAMPLES = {"epoch": 99999, "batch": 99999}
 _SAMPLE = -1.2345678901234567e-300
+WEIGHTS_H5 = ".weights.h5"
 
 
-def hdf5_name(filepath: str | os.PathLike[str]) -> bool:
-    """True for a name ending in ``.h5`` or ``.hdf5`` (the ``filepath`` hint's check)."""
-    return os.fspath(filepath).endswith((".h5", ".hdf5"))
+def has_extension(filepath: str | os.PathLike[str]) -> bool:
+    """True for a name ending in an extension such as ``.h5`` (the
+    ``filepath`` hint's check; which ones the host writes is checked when
+    training begins, `check_format`)."""
+    suffix = Path(os.fspath(filepath)).suffix
+    return len(suffix) > 1 and suffix[1:].isalnum()
+
+
+def extension(filepath: str) -> str:
+    """The file's extension, Keras 3's ``.weights.h5`` as one."""
+    return WEIGHTS_H5 if filepath.endswith(WEIGHTS_H5) else Path(filepath).suffix
+
+
+def last_name(filepath: str) -> str:
+    """The name of the file ``save_last`` writes: ``last`` and the extension."""
+    return "last" + extension(filepath)
+
+
+def check_format(filepath: str, host: Any, *, weights_only: bool) -> None:
+    """Refuse a ``filepath`` whose extension ``host`` does not write for
+    this kind of save: the endings it declares (`FileFormats`), or
+    hookfit's ``.h5``/``.hdf5``.
+
+    Raises:
+        ConfigError: Naming the extension, the host, what it writes, and a
+            name that works.
+    """
+    if isinstance(host, FileFormats):
+        models, weights = tuple(host.model_formats), tuple(host.weights_formats)
+    else:
+        models = weights = HDF5_FILES
+    valid = weights if weights_only else models
+    # the longest ending names the format: "w.weights.h5" is not an ".h5" model
+    ending = max((e for e in (*models, *weights) if filepath.endswith(e)), key=len, default="")
+    if ending and ending in valid:
+        return
+    ending = ending or extension(filepath)
+    what = "weights" if weights_only else "a model"
+    other = models if weights_only else weights
+    hint = (
+        f"set save_weights_only={not weights_only}, or rename the file"
+        if ending in other
+        else "rename the file"
+    )
+    raise ConfigError(
+        f"ModelCheckpoint: filepath {filepath!r} ends in {ending}, which "
+        f"{type(host).__name__} does not save {what} to; it saves {what} to a file ending in "
+        f"{' or '.join(valid)}. To fix it, {hint}, e.g. to "
+        f"{filepath.removesuffix(ending) + valid[0]!r}."
+    )
 
 
 def check_filepath(
@@ -47,7 +96,7 @@ def check_filepath(
             "get its own file)",
             path,
         )
-    last = "last" + Path(path).suffix
+    last = last_name(path)
     if save_last and Path(path).name == last:
         raise _bad(f"another name than {last} when save_last writes {last}", path)
     for _, field, given, _ in string.Formatter().parse(path):
