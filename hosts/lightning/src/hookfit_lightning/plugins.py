@@ -223,21 +223,9 @@ class Plugins(pl.Callback):
     ) -> None:
         self._test_batch(trainer, "on_test_batch_end", batch, batch_idx, outputs)
 
-    def on_test_batch_start(
-        self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
-    ) -> None:
-        self._test_batch(trainer, "on_test_batch_begin", batch, batch_idx, None)
-
-    def on_test_batch_end(
-        self,
-        trainer: Any,
-        pl_module: Any,
-        outputs: Any,
-        batch: Any,
-        batch_idx: int,
-        dataloader_idx: int = 0,
-    ) -> None:
-        self._test_batch(trainer, "on_test_batch_end", batch, batch_idx, outputs)
+    # trainer.test's batches fire the same test hooks as validation's
+    on_test_batch_start = on_validation_batch_start
+    on_test_batch_end = on_validation_batch_end
 
     def _test_batch(self, trainer: Any, hook: str, batch: Any, index: int, outputs: Any) -> None:
         entries = getattr(self.run, hook) if self.run is not None else None
