@@ -410,6 +410,11 @@ class FailAtBatch(Callback):
             raise RuntimeError("boom")
 
 
+@pytest.mark.hookfit_not_on(
+    "keras",
+    reason="Keras calls no on_train_end after an error (its fit has no finally), so the event "
+    "file stays open and what it holds depends on the writer's own flush",
+)
 def test_files_are_closed_after_an_error(hookfit_model, hookfit_data, tmp_path):
     tb = TensorBoard(tmp_path, write_graph=False, update_freq="batch")
     with pytest.raises(RuntimeError, match="boom"):
