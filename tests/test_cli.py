@@ -783,9 +783,10 @@ def test_class_labels_saved_as_a_column_train_as_class_ids(hookfit_cli, tmp_path
         (
             "categorical_crossentropy",
             3,
-            r"^fit: y must have shape \(samples, 3\) for the model's 3 outputs; got \(30, 1\)\. "
+            r"^fit: y must have shape \(samples, 3\) for the model's outputs; got \(30, 1\)\. "
             r"These look like class labels: one-hot encode them with "
-            r"hookfit\.utils\.to_categorical\(y\)",
+            r"hookfit\.utils\.to_categorical\(y\), or compile with "
+            r"loss='sparse_categorical_crossentropy'\.$",
         ),
     ],
     ids=["one-hot-loss-one-unit", "sparse-loss-one-unit", "one-hot-loss-labels-in-a-column"],

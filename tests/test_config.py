@@ -1030,12 +1030,18 @@ def job(data):
             {"model": {"layers": [{"type": "Dense", "units": 3}, {"type": "Dens"}]}},
             r"^f\.toml: model\.layers\[1\]\.type: expected a layer type "
             r"\(did you mean 'Dense'\?\), got \"Dens\"\. "
-            r"Valid types: Dense, Activation, Dropout, Flatten\.$",
+            r"Valid types: Activation, Dense, Dropout, Flatten, .*\bConv2D\b.*\bMaxPooling2D\b.*"
+            r"\bBatchNormalization\b.*\.$",
+        ),
+        (
+            {"model": {"layers": [{"type": "Dense", "units": 3, "unit": 3}]}},
+            r"^f\.toml: model\.layers\[0\]\.unit: unknown key \(did you mean 'units'\?\)\. "
+            r"Dense takes: units, .*",
         ),
         (
             {"model": {"layers": [{"type": "Dense", "unit": 3}]}},
             r"^f\.toml: model\.layers\[0\]\.unit: unknown key \(did you mean 'units'\?\)\. "
-            r"Dense takes: units, ",
+            r"Dense takes: units, .*",
         ),
         (
             {"model": {"layers": [{"type": "Dense", "units": "3"}]}},
@@ -1069,6 +1075,7 @@ def job(data):
     ids=[
         "layer-type",
         "layer-key",
+        "layer-key-alone",
         "layer-type-of-value",
         "layer-value",
         "loss",

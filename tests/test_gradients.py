@@ -52,7 +52,7 @@ def test_activation_gradient(name, hookfit_rng):
 @pytest.mark.parametrize("use_bias", [True, False], ids=["bias", "no-bias"])
 def test_dense_gradients(activation, use_bias, hookfit_rng):
     layer = Dense(3, activation=activation, use_bias=use_bias, dtype="float64")
-    layer.build(4, hookfit_rng)
+    layer.build((4,), hookfit_rng)
     x = away_from_kinks(hookfit_rng.normal(size=(5, 4)), activation)
     dy = hookfit_rng.normal(size=(5, 3))
 
@@ -67,10 +67,28 @@ def test_dense_gradients(activation, use_bias, hookfit_rng):
         np.testing.assert_allclose(analytic, numeric_grad(objective, weight), rtol=1e-5, atol=1e-7)
 
 
+def test_dense_gradients_on_samples_of_several_axes(hookfit_rng):
+    layer = Dense(3, activation="tanh", dtype="float64")
+    layer.build((2, 4), hookfit_rng)
+    x = hookfit_rng.normal(size=(5, 2, 4))
+    dy = hookfit_rng.normal(size=(5, 2, 3))
+
+    def objective():
+        return float(np.sum(layer.forward(x, training=True) * dy))
+
+    objective()
+    dx = layer.backward(dy.copy()).copy()
+    assert dx.shape == x.shape
+    grads = [g.copy() for g in layer.grads]
+    np.testing.assert_allclose(dx, numeric_grad(objective, x), rtol=1e-5, atol=1e-7)
+    for analytic, weight in zip(grads, layer.weights, strict=True):
+        np.testing.assert_allclose(analytic, numeric_grad(objective, weight), rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("name", ["relu", "softmax", "tanh"], ids=str)
 def test_activation_layer_gradient(name, hookfit_rng):
     layer = Activation(name, dtype="float64")
-    layer.build(3, hookfit_rng)
+    layer.build((3,), hookfit_rng)
     x = away_from_kinks(hookfit_rng.normal(size=(4, 3)), name)
     dy = hookfit_rng.normal(size=(4, 3))
     layer.forward(x, training=True)
@@ -81,7 +99,7 @@ def test_activation_layer_gradient(name, hookfit_rng):
 
 def test_dropout_gradient_uses_the_forward_mask(hookfit_rng):
     layer = Dropout(0.5, seed=3, dtype="float64")
-    layer.build(6, hookfit_rng)
+    layer.build((6,), hookfit_rng)
     x = hookfit_rng.normal(size=(4, 6))
     dy = hookfit_rng.normal(size=(4, 6))
     y = layer.forward(x, training=True).copy()

@@ -425,24 +425,25 @@ REFUSED_BEFORE_ANY_HOOK = [
         "yields-x-only",
         dict(generator=forever(X), steps_per_epoch=3),
         r"^fit_generator\(generator\) batch 0 is an array of shape \(16, 6\); generator must "
-        r"yield \(x, y\) tuples, e\.g\. `yield x\[i:j\], y\[i:j\]`\.$",
+        r"yield \(x, y\) or \(x, y, sample_weight\) tuples, e\.g\. `yield x\[i:j\], y\[i:j\]`\.$",
     ),
     (
         "yields-a-number",
         dict(generator=iter([3]), steps_per_epoch=3),
-        r"^fit_generator\(generator\) batch 0 is int 3; generator must yield \(x, y\) tuples",
+        r"^fit_generator\(generator\) batch 0 is int 3; generator must yield \(x, y\) or "
+        r"\(x, y, sample_weight\) tuples",
     ),
     (
-        "sample-weights",
-        dict(generator=iter([(X, Y, np.ones(len(X)))]), steps_per_epoch=1),
-        r"^fit_generator\(generator\) batch 0 is \(x, y, sample_weight\); hookfit has no sample "
-        r"weights: yield \(x, y\)\.$",
+        "sample-weights-wrong-length",
+        dict(generator=iter([(X, Y, np.ones(5))]), steps_per_epoch=1),
+        r"^fit_generator\(generator\) batch 0: sample_weight has 5 weights for 100 samples; pass "
+        r"one weight per sample, shape \(100,\)\.$",
     ),
     (
         "wrong-features",
         dict(generator=limited(X, Y, 5, bad_at=0), steps_per_epoch=3),
-        r"^fit_generator\(generator\) batch 0: x has 3 features per sample, but the model's "
-        r"first layer dense_\d+ expects 6\.$",
+        r"^fit_generator\(generator\) batch 0: x has samples of shape \(3,\), but the model "
+        r"takes \(6,\)\.$",
     ),
     (
         "wrong-targets",
@@ -473,18 +474,19 @@ REFUSED_BEFORE_ANY_HOOK = [
             validation_steps=2,
         ),
         r"^fit_generator\(validation_data\) batch 0 is an array of shape \(16, 6\); "
-        r"validation_data must yield \(x, y\) tuples",
+        r"validation_data must yield \(x, y\) or \(x, y, sample_weight\) tuples",
     ),
     (
-        "validation-sample-weights",
-        dict(generator=forever(X, Y), steps_per_epoch=3, validation_data=(X, Y, np.ones(100))),
-        r"^fit_generator: validation_data is a tuple of 3 items; give \(x_val, y_val\) \(hookfit "
-        r"has no sample weights\) or a generator of such batches\.$",
+        "validation-sample-weights-wrong-length",
+        dict(generator=forever(X, Y), steps_per_epoch=3, validation_data=(X, Y, np.ones(5))),
+        r"^fit_generator\(validation_data\): sample_weight has 5 weights for 100 samples; pass "
+        r"one weight per sample, shape \(100,\)\.$",
     ),
     (
         "validation-arrays-wrong-features",
         dict(generator=forever(X, Y), steps_per_epoch=3, validation_data=(X[:, :2], Y)),
-        r"^fit_generator\(validation_data\): x has 2 features per sample",
+        r"^fit_generator\(validation_data\): x has samples of shape \(2,\), but the model takes "
+        r"\(6,\)\.$",
     ),
     (
         "validation-not-a-generator",
@@ -493,10 +495,11 @@ REFUSED_BEFORE_ANY_HOOK = [
         r"hookfit\.utils\.Sequence; got int 5\.",
     ),
     (
-        "class-weight",
+        "class-weight-without-a-class",
         dict(generator=forever(X, Y), steps_per_epoch=3, class_weight={0: 1, 1: 2}),
-        r"^fit_generator: hookfit has no class weights, got class_weight=\{0: 1, 1: 2\}; leave "
-        r"it None\.$",
+        r"^fit_generator\(generator\) batch 0: class_weight must contain all classes in the "
+        r"data\. The classes \[2\] exist in the data but not in class_weight \(keys: \[0, 1\]\); "
+        r"add them, e\.g\. with weight 1\.0\.$",
     ),
     (
         "shuffle",
@@ -581,6 +584,72 @@ def test_evaluate_and_predict_generator_refuse_bad_input_before_any_hook(call, m
     assert recorder.calls == []
 
 
+# -- sample and class weights in the generator methods ---------------------------------
+
+# every third sample left out (weight 0), the others counted once
+W = (np.arange(len(X)) % 3 != 0).astype(np.float32)
+
+
+def _assert_same_weights(a, b, **tolerance):
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_allclose(p, q, **tolerance)
+
+
+def test_fit_generator_trains_on_sample_weights_as_fit_does():
+    by_generator = model()
+    by_generator.fit_generator(
+        iter([(X, Y, W)] * 3), 3, verbose=0, config=NO_DEFAULTS
+    )  # fmt: skip
+    by_fit = model()
+    by_fit.fit(X, Y, sample_weight=W, batch_size=len(X), epochs=3, shuffle=False, verbose=0)
+    _assert_same_weights(by_generator, by_fit, rtol=0, atol=0)
+
+
+def test_a_sample_weight_of_zero_leaves_the_sample_out_of_the_loss():
+    # Keras 2's rule: mean(loss * w) / mean(w != 0), so 0/1 weights are the
+    # mean over the kept samples, and the weights do reach the loss
+    weighted = model()
+    weighted.fit_generator(iter([(X, Y, W)] * 3), 3, verbose=0, config=NO_DEFAULTS)
+    kept = model()
+    kept.fit_generator(iter([(X[W == 1], Y[W == 1])] * 3), 3, verbose=0, config=NO_DEFAULTS)
+    _assert_same_weights(weighted, kept, rtol=1e-5, atol=1e-6)
+    unweighted = model()
+    unweighted.fit_generator(iter([(X, Y)] * 3), 3, verbose=0, config=NO_DEFAULTS)
+    assert not np.allclose(weighted.get_weights()[0], unweighted.get_weights()[0])
+
+
+def test_fit_generator_class_weight_weighs_each_sample_by_its_class():
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    by_class = model()
+    by_class.fit_generator(
+        forever(X, Y), 4, class_weight=class_weight, verbose=0, config=NO_DEFAULTS
+    )  # fmt: skip
+    per_sample = np.array([class_weight[c] for c in Y.argmax(axis=1)], dtype=np.float32)
+    by_sample = model()
+    batches = ((X[i : i + 16], Y[i : i + 16], per_sample[i : i + 16]) for i in range(0, 64, 16))
+    by_sample.fit_generator(batches, 4, verbose=0, config=NO_DEFAULTS)
+    _assert_same_weights(by_class, by_sample, rtol=1e-6, atol=1e-7)
+    plain = model()
+    plain.fit_generator(forever(X, Y), 4, verbose=0, config=NO_DEFAULTS)
+    assert not np.allclose(by_class.get_weights()[0], plain.get_weights()[0])
+
+
+def test_a_validation_triple_weights_the_validation_loss():
+    m = model()
+    params = Params()
+    history = m.fit_generator(
+        forever(X, Y), 2, validation_data=(X, Y, W), verbose=0, callbacks=[params],
+        config=NO_DEFAULTS,
+    )  # fmt: skip
+    # validated in batches of the training batch's size, as Keras 2 does
+    loss, acc = m.evaluate(X, Y, sample_weight=W, batch_size=16, verbose=0)
+    assert history.history["val_loss"] == [pytest.approx(loss, rel=1e-6)]
+    assert history.history["val_acc"] == [pytest.approx(acc)]
+    # callbacks see Keras 2's [x, y, sample_weights]
+    np.testing.assert_array_equal(params.validation[2], W)
+    assert loss != pytest.approx(m.evaluate(X, Y, batch_size=16, verbose=0)[0], rel=1e-4)
+
+
 @pytest.mark.parametrize("method", ["fit_generator", "evaluate_generator"])
 def test_the_generator_methods_need_a_compiled_model(method):
     m = Sequential([Dense(3, input_dim=6)])
@@ -597,7 +666,7 @@ def test_the_generator_methods_need_a_compiled_model(method):
             r"^fit_generator: generator is exhausted after 5 batches, but 3 per pass were asked "
             r"for\.",
         ),
-        (9, 4, r"^fit_generator\(generator\) batch 1: x has 3 features per sample"),
+        (9, 4, r"^fit_generator\(generator\) batch 1: x has samples of shape \(3,\), but the "),
     ],
     ids=["stops-early", "bad-later-batch"],
 )
@@ -710,7 +779,7 @@ def test_json_needs_a_built_model(method):
             '{"class_name": "Model", "config": {}}',
             {},
             FormatError,
-            r"^model_from_json: hookfit loads Sequential models",
+            r"^model_from_json: model_config has no list of layers\.$",
         ),
         (
             "{}",
@@ -719,7 +788,7 @@ def test_json_needs_a_built_model(method):
             r"^model_from_json: hookfit loads only its own layers, got custom_objects=",
         ),
     ],
-    ids=["not-json", "not-a-string", "functional-model", "custom-objects"],
+    ids=["not-json", "not-a-string", "functional-model-without-layers", "custom-objects"],
 )
 def test_model_from_json_refuses(text, kwargs, error, message):
     with pytest.raises(error, match=message):

@@ -55,7 +55,10 @@ def test_save_then_load_gives_the_same_model(trained, hookfit_data, tmp_path):
     ]
     assert [ly.name for ly in loaded.layers] == [ly.name for ly in trained.layers]
     np.testing.assert_array_equal(loaded.predict(x), trained.predict(x))
-    assert loaded.loss.name == "categorical_crossentropy" and loaded.metrics == ["acc"]
+    assert loaded.loss.name == "categorical_crossentropy" and loaded.metrics_names == [
+        "loss",
+        "acc",
+    ]
     opt = loaded.optimizer
     assert (type(opt).__name__, opt.lr, opt.momentum, opt.decay, opt.iterations) == (
         "SGD",
@@ -341,8 +344,9 @@ def replace_kernel(make):
 CRAFTED = [
     (
         "unknown-layer",
-        lambda f, d: set_config(f, lambda ls: ls[1].update(class_name="Conv2D")),
-        r"model_config layer 0 is 'Conv2D', a layer hookfit does not have\. hookfit loads: Dense, ",
+        lambda f, d: set_config(f, lambda ls: ls[1].update(class_name="Conv3D")),
+        r"model_config layer 0 is 'Conv3D' \(did you mean 'Conv2D'\?\), a layer hookfit does "
+        r"not have\. hookfit loads: ",
     ),
     (
         "lambda-layer",
@@ -352,14 +356,14 @@ CRAFTED = [
     (
         "regularizer",
         lambda f, d: set_config(
-            f, lambda ls: ls[1]["config"].update(kernel_regularizer={"class_name": "L2"})
+            f, lambda ls: ls[1]["config"].update(activity_regularizer={"class_name": "L2"})
         ),
-        r"\(Dense\) sets kernel_regularizer, which hookfit does not support",
+        r"\(Dense\) sets activity_regularizer, which hookfit does not support",
     ),
     (
-        "functional",
-        lambda f, d: f.attrs.modify("model_config", b'{"class_name": "Functional"}'),
-        r"hookfit loads Sequential models; this file holds 'Functional'",
+        "subclassed",
+        lambda f, d: f.attrs.modify("model_config", b'{"class_name": "MyModel"}'),
+        r"hookfit loads Sequential and functional models; this file holds 'MyModel'",
     ),
     (
         "soft-link",
@@ -451,7 +455,7 @@ def test_weights_for_another_model_are_refused(trained, tmp_path):
             lambda c: c["config"].update(clipnorm=1.0),
             r"the optimizer sets \{'clipnorm': 1\.0\}, which hookfit's SGD lacks",
         ),
-        (lambda c: c.update(class_name="Nadam"), r"Unknown optimizer 'nadam'"),
+        (lambda c: c.update(class_name="AdamW"), r"Unknown optimizer 'adamw'"),
     ],
     ids=["setting-that-is-on", "unknown-optimizer"],
 )

@@ -8,7 +8,8 @@ code written against Keras keeps working.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -16,12 +17,14 @@ __all__ = [
     "HookfitError",
     "HookfitWarning",
     "MissingDependencyError",
+    "MissingName",
     "ModelError",
     "PluginError",
     "PluginLoadError",
     "PluginNotFoundError",
     "PluginValidationError",
     "TrainingError",
+    "missing_names",
     "nearest",
     "unknown_name",
 ]
@@ -105,6 +108,32 @@ def unknown_name(kind: str, plural: str, identifier: object, valid: Iterable[str
         f"Unknown {kind} {shown!r}{nearest(str(shown).lower(), valid)}. "
         f"Valid {plural}: {', '.join(valid)}."
     )
+
+
+class MissingName(ConfigError, ImportError):
+    """A name a Keras module has and hookfit's lacks: an ImportError, so
+    that ``from hookfit.layers import Conv3D`` shows its message."""
+
+
+def missing_names(module: str, names: Iterable[str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` refusing a name the module lacks with the
+    nearest one it has (``hookfit.layers.Conv3D``: did you mean 'Conv2D'?).
+
+    Args:
+        module: The module's public path, e.g. ``"hookfit.layers"``.
+        names: What it has (its ``__all__``).
+    """
+    known = list(names)
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise MissingName(
+            f"{module} has no {name!r}{nearest(name, known)}; hookfit does not have it. "
+            f"{module} has: {', '.join(known)}."
+        )
+
+    return __getattr__
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:

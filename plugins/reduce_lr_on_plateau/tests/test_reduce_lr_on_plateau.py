@@ -2,7 +2,10 @@
 
 import json
 import math
+import os
 import re
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -142,16 +145,50 @@ def test_missing_monitor_in_a_fit_warns_once(hookfit_model, hookfit_data):
     assert "val_other" in str(mine[0].message).split("Available metrics are: ")[1]
 
 
-def test_epsilon_is_a_deprecated_alias_of_min_delta():
-    with pytest.warns(DeprecationWarning, match=r"`epsilon` is deprecated .* use `min_delta`") as w:
+def test_epsilon_is_a_deprecated_alias_of_min_delta_with_keras_2s_user_warning():
+    message = "`epsilon` argument is deprecated and will be removed, use `min_delta` instead."
+    with pytest.warns(UserWarning) as record:
         plugin = ReduceLROnPlateau(epsilon=0.01)
-    assert w[0].filename == __file__  # stacklevel=2: the caller's line
+    (caught,) = record
+    assert caught.category is UserWarning  # Keras's: shown outside __main__ too
+    assert str(caught.message) == message
+    assert caught.filename == __file__  # stacklevel=2: the caller's line
     assert plugin.min_delta == 0.01
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(UserWarning, match=re.escape(message)):
         assert ReduceLROnPlateau(min_delta=0.01, epsilon=0.01).min_delta == 0.01
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ReduceLROnPlateau().min_delta == 1e-4
+
+
+def test_epsilon_is_kept_as_min_delta_only_as_in_keras_2():
+    # Keras 2.2.4's test_ReduceLROnPlateau_backwards_compatibility
+    with pytest.warns(UserWarning):
+        reduce_on_plateau = ReduceLROnPlateau(epsilon=1e-13)
+    assert not hasattr(reduce_on_plateau, "epsilon")
+    assert hasattr(reduce_on_plateau, "min_delta")
+    assert reduce_on_plateau.min_delta == 1e-13
+
+
+def test_the_epsilon_warning_is_shown_outside_main_by_default(tmp_path):
+    # Python's default filters hide a DeprecationWarning raised outside __main__
+    (tmp_path / "user_module.py").write_text(
+        "from hookfit.callbacks import ReduceLROnPlateau\nplugin = ReduceLROnPlateau(epsilon=0.1)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import user_module"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert (
+        "user_module.py:2: UserWarning: `epsilon` argument is deprecated and will be removed, "
+        "use `min_delta` instead."
+    ) in done.stderr
 
 
 def test_state_dict_round_trip_resumes_the_run(hookfit_model):
@@ -217,7 +254,7 @@ BAD_ARGUMENTS = {
 )
 def test_bad_arguments_are_refused_naming_the_argument(kwargs, message):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
         with pytest.raises(ConfigError, match=f"^{re.escape('ReduceLROnPlateau: ' + message)}$"):
             ReduceLROnPlateau(**kwargs)
 

@@ -9,10 +9,12 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import PurePosixPath
+from unittest.mock import patch
 from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
+import requests
 
 from hookfit import Callback, ConfigError, HookfitWarning, MissingDependencyError
 from hookfit.testing import Recorder
@@ -323,6 +325,33 @@ def test_one_warning_per_cause_and_a_count_of_the_failed_posts(server, recwarn):
         f"RemoteMonitor: could not post to {url}: HTTP 404 Not Found",
         f"RemoteMonitor: 4 of 5 posts to {url} failed.",
     ]
+
+
+def test_a_patched_requests_post_gets_every_post_and_none_reaches_the_server(server, recwarn):
+    # Keras posts with requests.post; its tests patch it to stay off the network.
+    monitor = RemoteMonitor(server.root, headers={"X-Run": "a"})
+    with patch("requests.post") as post:
+        monitor.on_train_begin({})
+        monitor.on_epoch_end(0, {"loss": 0.5})
+        monitor.on_train_end({})
+    payload = json.dumps({"epoch": 0, "loss": 0.5, "run_id": monitor.run_id})
+    post.assert_called_once_with(server.root + PATH, {"data": payload}, headers={"X-Run": "a"})
+    assert server.requests == []
+    assert (monitor.posts, monitor.failures) == (1, 0)
+    assert hookfit_warnings(recwarn) == []
+
+
+def test_a_patched_requests_post_that_raises_is_a_failed_post(server, recwarn):
+    monitor = RemoteMonitor(server.root)
+    refused = requests.ConnectionError("connection refused")
+    with patch("requests.post", side_effect=refused):
+        monitor.on_train_begin({})
+        monitor.on_epoch_end(0, {})
+        monitor.on_train_end({})
+    assert server.requests == []
+    assert (monitor.posts, monitor.failures) == (1, 1)
+    url = server.root + PATH
+    assert hookfit_warnings(recwarn)[-1] == f"RemoteMonitor: 1 of 1 posts to {url} failed."
 
 
 def test_no_failures_no_warning_and_a_new_run_starts_counting_again(server, recwarn):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+import warnings
 
 import numpy as np
 import pytest
@@ -529,11 +530,6 @@ def test_a_real_tensorboard_server_serves_the_logs(
         ({"write_grads": 1}, "write_grads: expected true or false, got 1."),
         ({"write_images": 1}, "write_images: expected true or false, got 1."),
         (
-            {"write_images": True},
-            "write_images: needs histogram_freq >= 1 (images are written with the weight "
-            "histograms), got histogram_freq=0.",
-        ),
-        (
             {"embeddings_layer_names": ["a", 2]},
             "embeddings_layer_names: expected a string or a list of strings or None (in a "
             'config file: leave the key out), got ["a", 2].',
@@ -562,7 +558,6 @@ def test_a_real_tensorboard_server_serves_the_logs(
         "string-write-graph",
         "int-write-grads",
         "int-write-images",
-        "images-without-histograms",
         "bad-layer-names",
         "bad-metadata",
         "unknown-update-freq",
@@ -578,13 +573,13 @@ def test_a_config_names_the_key_of_a_bad_argument(hookfit_model, hookfit_data, t
     x, y = hookfit_data
     config = {
         "hookfit": {"autoload": False},
-        "callbacks": {"tensorboard": {"log_dir": str(tmp_path), "write_images": True}},
+        "callbacks": {"tensorboard": {"log_dir": str(tmp_path), "update_freq": 0}},
     }
     with pytest.raises(ConfigError) as raised:
         hookfit_model().fit(x, y, epochs=1, verbose=0, config=config)
     assert str(raised.value).endswith(
-        "callbacks.tensorboard.write_images: needs histogram_freq >= 1 (images are written "
-        "with the weight histograms), got histogram_freq=0 (TensorBoard's argument write_images)."
+        "callbacks.tensorboard.update_freq: expected one of 'epoch', 'batch' or an integer >= 1, "
+        "got 0 (TensorBoard's argument update_freq)."
     )
 
 
@@ -596,40 +591,101 @@ def test_a_log_dir_that_is_a_file_is_refused(tmp_path):
         TensorBoard(path)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        (
-            {"embeddings_layer_names": ["dense_9999"]},
-            r"TensorBoard: embeddings_layer_names: expected layers with a 2-D weight "
-            r"\(([^)]*)\), got \[\"dense_9999\"\]\.",
-        ),
-        (
-            {"embeddings_metadata": {"dense_9999": "labels.tsv"}},
-            r"TensorBoard: embeddings_metadata: expected label files of embedded layers "
-            r"\(([^)]*)\), got \[\"dense_9999\"\]\.",
-        ),
-        (
-            {"embeddings_metadata": "missing.tsv"},
-            r"TensorBoard: embeddings_metadata: the file \"missing.tsv\" was not found \(looked "
-            r"for \".*logs/missing.tsv\" and \"missing.tsv\"\)\.",
-        ),
-    ],
-    ids=["unknown-layer", "unknown-metadata-layer", "missing-metadata-file"],
-)
-def test_embeddings_that_the_model_lacks_are_refused_when_training_begins(
-    hookfit_model, hookfit_data, tmp_path, monkeypatch, kwargs, message
+def test_a_missing_label_file_is_refused_when_training_begins(
+    hookfit_model, hookfit_data, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    model = hookfit_model()
-    tb = TensorBoard(tmp_path / "logs", embeddings_freq=1, **kwargs)
+    tb = TensorBoard(tmp_path / "logs", embeddings_freq=1, embeddings_metadata="missing.tsv")
+    message = (
+        r"TensorBoard: embeddings_metadata: the file \"missing.tsv\" was not found \(looked "
+        r"for \".*logs/missing.tsv\" and \"missing.tsv\"\)\."
+    )
     # the core adds a note naming the plugin after the message
-    with pytest.raises(ConfigError, match=f"^{message}\n") as raised:
-        fit(model, hookfit_data, [tb], epochs=1)
-    for listed in re.match(message, str(raised.value)).groups():
-        # every layer has a 2-D kernel, on both hosts
-        assert listed.split(", ") == [layer.name for layer in model.layers]
+    with pytest.raises(ConfigError, match=f"^{message}\n"):
+        fit(hookfit_model(), hookfit_data, [tb], epochs=1)
     assert not (tmp_path / "logs").exists()
+
+
+def test_embeddings_the_model_lacks_are_left_out_with_one_warning(
+    hookfit_model, hookfit_data, tmp_path
+):
+    # Keras 2 embedded the named layers it found and ignored the others
+    model = hookfit_model()
+    first, last = model.layers[0].name, model.layers[-1].name
+    (tmp_path / "labels.tsv").write_text("a\n")
+    tb = TensorBoard(
+        tmp_path,
+        embeddings_freq=1,
+        embeddings_layer_names=[first + "x", last],
+        embeddings_metadata={"dense_9999": "labels.tsv"},
+    )
+    with pytest.warns(HookfitWarning) as caught:
+        fit(model, hookfit_data, [tb], epochs=2)
+        fit(model, hookfit_data, [tb], epochs=1)  # told once per callback
+    layers = ", ".join(layer.name for layer in model.layers)  # every layer has a 2-D kernel
+    assert [str(w.message) for w in caught] == [
+        f'TensorBoard: embeddings_layer_names: ["{first}x"] left out (did you mean {first!r}?): '
+        f"not layers with a 2-D weight ({layers}). embeddings_metadata: the labels of "
+        f'["dense_9999"] left out: not embedded layers ({last}).'
+    ]
+    (embedding,) = read_projector(tmp_path).embeddings
+    assert embedding.tensor_name.startswith(f"{last}/") and embedding.metadata_path == ""
+
+
+def test_no_embedded_layer_writes_no_projector_files(hookfit_model, hookfit_data, tmp_path):
+    tb = TensorBoard(tmp_path, write_graph=False, embeddings_freq=1, embeddings_layer_names="x")
+    with pytest.warns(HookfitWarning, match=r"^TensorBoard: embeddings_layer_names: \["):
+        fit(hookfit_model(), hookfit_data, [tb], epochs=1)
+    assert not (tmp_path / "projector_config.pbtxt").exists()
+    assert not (tmp_path / "embeddings").exists()
+
+
+def test_write_images_without_histograms_is_accepted_and_writes_no_images(
+    hookfit_model, hookfit_data, tmp_path
+):
+    # Keras wrote images with the histograms only; tutorials pass it anyway
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tb = TensorBoard(tmp_path, histogram_freq=0, write_graph=True, write_images=True)
+    fit(hookfit_model(), hookfit_data, [tb], epochs=2)
+    assert not {tag for tag in tags(load(tmp_path / "train")) if "/" in tag}
+    assert series(load(tmp_path / "validation"), "epoch_loss")[-1][0] == 1
+
+
+def test_embeddings_data_is_accepted_and_unused_with_one_warning(
+    hookfit_model, hookfit_data, tmp_path
+):
+    x, _ = hookfit_data
+    message = (
+        "TensorBoard: embeddings_data is not used: Keras 2.2 projects the outputs of the "
+        "embedded layers on these samples, which needs TensorFlow to run the layers; the "
+        "projector shows the layers' 2-D weights instead, as Keras 2.0 and 2.1 did."
+    )
+    with pytest.warns(HookfitWarning) as caught:
+        tb = TensorBoard(tmp_path, embeddings_freq=1, embeddings_data=x[:10])
+    assert [str(w.message) for w in caught] == [message]
+    assert issubclass(caught[0].category, UserWarning) and caught[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(hookfit_model(), hookfit_data, [tb], epochs=1)
+        TensorBoard(tmp_path, embeddings_data=x[:10])  # no embeddings: nothing lost, no warning
+    assert tb.embeddings_data is not None and read_projector(tmp_path).embeddings
+
+
+def test_every_keras_2_2_argument_by_position(hookfit_model, hookfit_data, tmp_path):
+    # Keras 2.2.4's order: log_dir, histogram_freq, batch_size, write_graph, write_grads,
+    # write_images, embeddings_freq, embeddings_layer_names, embeddings_metadata,
+    # embeddings_data, update_freq
+    model = hookfit_model()
+    last = model.layers[-1].name
+    with pytest.warns(HookfitWarning) as caught:
+        tb = TensorBoard(str(tmp_path), 1, 16, True, True, True, 1, [last], None, None, "batch")
+    assert [str(w.message).split(":")[1] for w in caught] == [" write_grads is ignored"]
+    fit(model, hookfit_data, [tb], epochs=1)
+    train = load(tmp_path / "train")
+    assert {"batch_loss", "epoch_loss"} <= tags(train)
+    assert any(tag.endswith("/image") for tag in tags(train))
+    assert [e.tensor_name.split("/")[0] for e in read_projector(tmp_path).embeddings] == [last]
 
 
 def test_tensorboard_a_destination_that_cannot_be_written_stops_before_the_first_batch(

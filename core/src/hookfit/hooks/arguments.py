@@ -34,6 +34,7 @@ __all__ = [
     "build",
     "check",
     "check_call",
+    "closed",
     "describe",
     "parameters",
     "shown",
@@ -101,10 +102,23 @@ def _read_parameters(cls: type) -> tuple[dict[str, Parameter], bool]:
                     param.name,
                     Parameter(param.name, hints.get(param.name, ANY), param.default is param.empty),
                 )
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
+        if not any(p.kind is p.VAR_KEYWORD for p in params) or getattr(init, CLOSED, False):
             return found, False
         forwarding = True
     return found, True
+
+
+CLOSED = "__hookfit_closed__"
+"""Set on an ``__init__`` whose ``**kwargs`` only catch unknown names to
+refuse them itself (`closed`): its signature then accepts nothing more."""
+
+
+def closed(init: Any) -> Any:
+    """Mark ``init``'s ``**kwargs`` as a catch for names it refuses with
+    its own message (`hookfit.trainer.layers.Layer` names the nearest), so
+    that a config's unknown key is refused as one, before training."""
+    setattr(init, CLOSED, True)
+    return init
 
 
 class ArgumentError(ConfigError):

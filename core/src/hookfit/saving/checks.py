@@ -145,6 +145,8 @@ def names(holder: Any, attr: str, path: Any, *, weights: bool = False) -> list[s
             i += 1
     out = []
     for part in parts:
+        if isinstance(part, np.ndarray) and part.shape == (0,):
+            continue  # an empty list (a layer without weights), whatever its dtype
         if not isinstance(part, np.ndarray) or part.ndim != 1 or part.dtype.kind not in "SUO":
             raise FormatError(f"{where} must be names, got {_short(part)}.")
         for item in part:
@@ -186,27 +188,24 @@ def read(data: Any) -> np.ndarray:
     return np.asarray(data[()], dtype=np.float32)
 
 
-def expected(layers: list[Layer], path: Any) -> Expected:
-    """The weight shapes ``layers`` will have once built, computed from
-    their config without allocating anything (the first layer must know its
-    input size).
+def expected(pairs: list[tuple[Layer, Any]], path: Any) -> Expected:
+    """The weight shapes the layers will have once built, each for the
+    input shape paired with it, without allocating anything.
 
     Raises:
         FormatError: The weights would go over the memory budget
             (`Layer.check_budget`).
     """
-    dim = layers[0].input_dim if layers else None
     out: Expected = []
     declared = 0
-    for layer in layers:
+    for layer, shape in pairs:
         try:
-            declared = layer.check_budget(dim or 0, declared)
+            declared = layer.check_budget(shape, declared)
         except ConfigError as exc:
             raise FormatError(f"{path}: model_config: {exc}") from None
-        shapes = layer.weight_shapes(dim or 0)
+        shapes = layer.weight_shapes(shape)
         if shapes:
             out.append((layer.name, shapes))
-        dim = layer.output_dim or dim
     return out
 
 

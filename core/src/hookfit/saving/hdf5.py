@@ -238,8 +238,6 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
     Raises:
         FormatError: The file is not a model this loader accepts, with why.
     """
-    from ..trainer.models import Sequential
-
     with _open(path) as f:
         if "model_config" not in f.attrs:
             raise FormatError(
@@ -247,16 +245,11 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
                 "and call model.load_weights() on it."
             )
         config = checks.read_json(f.attrs["model_config"], path, "model_config")
-        name, layers = keras_config.parse_model_config(config, path)
-        if not layers or layers[0].input_dim is None:
-            raise FormatError(f"{path}: the model_config gives no input shape (no InputLayer).")
+        blueprint = keras_config.parse_model_config(config, path)
         datasets = checks.weight_datasets(
-            checks.group(f, "model_weights", path), checks.expected(layers, path), path
+            checks.group(f, "model_weights", path), blueprint.expected(path), path
         )
-        try:
-            model = Sequential(layers, name=name)
-        except ConfigError as exc:
-            raise FormatError(f"{path}: model_config: {exc}") from None
+        model = blueprint.build(f"{path}: model_config")
         _set_weights(model, datasets)
         if compile and "training_config" in f.attrs:
             training = checks.read_json(f.attrs["training_config"], path, "training_config")

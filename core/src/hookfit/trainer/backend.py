@@ -185,8 +185,11 @@ def backend() -> str:
 
 
 def clear_session() -> None:
-    """Nothing to clear: hookfit keeps no global graph (scripts call it
-    between models)."""
+    """Number layers from 1 again (``dense_1``), as Keras 2's does; hookfit
+    keeps no global graph to clear."""
+    from .layers.base import reset_names
+
+    reset_names()
 
 
 __all__ = [

@@ -97,9 +97,11 @@ class Source:
         argument: str,
         steps_name: str,
         targets: bool = True,
+        class_weight: Any = None,
     ) -> None:
         self.model, self.call, self.argument = model, call, argument
         self.targets = targets
+        self.class_weight = class_weight
         self._sequence = data if isinstance(data, Sequence) else None
         if self._sequence is None and not isinstance(data, Iterator):
             raise ConfigError(
@@ -119,7 +121,7 @@ class Source:
         first = self.check(self._sequence[0] if self._sequence is not None else self._next(), 0)
         if self._sequence is None:  # a generator's batch is used, not drawn again
             self._ahead.append(first)
-        self.batch_size = len(first[0] if targets else first)
+        self.batch_size = inputs.samples(first[0] if targets else first)
 
     def _steps(self, value: Any, name: str, length: int | None) -> int:
         if value is None:
@@ -147,11 +149,12 @@ class Source:
         return item
 
     def check(self, item: Any, step: int) -> Any:
-        """One batch as the loops take it: ``(x, y)`` arrays, or ``x``.
+        """One batch as the loops take it: ``(x, y, sample_weight)``, or
+        ``x`` for predicting.
 
         Raises:
-            ConfigError: Not ``(x, y)`` (not ``x``), or arrays that do not
-                fit the model.
+            ConfigError: Not ``(x, y)`` or ``(x, y, sample_weight)`` (not
+                ``x``), or arrays that do not fit the model.
         """
         where = f"{self.call}({self.argument}) batch {step}"
         if not self.targets:
@@ -162,17 +165,15 @@ class Source:
                     )
                 item = item[0]
             return inputs.prepare_x(self.model, item, where)
-        if isinstance(item, tuple | list) and len(item) == 3:
+        if not isinstance(item, tuple) or len(item) not in (2, 3):
             raise ConfigError(
-                f"{where} is (x, y, sample_weight); hookfit has no sample weights: yield (x, y)."
-            )
-        if not isinstance(item, tuple | list) or len(item) != 2:
-            raise ConfigError(
-                f"{where} is {_describe(item)}; {self.argument} must yield (x, y) tuples, "
-                "e.g. `yield x[i:j], y[i:j]`."
+                f"{where} is {_describe(item)}; {self.argument} must yield (x, y) or (x, y, "
+                "sample_weight) tuples, e.g. `yield x[i:j], y[i:j]`."
             )
         x = inputs.prepare_x(self.model, item[0], where)
-        return x, inputs.prepare_y(self.model, item[1], len(x), where)
+        y = inputs.prepare_y(self.model, item[1], inputs.samples(x), where)
+        weight = item[2] if len(item) == 3 else None
+        return x, y, inputs.sample_weights(self.model, y, weight, self.class_weight, where)
 
     def batches(self, shuffle: bool = False, epoch_end: bool = False) -> Iterator[Any]:
         """One pass of `steps` batches. A generator continues where the last
@@ -216,11 +217,6 @@ def start_fit(
             "or train with fit_generator without mpiexec."
         )
     args = preamble.fit_arguments("fit_generator", epochs, initial_epoch, verbose, shuffle, threads)
-    if class_weight:
-        raise ConfigError(
-            f"fit_generator: hookfit has no class weights, got class_weight={class_weight!r}; "
-            "leave it None."
-        )
     train = Source(
         model,
         generator,
@@ -228,6 +224,7 @@ def start_fit(
         call="fit_generator",
         argument="generator",
         steps_name="steps_per_epoch",
+        class_weight=class_weight,
     )
     # array validation data goes in batches of the generator's size, as in Keras
     validate, arrays = _validation(model, validation_data, validation_steps, train.batch_size)
@@ -247,21 +244,19 @@ def start_fit(
 
 def _validation(
     model: Network, data: Any, steps: Any, batch_size: int
-) -> tuple[loops.Epoch | None, list[Array] | None]:
+) -> tuple[loops.Epoch | None, list[Any] | None]:
     """``validation_data`` as one pass of batches, and the arrays that
     plugins see as ``validation_data`` (for arrays only, as in Keras)."""
     if data is None:
         return None, None
     if isinstance(data, tuple | list):
-        if len(data) != 2:
+        if len(data) not in (2, 3):
             raise ConfigError(
-                f"fit_generator: validation_data is {_describe(data)}; give (x_val, y_val) "
-                "(hookfit has no sample weights) or a generator of such batches."
+                f"fit_generator: validation_data is {_describe(data)}; give (x_val, y_val), "
+                "(x_val, y_val, sample_weight) or a generator of such batches."
             )
-        what = "fit_generator(validation_data)"
-        x_val = inputs.prepare_x(model, data[0], what)
-        y_val = inputs.prepare_y(model, data[1], len(x_val), what)
-        return functools.partial(loops.slices, x_val, y_val, batch_size), [x_val, y_val]
+        val = inputs.validation(model, data, "fit_generator(validation_data)")
+        return functools.partial(loops.slices, val, batch_size), inputs.validation_triple(val)
     source = Source(
         model,
         data,

@@ -3,8 +3,9 @@ runs: the data's shapes and sizes and the loop's arguments."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,9 +60,36 @@ def numbers(value: Any, name: str, what: str, dtype: Any = None) -> Array:
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
-def prepare_x(model: Network, x: Any, what: str) -> Array:
-    """``x`` as a contiguous float32 array that fits the model (building it
-    on first use).
+def _by_name(data: Any, names: list[str], what: str, kind: str) -> list[Any]:
+    """``data`` for several inputs or outputs as a list in model order: a
+    list or tuple, or a dict by layer name."""
+    if isinstance(data, Mapping):
+        missing = [n for n in names if n not in data]
+        if missing:
+            given = ", ".join(repr(k) for k in data) or "none"
+            raise ConfigError(
+                f"{what}: {kind} has no entry for {missing[0]!r}; the model's {kind} names are "
+                f"{', '.join(names)} (got {given})."
+            )
+        return [data[n] for n in names]
+    if isinstance(data, (list, tuple)) and len(names) > 1:
+        if len(data) != len(names):
+            raise ConfigError(
+                f"{what}: the model has {len(names)} {kind}s ({', '.join(names)}) but got a "
+                f"list of {len(data)} arrays; pass one array per {kind}."
+            )
+        return list(data)
+    if len(names) > 1:
+        raise ConfigError(
+            f"{what}: the model has {len(names)} {kind}s ({', '.join(names)}); pass a list of "
+            f"{len(names)} arrays or a dict by name, got one array."
+        )
+    return [data]
+
+
+def prepare_x(model: Network, x: Any, what: str) -> Any:
+    """``x`` as contiguous float32 arrays that fit the model (building a
+    Sequential on first use): an array, or a list for several inputs.
 
     Raises:
         ConfigError: No data, no samples, or a shape the model cannot take.
@@ -71,39 +99,70 @@ def prepare_x(model: Network, x: Any, what: str) -> Array:
         raise ConfigError(f"{what}: no input data (x is None).")
     if not model.layers:
         raise ModelError(f"{what}: model {model.name} has no layers; add() some first.")
-    arr = numbers(x, "x", what, np.float32)
-    first = model.layers[0]
-    if arr.ndim >= 1 and len(arr) == 0:
-        raise ConfigError(f"{what}: x holds no samples (shape {arr.shape}); pass at least one.")
-    if arr.ndim < 2:
-        raise ConfigError(f"{what}: x must have shape (samples, features); got shape {arr.shape}.")
-    if arr.ndim > 2 and not first.flattens:
-        raise ConfigError(
-            f"{what}: x has shape {arr.shape}, but {first.name} takes (samples, features). "
-            f"Reshape x to ({len(arr)}, {int(np.prod(arr.shape[1:]))}) or add "
-            f"Flatten(input_shape={arr.shape[1:]}) as the first layer."
-        )
-    features = int(np.prod(arr.shape[1:]))
-    if model.input_dim is not None and features != model.input_dim:
-        raise ConfigError(
-            f"{what}: x has {features} features per sample, but the model's first layer "
-            f"{first.name} expects {model.input_dim}."
-        )
+    shapes = model.input_shapes
+    names = model.input_names
+    arrays = [numbers(v, "x", what, np.float32) for v in _by_name(x, names, what, "input")]
+    n = None
+    for arr, shape, name in zip(arrays, shapes, names, strict=True):
+        if arr.ndim >= 1 and len(arr) == 0:
+            raise ConfigError(f"{what}: x holds no samples (shape {arr.shape}); pass at least one.")
+        if arr.ndim < 2:
+            raise ConfigError(
+                f"{what}: x must have shape (samples, features); got shape {arr.shape}."
+            )
+        if shape is not None and arr.shape[1:] != shape:
+            where = f"input {name!r}" if len(names) > 1 else "the model"
+            hints = []
+            if math.prod(arr.shape[1:]) == math.prod(shape):
+                hints.append(f"reshape x to ({len(arr)}, {', '.join(map(str, shape))})")
+            if arr.ndim > 2 and len(shape) == 1:
+                hints.append(f"add Flatten(input_shape={arr.shape[1:]}) as the first layer")
+            joined = " or ".join(hints)
+            hint = f" {joined[:1].upper()}{joined[1:]}." if hints else ""
+            raise ConfigError(
+                f"{what}: x has samples of shape {arr.shape[1:]}, but {where} takes {shape}.{hint}"
+            )
+        if n is not None and len(arr) != n:
+            raise ConfigError(
+                f"{what}: the inputs have different numbers of samples ({n} and {len(arr)})."
+            )
+        n = len(arr)
     if not model.built:
-        model.build(features)
-    return np.ascontiguousarray(arr)
+        model.build(arrays[0].shape[1:])
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    return arrays if len(arrays) > 1 else arrays[0]
 
 
-def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
-    """``y`` as the array the model's loss takes, for ``n`` samples.
+def samples(data: Any) -> int:
+    """The number of samples of an array or of the first of a list."""
+    return len(data[0] if isinstance(data, list) else data)
+
+
+def prepare_y(model: Network, y: Any, n: int, what: str) -> Any:
+    """``y`` as the arrays the model's losses take, for ``n`` samples: an
+    array, or a list for several outputs.
 
     Raises:
-        ConfigError: No targets, or a shape or label the loss cannot take.
+        ConfigError: No targets, or a shape or label a loss cannot take.
     """
-    loss = cast(losses.Loss, model.loss)
     if y is None:
         raise ConfigError(f"{what}: no targets (y is None).")
-    units = model.output_dim
+    names = model.output_names
+    arrays = [
+        _target(loss, value, shape, n, f"{what} output {name!r}" if len(names) > 1 else what)
+        for loss, value, shape, name in zip(
+            model.losses_list,
+            _by_name(y, names, what, "output"),
+            model.output_shapes,
+            names,
+            strict=True,
+        )
+    ]
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
+def _target(loss: losses.Loss, y: Any, shape: Any, n: int, what: str) -> Array:
+    units = shape[-1] if shape else None
     if loss.fuses_with == "softmax" and units == 1:
         raise ConfigError(
             f"{what}: {loss.name} needs one output per class, at least 2; the model has 1, so "
@@ -112,9 +171,9 @@ def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
         )
     if loss.sparse:
         arr = numbers(y, "y", what)
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1 or (arr.size and not np.all(np.mod(arr, 1) == 0)):
+        if arr.ndim == len(shape or ()) + 1 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if arr.ndim != len(shape or (0,)) or (arr.size and not np.all(np.mod(arr, 1) == 0)):
             raise ConfigError(
                 f"{what}: {loss.name} takes integer class labels of shape (samples,); "
                 f"got shape {arr.shape}, dtype {arr.dtype}. For one-hot targets use "
@@ -128,9 +187,10 @@ def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
             )
     else:
         arr = numbers(y, "y", what, np.float32)
-        if arr.ndim == 1 and units == 1:
+        want = tuple(shape or (units,))
+        if arr.ndim == 1 and want == (1,):
             arr = arr[:, None]
-        if arr.ndim != 2 or arr.shape[1] != units:
+        if arr.shape[1:] != want:
             hint = ""
             column = arr.ndim == 2 and arr.shape[1] == 1  # class labels saved as a column
             if (arr.ndim == 1 or column) and loss.fuses_with == "softmax":
@@ -139,13 +199,30 @@ def prepare_y(model: Network, y: Any, n: int, what: str) -> Array:
                     "hookfit.utils.to_categorical(y), or compile with "
                     "loss='sparse_categorical_crossentropy'."
                 )
+            shown = ", ".join(str(d) for d in want)
             raise ConfigError(
-                f"{what}: y must have shape (samples, {units}) for the model's {units} "
-                f"outputs; got {arr.shape}.{hint}"
+                f"{what}: y must have shape (samples, {shown}) for the model's outputs; got "
+                f"{arr.shape}.{hint}"
             )
     if len(arr) != n:
         raise ConfigError(f"{what}: x has {n} samples but y has {len(arr)}; they must match.")
     return np.ascontiguousarray(arr)
+
+
+def sample_weights(model: Network, y: Any, sample_weight: Any, class_weight: Any, what: str) -> Any:
+    """Each output's sample weights from ``sample_weight`` and
+    ``class_weight`` (`hookfit.trainer.weights`): None when neither is
+    given, an array for one output, a list for several."""
+    if sample_weight is None and class_weight is None:
+        return None
+    from . import weights  # it checks arrays with `numbers`, from here
+
+    ys = y if isinstance(y, list) else [y]
+    found = weights.standardize_all(ys, sample_weight, class_weight, model.output_names, what)
+    if all(w is None for w in found):
+        return None
+    found = [np.ones(samples(ys), np.float32) if w is None else w for w in found]
+    return found if len(found) > 1 else found[0]
 
 
 def batch_size(value: Any) -> int:
@@ -183,22 +260,47 @@ def verbose(value: Any) -> int:
     return int(value)
 
 
-def validation(model: Network, data: Any) -> tuple[Array, Array]:
-    """``validation_data`` as ``(x_val, y_val)`` arrays.
+def validation(
+    model: Network, data: Any, what: str = "fit(validation_data)"
+) -> tuple[Any, Any, Any]:
+    """``validation_data`` as ``(x_val, y_val, sample_weight)``; Keras 2
+    takes a pair or a triple.
 
     Raises:
-        ConfigError: Not a pair, or empty, or arrays that do not fit.
+        ConfigError: Not a pair or triple, or empty, or arrays that do not fit.
     """
-    if not isinstance(data, tuple | list) or len(data) != 2:
-        raise ConfigError("fit: validation_data must be a tuple (x_val, y_val).")
-    x_val = prepare_x(model, data[0], "fit(validation_data)")
-    return x_val, prepare_y(model, data[1], len(x_val), "fit(validation_data)")
+    if not isinstance(data, tuple | list) or len(data) not in (2, 3):
+        raise ConfigError(
+            "fit: validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight)."
+        )
+    x_val = prepare_x(model, data[0], what)
+    y_val = prepare_y(model, data[1], samples(x_val), what)
+    weight = data[2] if len(data) == 3 else None
+    return x_val, y_val, sample_weights(model, y_val, weight, None, what)
+
+
+def validation_triple(val: tuple[Any, Any, Any]) -> list[Any]:
+    """``validation_data`` as plugins see it: Keras 2's list of the inputs,
+    then the targets, then each output's sample weights (of 1 when none
+    were given): ``[x, y, sample_weights]`` for one input and output."""
+    x, y, sw = val
+    xs, ys = (x if isinstance(x, list) else [x]), (y if isinstance(y, list) else [y])
+    sws = sw if isinstance(sw, list) else [sw] * len(ys)
+    n = samples(x)
+    return [*xs, *ys, *(np.ones(n, np.float32) if w is None else w for w in sws)]
 
 
 def fit_data(
-    model: Network, x: Any, y: Any, validation_split: Any, validation_data: Any
-) -> tuple[Array, Array, Array | None, Array | None]:
-    """`fit`'s ``(x, y, x_val, y_val)``: checked, and split when asked.
+    model: Network,
+    x: Any,
+    y: Any,
+    validation_split: Any,
+    validation_data: Any,
+    sample_weight: Any = None,
+    class_weight: Any = None,
+) -> tuple[tuple[Any, Any, Any], tuple[Any, Any, Any] | None]:
+    """`fit`'s training batch data ``(x, y, sample_weight)`` and validation
+    data (or None): checked, and split when asked.
 
     Raises:
         ConfigError: Bad data, a split outside [0, 1), or a split or data
@@ -211,21 +313,46 @@ def fit_data(
     if not 0 <= validation_split < 1:
         raise ConfigError(f"fit: validation_split must be in [0, 1), got {validation_split!r}.")
     x = prepare_x(model, x, "fit")
-    y = prepare_y(model, y, len(x), "fit")
-    x_val = y_val = None
+    y = prepare_y(model, y, samples(x), "fit")
+    sw = sample_weights(model, y, sample_weight, class_weight, "fit")
+    train = (x, y, sw)
+    val = None
     if validation_data is not None:
-        x_val, y_val = validation(model, validation_data)
+        val = validation(model, validation_data)
     elif validation_split:
-        split = int(len(x) * (1.0 - validation_split))
-        x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
-        if not len(x_val):
+        n = samples(x)
+        split = int(n * (1.0 - validation_split))
+        head, tail = slice(0, split), slice(split, n)
+        train = tuple(rows(d, head) for d in train)
+        val = tuple(rows(d, tail) for d in (x, y, sw))
+        if split == n:
             raise ConfigError(
                 f"fit: validation_split={validation_split} leaves no validation samples "
-                f"out of {len(x) + len(x_val)}; raise it or pass validation_data."
+                f"out of {n}; raise it or pass validation_data."
             )
-    if not len(x):
+    if not samples(train[0]):
         raise ConfigError("fit: there are no training samples.")
-    return x, y, x_val, y_val
+    return train, val
 
 
-__all__ = ["batch_size", "count", "fit_data", "prepare_x", "prepare_y", "validation", "verbose"]
+def rows(data: Any, index: Any) -> Any:
+    """The rows ``index`` (a slice) of an array, of each array of a list,
+    or None."""
+    if data is None:
+        return None
+    return [d[index] for d in data] if isinstance(data, list) else data[index]
+
+
+__all__ = [
+    "batch_size",
+    "count",
+    "fit_data",
+    "prepare_x",
+    "prepare_y",
+    "rows",
+    "sample_weights",
+    "samples",
+    "validation",
+    "validation_triple",
+    "verbose",
+]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HookfitWarning
-from . import generators, loops
+from . import generators, legacy, loops
 from .steps import LocalStep
 from .training import TrainingMethods
 
@@ -43,6 +43,7 @@ class Keras2Methods(TrainingMethods):
             return proba.argmax(axis=-1)
         return (proba > 0.5).astype("int32")
 
+    @legacy.keras1_method
     def fit_generator(
         self,
         generator: Any,
@@ -74,7 +75,8 @@ class Keras2Methods(TrainingMethods):
             validation_data: ``(x_val, y_val)``, or a generator (then
                 ``validation_steps`` is required) or Sequence of batches.
             validation_steps: Validation batches per epoch.
-            class_weight: Must be None (hookfit has no class weights).
+            class_weight: ``{class: weight}`` scaling each sample's loss by
+                its class, as in `fit`.
             max_queue_size: Accepted for Keras 2; batches are drawn in the
                 training thread.
             workers: As ``max_queue_size``.
@@ -112,6 +114,7 @@ class Keras2Methods(TrainingMethods):
         )
         return self._train(fit, LocalStep(self), batches, validate)
 
+    @legacy.keras1_method
     def evaluate_generator(
         self,
         generator: Any,
@@ -134,6 +137,7 @@ class Keras2Methods(TrainingMethods):
         run, source = generators.start_evaluate(self, generator, steps, verbose, callbacks, config)
         return loops.scores(loops.test(LocalStep(self), run, source.batches()))
 
+    @legacy.keras1_method
     def predict_generator(
         self,
         generator: Any,

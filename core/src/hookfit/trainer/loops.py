@@ -15,30 +15,30 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..hooks.dispatch import Run
-from .steps import Means
+from .inputs import rows
+from .steps import Batch, Means, size
 
 if TYPE_CHECKING:
     from .steps import Step, Trainable
 
 Array = np.ndarray
-Batch = tuple[Array, Array]
-# One epoch's (x, y) batches: a fresh iterable on every call.
+# One epoch's (x, y, sample_weight) batches: a fresh iterable on every call.
 Epoch = Callable[[], Iterable[Batch]]
 
 
 def array_batches(
     model: Trainable,
-    x: Array,
-    y: Array,
+    data: Batch,
     batch_size: int,
     shuffle: bool,
     part: tuple[int, int] = (0, 1),
 ) -> Epoch:
-    """`fit`'s batches of ``x`` and ``y``, in a new order every epoch when
-    ``shuffle`` (drawn from ``model.rng`` as the epoch's first batch is
-    taken, after ``on_epoch_begin``). With ``part`` ``(rank, ranks)``, only
-    this rank's share of each batch (`hookfit.trainer.parallel`)."""
-    n = len(x)
+    """`fit`'s batches of ``data`` (``(x, y, sample_weight)``), in a new
+    order every epoch when ``shuffle`` (drawn from ``model.rng`` as the
+    epoch's first batch is taken, after ``on_epoch_begin``). With ``part``
+    ``(rank, ranks)``, only this rank's share of each batch
+    (`hookfit.trainer.parallel`)."""
+    n = size(data)
     starts = range(0, n, batch_size)
     rank, ranks = part
 
@@ -46,23 +46,24 @@ def array_batches(
         if not shuffle:
             for start in starts:
                 mine = _share(start, min(n, start + batch_size), rank, ranks)
-                yield x[mine], y[mine]
+                yield rows(data[0], mine), rows(data[1], mine), rows(data[2], mine)
             return
         order = model.rng.permutation(n)
         gather = model.gather
         for start in starts:
             index = order[_share(start, min(n, start + batch_size), rank, ranks)]
-            yield gather(x, index), gather(y, index)
+            yield tuple(None if d is None else gather(d, index) for d in data)  # type: ignore[misc]
 
     return epoch
 
 
-def slices(x: Array, y: Array, batch_size: int, part: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
-    """``x`` and ``y`` in order, ``batch_size`` samples at a time (this
-    rank's share of each, with ``part`` as in `array_batches`)."""
-    for start in range(0, len(x), batch_size):
-        mine = _share(start, min(len(x), start + batch_size), *part)
-        yield x[mine], y[mine]
+def slices(data: Batch, batch_size: int, part: tuple[int, int] = (0, 1)) -> Iterator[Batch]:
+    """``data`` in order, ``batch_size`` samples at a time (this rank's
+    share of each, with ``part`` as in `array_batches`)."""
+    n = size(data)
+    for start in range(0, n, batch_size):
+        mine = _share(start, min(n, start + batch_size), *part)
+        yield rows(data[0], mine), rows(data[1], mine), rows(data[2], mine)
 
 
 def _share(start: int, stop: int, rank: int, ranks: int) -> slice:
@@ -86,7 +87,7 @@ def train(
     ``on_train_end`` runs also after an error. ``step`` trains each batch
     (`hookfit.trainer.steps.Step`)."""
     model, fire = step.model, run.fire
-    with_acc = model.accuracy_kind is not None
+    names = model.metrics_names
     last_logs: dict[str, Any] = {}
     model.stop_training = model.interrupted = False
     try:
@@ -101,14 +102,15 @@ def train(
             each_epoch()
             if run.on_epoch_begin:
                 fire(run.on_epoch_begin, epoch, {})
-            means = _batches(step, run, batches(), with_acc)
+            model.reset_metrics()
+            means = _batches(step, run, batches(), names)
             # a stop signal (hookfit train's Ctrl-C or SIGTERM) may reach the parts at
             # different batches; the epoch is unfinished, so it has no epoch end (a backup
             # keeps the last finished epoch, and a resume redoes it)
             model.interrupted = step.agreed(model.interrupted)
             if model.interrupted:
                 break
-            epoch_logs: dict[str, Any] = means.logs(with_acc)
+            epoch_logs: dict[str, Any] = means.logs(names)
             if validate is not None:
                 results = test(step, run, validate())
                 epoch_logs.update((f"val_{k}", v) for k, v in results.items())
@@ -122,26 +124,25 @@ def train(
         run.fire_all(run.on_train_end, dict(last_logs))
 
 
-def _batches(step: Step, run: Run, batches: Iterable[Batch], with_acc: bool) -> Means:
+def _batches(step: Step, run: Run, batches: Iterable[Batch], names: list[str]) -> Means:
     """One epoch's batches and their hooks; returns their sums. The logs are
     the whole batch's, and a stop the step agrees on ends every part at the
     same batch."""
     model, fire = step.model, run.fire
     on_batch_begin, on_batch_end = run.on_batch_begin, run.on_batch_end
-    means = Means()
-    for batch, (xb, yb) in enumerate(batches):
-        size = step.batch_size(xb, yb, batch > 0 and model.stop_training)
-        if size is None:
+    means = Means(len(names), stateful=model.stateful_metrics)
+    for batch, data in enumerate(batches):
+        count = step.batch_size(data, batch > 0 and model.stop_training)
+        if count is None:
             model.stop_training = True
             break
         if on_batch_begin:
-            fire(on_batch_begin, batch, {"batch": batch, "size": size})
-        loss, acc = step.update(xb, yb)
-        means.add(size, loss, acc)
+            fire(on_batch_begin, batch, {"batch": batch, "size": count})
+        scores = step.update(data)
+        means.add(count, scores)
         if on_batch_end:
-            logs: dict[str, Any] = {"batch": batch, "size": size, "loss": loss}
-            if with_acc:
-                logs["acc"] = acc
+            logs: dict[str, Any] = {"batch": batch, "size": count}
+            logs.update(zip(names, (float(v) for v in scores), strict=True))
             fire(on_batch_end, batch, logs)
         if step.stops_now(model.stop_training):
             break
@@ -168,56 +169,70 @@ def test(step: Step, run: Run, batches: Iterable[Batch]) -> dict[str, float]:
     fire = run.fire
     if run.on_test_begin:
         fire(run.on_test_begin, {})
-    means = Means()
-    for batch, (xb, yb) in enumerate(batches):
-        size = step.test_size(xb, yb)
+    names = step.model.metrics_names
+    step.model.reset_metrics()
+    means = Means(len(names), stateful=step.model.stateful_metrics)
+    for batch, data in enumerate(batches):
+        count = step.test_size(data)
         if run.on_test_batch_begin:
-            fire(run.on_test_batch_begin, batch, {"batch": batch, "size": size})
-        loss, acc = step.measure(xb, yb)
-        means.add(size, loss, acc)
+            fire(run.on_test_batch_begin, batch, {"batch": batch, "size": count})
+        scores = step.measure(data)
+        means.add(count, scores)
         if run.on_test_batch_end:
-            logs = {"batch": batch, "size": size, "loss": loss}
-            if acc is not None:
-                logs["acc"] = acc
+            logs: dict[str, Any] = {"batch": batch, "size": count}
+            logs.update(zip(names, (float(v) for v in scores), strict=True))
             fire(run.on_test_batch_end, batch, logs)
-    results = means.logs(step.model.accuracy_kind is not None)
+    results = means.logs(names)
     if run.on_test_end:
         run.fire_all(run.on_test_end, dict(results))
     return results
 
 
 def scores(results: dict[str, float]) -> float | list[float]:
-    """`evaluate`'s result: the loss, or ``[loss, acc]``."""
+    """`evaluate`'s result: the loss, or every score in `metrics_names` order."""
     return results["loss"] if len(results) == 1 else list(results.values())
 
 
-def predict(model: Trainable, run: Run, batches: Iterable[Array], n: int | None = None) -> Array:
-    """`predict`'s batches and the predict hooks; returns the outputs.
+def predict(model: Trainable, run: Run, batches: Iterable[Any], n: int | None = None) -> Any:
+    """`predict`'s batches and the predict hooks; returns the outputs (a
+    list of arrays for several).
 
-    With ``n``, the number of samples, the outputs go straight into one
-    array; without (a generator's batches), they are joined at the end.
+    With ``n``, the number of samples, the outputs go straight into arrays
+    of that size; without (a generator's batches), they are joined at the end.
     """
     fire = run.fire
-    width = model.output_dim or 0
-    out = np.empty((n or 0, width), dtype=np.float32)
-    parts: list[Array] = []
+    shapes = [tuple(s or ()) for s in model.output_shapes]
+    outs = [np.empty((n or 0, *s), dtype=np.float32) for s in shapes]
+    parts: list[list[Array]] = []
     if run.on_predict_begin:
         fire(run.on_predict_begin, {})
     start = 0
     for batch, xb in enumerate(batches):
-        size = len(xb)
+        count = len(xb[0] if isinstance(xb, list) else xb)
         if run.on_predict_batch_begin:
-            fire(run.on_predict_batch_begin, batch, {"batch": batch, "size": size})
+            fire(run.on_predict_batch_begin, batch, {"batch": batch, "size": count})
+        result = model.forward(xb, training=False)
+        results = result if isinstance(result, list) else [result]
         if n is None:
-            chunk = np.empty((size, width), dtype=np.float32)
-            parts.append(chunk)
+            chunks = [np.array(r, dtype=np.float32) for r in results]
+            parts.append(chunks)
         else:
-            chunk = out[start : start + size]
-        chunk[...] = model.forward(xb, training=False)
-        start += size
+            chunks = [out[start : start + count] for out in outs]
+            for chunk, r in zip(chunks, results, strict=True):
+                chunk[...] = r
+        start += count
         if run.on_predict_batch_end:
-            logs = {"batch": batch, "size": size, "outputs": chunk.copy()}
+            copies = [c.copy() for c in chunks]
+            logs = {
+                "batch": batch,
+                "size": count,
+                "outputs": copies if len(copies) > 1 else copies[0],
+            }
             fire(run.on_predict_batch_end, batch, logs)
     if run.on_predict_end:
         run.fire_all(run.on_predict_end, {})
-    return out if n is not None else np.concatenate(parts)
+    if n is None:
+        outs = (
+            [np.concatenate([p[k] for p in parts]) for k in range(len(shapes))] if parts else outs
+        )
+    return outs if len(outs) > 1 else outs[0]

@@ -1,4 +1,5 @@
-"""`Sequential` models: structure, weights, files and compile.
+"""Keras's models: `Model` (the functional API, ``Model(inputs, outputs)``)
+and `Sequential`: structure, weights, files and compile.
 
 Everything is float32 numpy, vectorised over the batch. The model's layers,
 weights, compile and batch numerics are in `hookfit.trainer.network`;
@@ -17,13 +18,27 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ConfigError, FormatError, ModelError
+from ..errors import ConfigError, ModelError, nearest
 from .keras2 import Keras2Methods
-from .layers import Layer
+from .layers import Layer, graph
 
 
 class Model(Keras2Methods):
-    """The trainable model: layers applied in order, with Keras's training API.
+    """A model of the functional API, with Keras's training API.
+
+    Args:
+        inputs: The `hookfit.layers.Input` tensor(s) the model takes.
+        outputs: The tensor(s) it gives, from layer calls on ``inputs``.
+        name: The model's name.
+
+    Raises:
+        ConfigError: Tensors that are not connected, or weights over the
+            memory budget.
+
+    Example:
+        >>> a = Input(shape=(784,))
+        >>> b = Dense(10, activation='softmax')(Dense(64, activation='relu')(a))
+        >>> model = Model(inputs=a, outputs=b)
 
     Attributes:
         layers: The layers, in order.
@@ -42,6 +57,32 @@ class Model(Keras2Methods):
         rng: The generator behind weight initialisation, shuffling and
             dropout (seeded by `hookfit.utils.set_random_seed`).
     """
+
+    def __init__(
+        self,
+        inputs: Any = None,
+        outputs: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Keras 2.0's names for the two tensors
+        inputs = kwargs.pop("input", inputs)
+        outputs = kwargs.pop("output", outputs)
+        if kwargs:
+            key = next(iter(kwargs))
+            raise ConfigError(
+                f"Model: unknown argument {key!r}{nearest(key, ['inputs', 'outputs', 'name'])}. "
+                "Model takes inputs, outputs and name."
+            )
+        super().__init__(name)
+        if type(self) is Model or inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ConfigError(
+                    "Model needs inputs and outputs: Model(inputs=Input(shape=...), "
+                    "outputs=the last layer's call). For a stack of layers use Sequential."
+                )
+            self._build_graph(graph.graph(inputs, outputs))
+            self.inputs, self.outputs = inputs, outputs
 
     # -- files ---------------------------------------------------------------
 
@@ -153,15 +194,16 @@ class Sequential(Model):
     """
 
     def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None) -> None:
-        super().__init__(name)
+        super().__init__(name=name)
         for layer in layers or ():
             self._check_new(layer)
+            self._ignore_later_shape(layer)
             self.layers.append(layer)
             self._names.add(layer.name)
         # built once, after every layer is checked, so that a model over the
         # memory budget is refused before any of its weights exist
-        if self.layers and self.layers[0].input_dim is not None:
-            self.build(self.layers[0].input_dim)
+        if self.layers and self.layers[0].declared_shape is not None:
+            self.build(self.layers[0].declared_shape)
 
     def add(self, layer: Layer) -> None:
         """Append a layer; the first one may fix the input size. On a built
@@ -173,19 +215,26 @@ class Sequential(Model):
                 the memory budget (the model is then left as it was).
         """
         self._check_new(layer)
-        start = layer.input_dim if not self.layers else self._stack_dim
+        self._ignore_later_shape(layer)
+        start = layer.declared_shape if not self.layers else self._stack_shape
         if start is not None:
-            self._stack_dim, self._declared = self._build([layer], start, self._declared)
+            self._stack_shape, self._declared = self._build([layer], start, self._declared)
         self.layers.append(layer)
         self._names.add(layer.name)
 
     def _check_new(self, layer: Any) -> None:
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, Layer) or isinstance(layer, graph.InputLayer):
             raise ConfigError(f"Sequential.add takes a layer such as Dense(10), got {layer!r}.")
         if len(self._names) != len(self.layers):  # the list was changed directly
             self._names = {existing.name for existing in self.layers}
         if layer.name in self._names:
             raise ConfigError(f"Model {self.name} already has a layer named {layer.name!r}.")
+
+    def _ignore_later_shape(self, layer: Layer) -> None:
+        # Keras 2 ignores input_dim/input_shape on every layer but the first
+        # (scripts repeat them in loops of adds)
+        if self.layers and not layer.built:
+            layer.declared_shape = None
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""
@@ -195,14 +244,14 @@ class Sequential(Model):
         self._names.discard(layer.name)
         self._declared -= sum(w.nbytes for w in layer.weights)
         if not self.layers:
-            self._stack_dim = None
-        elif self._stack_dim is not None:
-            self._stack_dim = self.layers[-1].output_dim
+            self._stack_shape = None
+        elif self._stack_shape is not None:
+            self._stack_shape = self.layers[-1].out_shape
         self._flat = None
         return layer
 
 
-def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Sequential:
+def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Model:
     """Rebuild a model, with new weights, from `Model.to_json`'s (or Keras
     2's) JSON. Only hookfit's layers load: nothing in the string runs as code.
 
@@ -212,17 +261,15 @@ def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Seq
 
     Raises:
         ConfigError: ``custom_objects`` is given.
-        FormatError: Not JSON, not a Sequential of hookfit's layers, or
-            weights over the memory budget
+        FormatError: Not JSON, not a Sequential or functional model of
+            hookfit's layers, or weights over the memory budget
             (`hookfit.trainer.utils.memory_budget`).
     """
     from ..saving import keras_config
 
-    name, layers = keras_config.parse_json(json_string, custom_objects)
-    try:
-        return Sequential(layers, name=name)
-    except ConfigError as exc:
-        raise FormatError(f"model_from_json: {exc}") from None
+    blueprint = keras_config.parse_json(json_string, custom_objects)
+    blueprint.expected("model_from_json")
+    return blueprint.build("model_from_json")
 
 
 def load_model(filepath: str | os.PathLike[str], compile: bool = True) -> Model:

@@ -1,11 +1,16 @@
-"""The model's core: its layers, weights and compile, and the numerics of one
-batch. `hookfit.models.Model` adds Keras's training API (`training`,
-`keras2`) and its files (`models`) on top.
+"""The model's core: its layers and their graph, shapes, weights and
+compile. The numerics of one batch are `hookfit.trainer.numerics`'s;
+`hookfit.models.Model` adds Keras's training API (`training`, `keras2`)
+and its files (`models`) on top.
 
-The public names under "the trainer's protocol" are what the loops, the
-steps, the threads policy and saving use of a model
-(`hookfit.trainer.steps.Trainable` declares them): nothing outside the
-model reads its private attributes.
+A model runs a list of layer calls over numbered values (`Call`): a
+`Sequential` is a chain of them, a functional model (`Model(inputs,
+outputs)`) the graph `hookfit.trainer.layers.graph` finds. Data of one
+input or output is an array; of several, a list of arrays.
+
+The public names are what the loops, the steps, the threads policy and
+saving use of a model (`hookfit.trainer.steps.Trainable` declares them):
+nothing outside the model reads its private attributes.
 """
 
 from __future__ import annotations
@@ -16,25 +21,22 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelError, nearest
 from ..hooks.dispatch import Run
-from . import activations, losses, optimizers, utils
+from . import losses, optimizers, utils
 from .layers import Layer
+from .layers.base import NotConnected
+from .layers.graph import Graph
+from .numerics import BatchNumerics, Flat, nth
+from .objective import Objective
 
 Array = np.ndarray
-Scores = tuple[float, float | None]
-"""A batch's ``(loss, acc)``; ``acc`` is None without the accuracy metric."""
+Shape = tuple[int, ...]
 
-_ACCURACY = ("accuracy", "acc")
 _model_counter = itertools.count(1)
 
-TAIL = 4
-"""Spare float32 values after the flat gradient buffer: a data-parallel
-step sends the batch's loss, accuracy, size and stop flag in the gradient's
-own message (`hookfit.trainer.parallel`)."""
 
-
-class Network:
+class Network(BatchNumerics):
     """A model's layers, weights, compile and batch numerics (see the module).
 
     Args:
@@ -45,24 +47,23 @@ class Network:
         self.name = name or f"{type(self).__name__.lower()}_{next(_model_counter)}"
         self.layers: list[Layer] = []
         self.optimizer: optimizers.Optimizer | None = None
-        self.loss: losses.Loss | None = None
-        self.metrics: list[str] = []
+        self.loss: Any = None
+        self.loss_weights: Any = None
+        self.metrics: list[Any] = []
+        self.objective: Objective | None = None
         self.stop_training = False
         self.history: Any = None
         self.initial_epoch = 0
         self.interrupted = False
         self.rng = utils.new_generator()
-        self.accuracy_kind: str | None = None
-        """How `score` measures accuracy (`hookfit.trainer.losses.accuracy`);
-        None without the accuracy metric."""
         self._run: Run | None = None
-        self._fused = False
         self._names: set[str] = set()
-        # The output size of the built stack (None until built) and its
+        self._graph: Graph | None = None
+        # A Sequential's output shape once built (None until then) and its
         # weights' bytes: `Sequential.add` builds one layer from them.
-        self._stack_dim: int | None = None
+        self._stack_shape: Shape | None = None
         self._declared = 0
-        self._flat: _Flat | None = None
+        self._flat: Flat | None = None
 
     # -- structure -----------------------------------------------------------
 
@@ -72,62 +73,165 @@ class Network:
         return dict(self._run.plugins) if self._run is not None else {}
 
     @property
+    def graph(self) -> Graph | None:
+        """A functional model's structure (`hookfit.trainer.layers.graph`);
+        None for a Sequential."""
+        return self._graph
+
+    @property
     def built(self) -> bool:
         """True once every layer has its weights."""
         return bool(self.layers) and all(layer.built for layer in self.layers)
 
     @property
+    def input_shapes(self) -> list[Shape | None]:
+        """Each input's sample shape, once known."""
+        if self._graph is not None:
+            return [layer.declared_shape for layer in self._graph.input_layers]
+        if not self.layers:
+            return [None]
+        first = self.layers[0]
+        return [first.in_shape if first.built else first.declared_shape]
+
+    @property
+    def output_shapes(self) -> list[Shape | None]:
+        """Each output's sample shape, once built."""
+        if self._graph is not None:
+            return [nth(layer.out_shape, i) for layer, i in self._graph.output_layers]
+        return [self._stack_shape if self.built else None]
+
+    @property
+    def input_names(self) -> list[str]:
+        """The names of the input layers (Keras's; a Sequential's is its
+        first layer's name with ``_input``)."""
+        if self._graph is not None:
+            return [layer.name for layer in self._graph.input_layers]
+        return [f"{self.layers[0].name}_input"] if self.layers else ["input"]
+
+    @property
+    def output_names(self) -> list[str]:
+        """The names of the layers that give the outputs (Keras's)."""
+        if self._graph is not None:
+            return [layer.name for layer, _ in self._graph.output_layers]
+        return [self.layers[-1].name] if self.layers else []
+
+    @property
+    def input(self) -> Any:
+        """A functional model's input tensor (a list for several).
+
+        Raises:
+            NotConnected: A Sequential (it has no tensors).
+        """
+        return self._tensors(
+            "input", self._graph and [ly.output for ly in self._graph.input_layers]
+        )
+
+    @property
+    def output(self) -> Any:
+        """A functional model's output tensor (a list for several).
+
+        Raises:
+            NotConnected: A Sequential (it has no tensors).
+        """
+        return self._tensors(
+            "output", self._graph and [nth(ly.output, i) for ly, i in self._graph.output_layers]
+        )
+
+    def _tensors(self, what: str, tensors: Any) -> Any:
+        if not tensors:
+            raise NotConnected(
+                f"Model {self.name} has no {what} tensor: only a functional model "
+                "(Model(inputs, outputs)) has them; a Sequential has none."
+            )
+        return tensors if len(tensors) > 1 else tensors[0]
+
+    @property
+    def input_shape(self) -> Any:
+        """Keras's ``(None, *shape)`` of the input (a list for several)."""
+        return _keras_shapes(self.input_shapes)
+
+    @property
+    def output_shape(self) -> Any:
+        """Keras's ``(None, *shape)`` of the output (a list for several).
+
+        Raises:
+            ModelError: The model is not built.
+        """
+        if not self.built:
+            raise ModelError(
+                f"Model {self.name} is not built, so it has no output shape yet: give the "
+                "first layer input_shape, or fit once."
+            )
+        return _keras_shapes(self.output_shapes)
+
+    @property
     def input_dim(self) -> int | None:
-        """The number of input features, once known."""
-        return self.layers[0].input_dim if self.layers else None
+        """The size of the (first) input's last axis, once known."""
+        shape = self.input_shapes[0]
+        return shape[-1] if shape else None
 
     @property
     def output_dim(self) -> int | None:
-        """The number of outputs, once known."""
+        """The size of the (first) output's last axis, once known."""
+        shape = self.output_shapes[0]
+        if shape:
+            return shape[-1]
         for layer in reversed(self.layers):
             if layer.output_dim is not None:
                 return layer.output_dim
         return None
 
-    def build(self, input_dim: int) -> None:
-        """Create every layer's weights for ``input_dim`` input features.
+    def build(self, input_shape: Shape | int) -> None:
+        """Create every layer's weights for samples of ``input_shape`` (an
+        int: that many features).
 
-        Every layer's input size and the weights' total size (against
+        Every layer's input shape and the weights' total size (against
         `hookfit.trainer.utils.memory_budget`) are checked before any
         weight is allocated.
 
         Raises:
-            ConfigError: A built layer takes another input size, or the
+            ConfigError: A layer cannot take the shape it gets, or the
                 weights go over the memory budget.
         """
-        self._stack_dim, self._declared = self._build(self.layers, input_dim, 0)
+        shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+        self._stack_shape, self._declared = self._build(self.layers, shape, 0)
 
-    def _build(self, layers: Sequence[Layer], dim: int, declared: int) -> tuple[int, int]:
-        """Build ``layers`` on a stack giving ``dim`` outputs whose weights
-        take ``declared`` bytes; return the new output size and bytes.
-        One pass to check, one to allocate: linear in the layers."""
-        dims = []
+    def _build(self, layers: Sequence[Layer], shape: Shape, declared: int) -> tuple[Shape, int]:
+        """Build ``layers`` on a stack giving samples of ``shape`` whose
+        weights take ``declared`` bytes; return the new output shape and
+        bytes. One pass to check, one to allocate: linear in the layers."""
+        shapes = []
         for layer in layers:
-            if layer.built and layer.input_dim != dim:
+            if layer.built and layer.in_shape != shape:
                 raise ConfigError(
-                    f"Layer {layer.name} expects {layer.input_dim} inputs but the layer "
-                    f"before gives {dim}."
+                    f"Layer {layer.name} takes samples of shape {layer.in_shape} but the layer "
+                    f"before gives {shape}."
                 )
-            declared = layer.check_budget(dim, declared)
-            dims.append(dim)
-            dim = layer.output_dim or dim
-        for layer, layer_dim in zip(layers, dims, strict=True):
+            if layer.declared_shape is not None and layer.declared_shape != shape:
+                raise ConfigError(
+                    f"Layer {layer.name} was given input_shape={layer.declared_shape} but the "
+                    f"layer before gives {shape}."
+                )
+            declared = layer.check_budget(shape, declared)
+            shapes.append(shape)
+            shape = layer.compute_output_shape(shape)
+        for layer, layer_shape in zip(layers, shapes, strict=True):
             if not layer.built:
-                layer.build(layer_dim, self.rng)
+                layer.build(layer_shape, self.rng)
         self._flat = None
-        return dim, declared
+        return shape, declared
 
-    def _flatten(self) -> _Flat:
-        # Made on first use after the layers change, not at every `add`:
-        # flattening copies every weight, and n adds would copy n times.
-        if self._flat is None:
-            self._flat = _Flat(self.layers)
-        return self._flat
+    def _build_graph(self, graph: Graph) -> None:
+        """Check the weights' total size, then build every layer of ``graph``."""
+        declared = 0
+        for call in graph.calls:
+            declared = call.layer.check_budget(call.layer.call_shape, declared)  # type: ignore[attr-defined]
+        for call in graph.calls:
+            if not call.layer.built:
+                call.layer.build(call.layer.call_shape, self.rng)  # type: ignore[attr-defined]
+        self._graph, self.layers = graph, graph.layers
+        self._declared = declared
+        self._flat = None
 
     def get_weights(self) -> list[Array]:
         """Return copies of all weights, layer by layer."""
@@ -158,40 +262,79 @@ class Network:
         """The number of weight values."""
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, print_fn: Any = print) -> None:
-        """Print a table of the layers, their output shapes and sizes."""
-        rule = "_" * 65
-        print_fn(f'Model: "{self.name}"')
-        print_fn(rule)
-        print_fn(f"{'Layer (type)':<29}{'Output Shape':<26}Param #")
-        print_fn("=" * 65)
+    def __call__(self, inputs: Any) -> Any:
+        """Keras's model-as-a-layer call, which hookfit does not have.
+
+        Raises:
+            ConfigError: Always, saying how to build one model instead.
+        """
+        raise ConfigError(
+            f"Model {self.name} cannot be called on tensors: hookfit does not nest models. "
+            "Call its layers on the tensors instead (one model of all the layers), e.g. "
+            "for layer in model.layers: x = layer(x)."
+        )
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of `layers`.
+
+        Raises:
+            ConfigError: No such layer (naming the nearest), or neither or
+                both given.
+        """
+        if (name is None) == (index is None):
+            raise ConfigError("get_layer takes a name or an index, e.g. get_layer('dense_1').")
+        if index is not None:
+            if not isinstance(index, int) or not -len(self.layers) <= index < len(self.layers):
+                raise ConfigError(
+                    f"get_layer: index {index!r} is outside the model's {len(self.layers)} layers."
+                )
+            return self.layers[index]
         for layer in self.layers:
-            shape = f"(None, {layer.output_dim})" if layer.output_dim else "?"
-            print_fn(
-                f"{layer.name + ' (' + layer.class_name + ')':<29}{shape:<26}{layer.count_params()}"
-            )
-        print_fn("=" * 65)
-        print_fn(f"Total params: {self.count_params()}")
-        print_fn(rule)
+            if layer.name == name:
+                return layer
+        names = [layer.name for layer in self.layers]
+        raise ConfigError(
+            f"get_layer: model {self.name} has no layer {name!r}{nearest(str(name), names)}; "
+            f"its layers: {', '.join(names)}."
+        )
+
+    def summary(
+        self, line_length: int | None = None, positions: Any = None, print_fn: Any = print
+    ) -> None:
+        """Print Keras 2's table of the layers, their output shapes and
+        parameter counts (and, for a functional model, what each is
+        connected to): `hookfit.trainer.summary.print_summary`."""
+        from .summary import print_summary
+
+        print_summary(self, line_length, positions, print_fn)
 
     # -- compile -------------------------------------------------------------
 
     def compile(
         self,
         optimizer: str | optimizers.Optimizer = "rmsprop",
-        loss: str | losses.Loss | None = None,
-        metrics: Sequence[str] | None = None,
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+        sample_weight_mode: Any = None,
+        weighted_metrics: Any = None,
     ) -> None:
-        """Choose the optimizer, the loss and the metrics.
+        """Choose the optimizer, the loss(es) and the metrics.
 
         Args:
-            optimizer: A Keras name (``'sgd'``, ``'rmsprop'``, ``'adam'``,
-                ``'adagrad'``) or an optimizer object.
-            loss: A Keras loss name or `Loss`.
-            metrics: ``['accuracy']`` (logged as ``acc``/``val_acc``) or None.
+            optimizer: A Keras name (``'sgd'``, ``'adam'``, ...) or an
+                optimizer object.
+            loss: A Keras loss name or `Loss`; for several outputs, a list
+                or a dict by output name.
+            metrics: Metrics for every output (``['accuracy']``, logged as
+                ``acc``), or per output as a list of lists or a dict.
+            loss_weights: Each output's weight in the total loss (list or dict).
+            sample_weight_mode: None (one weight per sample), as Keras 2.
+            weighted_metrics: Must be None; hookfit weighs only the loss.
 
         Raises:
-            ConfigError: An unknown optimizer, loss or metric.
+            ConfigError: An unknown optimizer, loss or metric, or lists that
+                do not match the outputs.
             ModelError: The model has no layers.
         """
         if not self.layers:
@@ -201,127 +344,63 @@ class Network:
                 "compile() needs a loss, e.g. loss='categorical_crossentropy'. "
                 "Valid losses: " + ", ".join(losses._REGISTRY) + "."
             )
-        self.loss = losses.get(loss)
-        self.optimizer = optimizers.get(optimizer)
-        self.metrics = []
-        for metric in metrics or ():
-            if metric not in _ACCURACY:
+        for name, value in (
+            ("sample_weight_mode", sample_weight_mode),
+            ("weighted_metrics", weighted_metrics),
+        ):
+            if value:
                 raise ConfigError(
-                    f"Unknown metric {metric!r}; hookfit computes 'accuracy' (logged as 'acc')."
+                    f"compile: {name}={value!r} is not supported; hookfit weighs each sample's "
+                    "loss (fit's sample_weight and class_weight). Leave it None."
                 )
-            self.metrics = ["acc"]
-        last = getattr(self.layers[-1], "activation", None)
-        self._fused = self.loss.fuses_with is not None and last is activations.get(
-            self.loss.fuses_with
-        )
-        units = self.output_dim
-        self.accuracy_kind = losses.accuracy_for(self.loss, units or 0) if self.metrics else None
+        outputs = self._output_layers()
+        objective = Objective(outputs, loss, loss_weights, metrics, self.layers)
+        self.optimizer = optimizers.get(optimizer)
+        self.objective, self.loss_weights = objective, loss_weights
+        self.loss = objective.losses[0] if len(objective.losses) == 1 else objective.losses
+        self.metrics = list(metrics) if isinstance(metrics, (list, tuple)) else metrics or []
+        self._flat = None
+
+    def _output_layers(self) -> list[tuple[str, Layer, Shape]]:
+        if self._graph is not None:
+            return [
+                (layer.name, layer, cast(Shape, nth(layer.out_shape, i)))
+                for layer, i in self._graph.output_layers
+            ]
+        last = self.layers[-1]
+        shape = self._stack_shape if self.built else (last.output_dim or 0,)
+        return [(last.name, last, cast(Shape, shape))]
 
     @property
     def metrics_names(self) -> list[str]:
-        """``['loss']`` plus ``'acc'`` when compiled with accuracy."""
-        return ["loss", *self.metrics]
+        """Keras 2's names of the scores: ``['loss', 'acc']``, or for two
+        outputs ``['loss', 'a_loss', 'b_loss', 'a_acc', 'b_acc']``."""
+        return self.objective.names if self.objective is not None else ["loss"]
+
+    def reset_metrics(self) -> None:
+        """Reset the stateful metrics (the loops call it at each epoch's
+        start and before each test)."""
+        if self.objective is not None:
+            self.objective.reset()
+
+    @property
+    def stateful_metrics(self) -> list[int]:
+        """The positions in `metrics_names` of stateful metrics."""
+        return self.objective.stateful if self.objective is not None else []
+
+    @property
+    def losses_list(self) -> list[losses.Loss]:
+        """The loss of each output, once compiled."""
+        return self.objective.losses if self.objective is not None else []
 
     def _require_compiled(self, what: str) -> None:
-        if self.loss is None or self.optimizer is None:
+        if self.objective is None or self.optimizer is None:
             raise ModelError(
                 f"{what}() needs a compiled model: call model.compile(optimizer=..., loss=...) "
                 "first."
             )
 
-    # -- the trainer's protocol (hookfit.trainer.steps.Trainable) -------------
 
-    @property
-    def flat_weights(self) -> list[Array]:
-        """The trainable weights as the optimizer updates them: one flat
-        buffer (the layers hold views of it), or one array per weight when
-        the layers' dtypes differ."""
-        return self._flatten().weights
-
-    @property
-    def flat_gradients(self) -> list[Array]:
-        """The gradients of `flat_weights`, laid out the same way."""
-        return self._flatten().grads
-
-    def forward(self, x: Array, training: bool) -> Array:
-        """The outputs for the batch ``x`` (``training``: dropout on)."""
-        for layer in self.layers:
-            x = layer.forward(x, training)
-        return x
-
-    def score(self, y: Array, out: Array) -> Scores:
-        """The batch's mean loss (and accuracy) of the outputs ``out``."""
-        function = cast(losses.Loss, self.loss)
-        loss = function.fused_value(y, out) if self._fused else function(y, out)
-        acc = losses.accuracy(self.accuracy_kind, y, out) if self.accuracy_kind else None
-        return loss, acc
-
-    def fit_batch(self, x: Array, y: Array) -> Scores:
-        """One optimizer step on checked arrays; returns the batch's scores."""
-        result = self.compute_gradients(x, y)
-        cast(optimizers.Optimizer, self.optimizer).apply(self.flat_weights, self.flat_gradients)
-        return result
-
-    def compute_gradients(self, x: Array, y: Array, scale: float = 1.0) -> Scores:
-        """Fill `flat_gradients` with the gradients of the batch's mean loss,
-        times ``scale`` (a data-parallel rank's share: `hookfit.trainer.parallel`);
-        returns the batch's scores."""
-        loss = cast(losses.Loss, self.loss)
-        out = self.forward(x, training=True)
-        result = self.score(y, out)
-        grad: Any = loss.fused_gradient(y, out) if self._fused else loss.gradient(y, out)
-        if scale != 1.0:  # on the output's gradient: the weights' follow, at no cost
-            grad = grad * np.float32(scale)
-        layers, need_dx = self.layers, self._flatten().need_dx
-        last = len(layers) - 1
-        for i in range(last, -1, -1):
-            if i == last and self._fused:
-                grad = layers[i].backward(grad, need_dx[i], pre_activation=True)  # type: ignore[call-arg]
-            else:
-                grad = layers[i].backward(grad, need_dx[i])
-            if not need_dx[i]:  # nothing before this layer learns
-                break
-        return result
-
-    def gather(self, data: Array, index: Array) -> Array:
-        """The rows ``index`` of ``data``, in a new array (a shuffled batch)."""
-        # not into a reused buffer (out=): numpy takes a slower path for it
-        return np.take(data, index, axis=0)
-
-
-def flatten(layers: list[Layer]) -> tuple[list[Array], list[Array]]:
-    """Put every trainable weight (and its gradient) in one buffer.
-
-    The layers keep working on views of it, while the optimizer updates one
-    array per step instead of two per layer. Layers of another dtype than
-    the first keep arrays of their own.
-    """
-    weights = [w for ly in layers for w in ly.weights]
-    if not weights or any(w.dtype != weights[0].dtype for w in weights):
-        return weights, [g for ly in layers for g in ly.grads]
-    flat_w = np.empty(sum(w.size for w in weights), dtype=weights[0].dtype)
-    flat_g = np.zeros(flat_w.size + TAIL, dtype=flat_w.dtype)[: flat_w.size]
-    start = 0
-    for layer in layers:
-        for i, w in enumerate(layer.weights):
-            view = flat_w[start : start + w.size].reshape(w.shape)
-            view[...] = w
-            layer.weights[i] = view
-            layer.grads[i] = flat_g[start : start + w.size].reshape(w.shape)
-            start += w.size
-    return [flat_w], [flat_g]
-
-
-class _Flat:
-    """What a step needs of the layers, made in one pass: the trainable
-    weights and gradients in one buffer each (`flatten`) and which layers
-    need d(loss)/d(input) (those after a layer with weights)."""
-
-    def __init__(self, layers: list[Layer]) -> None:
-        trainable = [ly for ly in layers if ly.trainable and ly.weights]
-        self.weights, self.grads = flatten(trainable)
-        self.need_dx: list[bool] = []
-        learns = False
-        for layer in layers:
-            self.need_dx.append(learns)
-            learns = learns or bool(layer.weights)
+def _keras_shapes(shapes: list[Any]) -> Any:
+    out = [None if s is None else (None, *s) for s in shapes]
+    return out if len(out) > 1 else out[0]

@@ -41,6 +41,8 @@ class Optimizer(ABC):
 
     name = "Optimizer"
     slot_names: tuple[str, ...] = ()
+    # More scratch chunks, passed after the slots, for updates that need them.
+    spare_buffers = 0
     default_lr = 0.01
     # Values per chunk: a chunk's temporaries stay in the CPU cache (a whole
     # buffer's would not); smaller chunks pay more Python overhead than they save.
@@ -59,7 +61,7 @@ class Optimizer(ABC):
         rate = lr if lr is not None else learning_rate
         self.lr = self.default_lr if rate is None else rate
         backend.track(self, "lr")
-        self.decay = _number(self.name, "decay", decay)
+        self.decay = non_negative(self.name, "decay", decay)
         self.iterations = 0
         self.slots: dict[str, list[Array]] = {}
         self._shapes: list[tuple[int, ...]] = []
@@ -75,7 +77,7 @@ class Optimizer(ABC):
     @lr.setter
     def lr(self, value: float) -> None:
         # a float object of this optimizer's own, which K.set_value recognises
-        self._lr = backend.own_float(_number(self.name, "lr", value))
+        self._lr = backend.own_float(non_negative(self.name, "lr", value))
 
     @property
     def learning_rate(self) -> float:
@@ -109,10 +111,10 @@ class Optimizer(ABC):
             step(*chunk, *scalars)
 
     def _split(self, weights: list[Array], grads: list[Array]) -> list[tuple[Array, ...]]:
-        """(weight, gradient, scratch, *slots) views, chunk by chunk."""
+        """(weight, gradient, scratch, *slots, *spares) views, chunk by chunk."""
         chunks = []
-        scratch = np.empty(
-            min(max((w.size for w in weights), default=0), self.CHUNK),
+        scratch, *spares = np.empty(
+            (1 + self.spare_buffers, min(max((w.size for w in weights), default=0), self.CHUNK)),
             dtype=weights[0].dtype if weights else np.float32,
         )
         for i, (w, g) in enumerate(zip(weights, grads, strict=True)):
@@ -122,7 +124,13 @@ class Optimizer(ABC):
                 part = slice(start, start + self.CHUNK)
                 size = min(self.CHUNK, w.size - start)
                 chunks.append(
-                    (flat[0][part], flat[1][part], scratch[:size], *(s[part] for s in slots))
+                    (
+                        flat[0][part],
+                        flat[1][part],
+                        scratch[:size],
+                        *(s[part] for s in slots),
+                        *(spare[:size] for spare in spares),
+                    )
                 )
         return chunks
 
@@ -132,15 +140,21 @@ class Optimizer(ABC):
 
     @abstractmethod
     def _step(self, w: Array, g: Array, t: Array, *rest: Any) -> None:
-        """Update the weight chunk ``w`` from ``g``, with scratch space ``t``
-        and the slot chunks, then the `_scalars` of this step."""
+        """Update the weight chunk ``w`` from ``g``, with scratch space ``t``,
+        the slot chunks, the `spare_buffers` chunks, then the `_scalars` of
+        this step."""
 
     def get_config(self) -> dict[str, Any]:
         """The Keras config (``learning_rate`` and the hyper-parameters)."""
         return {"name": self.name, "learning_rate": self._lr, "decay": self.decay}
 
 
-def _number(owner: str, name: str, value: Any) -> float:
+def non_negative(owner: str, name: str, value: Any) -> float:
+    """``value`` as a float, refused unless a finite number >= 0.
+
+    Raises:
+        ConfigError: Not a number, not finite, or negative.
+    """
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -150,8 +164,13 @@ def _number(owner: str, name: str, value: Any) -> float:
     return number
 
 
-def _fraction(owner: str, name: str, value: Any) -> float:
-    number = _number(owner, name, value)
+def fraction(owner: str, name: str, value: Any) -> float:
+    """``value`` as a float, refused unless in [0, 1).
+
+    Raises:
+        ConfigError: Not a number in [0, 1).
+    """
+    number = non_negative(owner, name, value)
     if number >= 1:
         raise ConfigError(f"{owner}: {name} must be in [0, 1), got {value!r}.")
     return number
@@ -179,7 +198,7 @@ class SGD(Optimizer):
         learning_rate: float | None = None,
     ) -> None:
         super().__init__(lr, learning_rate, decay)
-        self.momentum = _fraction(self.name, "momentum", momentum)
+        self.momentum = fraction(self.name, "momentum", momentum)
         self.nesterov = bool(nesterov)
         self.slot_names = ("momentum",) if self.momentum else ()
 
@@ -227,8 +246,8 @@ class RMSprop(Optimizer):
         learning_rate: float | None = None,
     ) -> None:
         super().__init__(lr, learning_rate, decay)
-        self.rho = _fraction(self.name, "rho", rho)
-        self.epsilon = _number(self.name, "epsilon", epsilon)
+        self.rho = fraction(self.name, "rho", rho)
+        self.epsilon = non_negative(self.name, "epsilon", epsilon)
 
     def _step(self, w: Array, g: Array, t: Array, *rest: Any) -> None:
         a, lr = rest
@@ -273,9 +292,9 @@ class Adam(Optimizer):
         learning_rate: float | None = None,
     ) -> None:
         super().__init__(lr, learning_rate, decay)
-        self.beta_1 = _fraction(self.name, "beta_1", beta_1)
-        self.beta_2 = _fraction(self.name, "beta_2", beta_2)
-        self.epsilon = _number(self.name, "epsilon", epsilon)
+        self.beta_1 = fraction(self.name, "beta_1", beta_1)
+        self.beta_2 = fraction(self.name, "beta_2", beta_2)
+        self.epsilon = non_negative(self.name, "epsilon", epsilon)
         self.amsgrad = bool(amsgrad)
         self.slot_names = ("m", "v", "vhat") if self.amsgrad else ("m", "v")
 
@@ -332,7 +351,7 @@ class Adagrad(Optimizer):
         learning_rate: float | None = None,
     ) -> None:
         super().__init__(lr, learning_rate, decay)
-        self.epsilon = _number(self.name, "epsilon", epsilon)
+        self.epsilon = non_negative(self.name, "epsilon", epsilon)
 
     def _step(self, w: Array, g: Array, t: Array, *rest: Any) -> None:
         a, lr = rest
@@ -348,25 +367,35 @@ class Adagrad(Optimizer):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {
-    "sgd": SGD,
-    "rmsprop": RMSprop,
-    "adam": Adam,
-    "adagrad": Adagrad,
-}
+def registry() -> dict[str, type[Optimizer]]:
+    """The optimizers by Keras name (``'sgd'``, ``'nadam'``, ...)."""
+    # Keras 2's adaptive optimizers build on this module's base class.
+    from .adaptive import Adadelta, Adamax, Nadam
+
+    return {
+        "sgd": SGD,
+        "rmsprop": RMSprop,
+        "adagrad": Adagrad,
+        "adadelta": Adadelta,
+        "adam": Adam,
+        "adamax": Adamax,
+        "nadam": Nadam,
+    }
 
 
 def get(identifier: str | Optimizer) -> Optimizer:
     """Return a new optimizer for a Keras name (``'rmsprop'``) or the object.
 
     Raises:
-        ConfigError: An unknown name; the message lists the valid ones.
+        ConfigError: An unknown name; the message names the nearest and
+            lists the valid ones.
     """
     if isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in _REGISTRY:
-        return _REGISTRY[identifier.lower()]()
-    error = unknown_name("optimizer", "optimizers", identifier, _REGISTRY)
+    known = registry()
+    if isinstance(identifier, str) and identifier.lower() in known:
+        return known[identifier.lower()]()
+    error = unknown_name("optimizer", "optimizers", identifier, known)
     error.add_note("Or pass an optimizer object, e.g. SGD(lr=0.1, momentum=0.9).")
     raise error
 

@@ -7,8 +7,8 @@
   over the MPI ranks. Another way to step (another engine, a model of
   another shape) is another class with these methods, not a branch in the
   loops.
-- `Means`: the sample-weighted sums of ``loss`` and ``acc``, the one place
-  they are written (train, test and the MPI step use it).
+- `Means`: the sample-weighted sums of a batch's scores, the one place
+  they are added up (train, test and the MPI step use it).
 """
 
 from __future__ import annotations
@@ -18,9 +18,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .network import Scores
+from .numerics import Scores
 
 Array = np.ndarray
+Batch = tuple[Any, Any, Any]
+"""A batch: ``(x, y, sample_weight)``; each an array, or a list per input
+or output; ``sample_weight`` may be None."""
+
+
+def size(batch: Batch) -> int:
+    """The number of samples in ``batch``."""
+    x = batch[0]
+    return len(x[0] if isinstance(x, list) else x)
 
 
 class Trainable(Protocol):
@@ -30,15 +39,18 @@ class Trainable(Protocol):
     layers: Any
     optimizer: Any
     loss: Any
-    metrics: list[str]
     rng: np.random.Generator
     stop_training: bool
     interrupted: bool
     initial_epoch: int
-    accuracy_kind: str | None
 
     @property
-    def output_dim(self) -> int | None: ...
+    def metrics_names(self) -> list[str]: ...
+    @property
+    def stateful_metrics(self) -> list[int]: ...
+    def reset_metrics(self) -> None: ...
+    @property
+    def output_shapes(self) -> list[Any]: ...
     @property
     def plugins(self) -> dict[str, Any]: ...
     @property
@@ -47,11 +59,14 @@ class Trainable(Protocol):
     def flat_gradients(self) -> list[Array]: ...
     def get_weights(self) -> list[Array]: ...
     def set_weights(self, weights: Sequence[Array]) -> None: ...
-    def forward(self, x: Array, training: bool) -> Array: ...
-    def score(self, y: Array, out: Array) -> Scores: ...
-    def fit_batch(self, x: Array, y: Array) -> Scores: ...
-    def compute_gradients(self, x: Array, y: Array, scale: float = 1.0) -> Scores: ...
-    def gather(self, data: Array, index: Array) -> Array: ...
+    def forward(self, x: Any, training: bool) -> Any: ...
+    def score(self, y: Any, out: Any, sample_weight: Any = None) -> Scores: ...
+    def fit_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Scores: ...
+    def compute_gradients(
+        self, x: Any, y: Any, scale: float = 1.0, sample_weight: Any = None
+    ) -> Scores: ...
+    def gather(self, data: Any, index: Array) -> Any: ...
+    def share(self, rows: tuple[int, int, int] | None) -> None: ...
 
 
 class Step(Protocol):
@@ -74,11 +89,11 @@ class Step(Protocol):
     def epoch_start(self) -> None:
         """Before an epoch (and its stop check): agree on ``stop_training``."""
 
-    def batch_size(self, x: Array, y: Array, stop: bool) -> int | None:
+    def batch_size(self, batch: Batch, stop: bool) -> int | None:
         """The whole batch's size, before ``on_batch_begin``; None to stop
         before this batch (``stop``: a stop was asked after the last one)."""
 
-    def update(self, x: Array, y: Array) -> Scores:
+    def update(self, batch: Batch) -> Scores:
         """The update, after ``on_batch_begin``; returns the batch's scores."""
 
     def stops_now(self, stop: bool) -> bool:
@@ -88,10 +103,10 @@ class Step(Protocol):
     def agreed(self, flag: bool) -> bool:
         """``flag`` as every part agrees (any of them)."""
 
-    def test_size(self, x: Array, y: Array) -> int:
+    def test_size(self, batch: Batch) -> int:
         """A test batch's whole size, before ``on_test_batch_begin``."""
 
-    def measure(self, x: Array, y: Array) -> Scores:
+    def measure(self, batch: Batch) -> Scores:
         """A test batch's scores, after ``on_test_batch_begin``."""
 
 
@@ -113,13 +128,13 @@ class LocalStep:
     def epoch_start(self) -> None:
         """Nothing to agree on."""
 
-    def batch_size(self, x: Array, y: Array, stop: bool) -> int | None:
-        """``len(x)``; None on ``stop``."""
-        return None if stop else len(x)
+    def batch_size(self, batch: Batch, stop: bool) -> int | None:
+        """The batch's samples; None on ``stop``."""
+        return None if stop else size(batch)
 
-    def update(self, x: Array, y: Array) -> Scores:
+    def update(self, batch: Batch) -> Scores:
         """One optimizer step."""
-        return self.model.fit_batch(x, y)
+        return self.model.fit_batch(*batch)
 
     def stops_now(self, stop: bool) -> bool:
         """A stop ends the epoch at once."""
@@ -129,51 +144,63 @@ class LocalStep:
         """``flag``."""
         return flag
 
-    def test_size(self, x: Array, y: Array) -> int:
-        """``len(x)``."""
-        return len(x)
+    def test_size(self, batch: Batch) -> int:
+        """The batch's samples."""
+        return size(batch)
 
-    def measure(self, x: Array, y: Array) -> Scores:
+    def measure(self, batch: Batch) -> Scores:
         """The scores of the outputs, without dropout."""
+        x, y, sample_weight = batch
         model = self.model
-        return model.score(y, model.forward(x, training=False))
+        return model.score(y, model.forward(x, training=False), sample_weight)
 
 
 class Means:
-    """Sample-weighted sums of a run of batches' ``loss`` and ``acc``.
+    """Sample-weighted sums of a run of batches' scores (`metrics_names`
+    order).
 
     Args:
-        loss: The sum of ``loss * size``.
-        acc: The sum of ``acc * size``.
-        seen: Samples so far (the order of `sums`).
+        count: How many scores a batch has.
+        sums: The sums of ``score * size`` and, last, the samples: what
+            ranks add up (`sums`).
+        stateful: The positions of scores reported as their last value
+            (stateful metrics keep their own running value).
     """
 
-    __slots__ = ("acc", "loss", "seen")
+    __slots__ = ("last", "stateful", "totals")
 
-    def __init__(self, loss: float = 0.0, acc: float = 0.0, seen: float = 0) -> None:
-        self.loss, self.acc, self.seen = loss, acc, seen
+    def __init__(
+        self, count: int, sums: Array | None = None, stateful: list[int] | None = None
+    ) -> None:
+        self.totals = np.zeros(count + 1) if sums is None else np.asarray(sums, dtype=np.float64)
+        self.stateful = stateful or []
+        self.last: Array | None = None
 
-    def add(self, size: float, loss: float, acc: float | None) -> None:
+    @property
+    def seen(self) -> float:
+        """Samples so far."""
+        return float(self.totals[-1])
+
+    def add(self, size: float, scores: Array) -> None:
         """Add a batch of ``size`` samples and its mean scores."""
-        self.seen += size
-        self.loss += loss * size
-        if acc is not None:
-            self.acc += acc * size
+        self.totals[:-1] += scores * size
+        self.totals[-1] += size
+        if self.stateful:
+            self.last = scores
 
-    def sums(self) -> tuple[float, float, float]:
-        """``(loss sum, acc sum, samples)``: what ranks add up."""
-        return self.loss, self.acc, self.seen
+    def sums(self) -> Array:
+        """The score sums, then the samples: what ranks add up."""
+        return self.totals
 
-    def logs(self, with_acc: bool) -> dict[str, float]:
-        """The means, Keras's logs: ``loss`` (and ``acc``); empty before
-        any sample."""
+    def logs(self, names: list[str]) -> dict[str, float]:
+        """The means as Keras's logs by ``names``; empty before any sample."""
         if not self.seen:
             return {}
-        logs = {"loss": self.loss / self.seen}
-        if with_acc:
-            logs["acc"] = self.acc / self.seen
-        return logs
+        return dict(zip(names, (float(v) for v in self.scores()), strict=True))
 
-    def scores(self, with_acc: bool) -> Scores:
+    def scores(self) -> Array:
         """The means as a batch's scores (at least one sample seen)."""
-        return self.loss / self.seen, self.acc / self.seen if with_acc else None
+        means = self.totals[:-1] / self.totals[-1]
+        if self.stateful and self.last is not None:
+            means[self.stateful] = self.last[self.stateful]
+        return means

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from . import inputs, loops, parallel, preamble
+from ..errors import ConfigError
+from . import inputs, legacy, loops, parallel, preamble
 from .network import Network
 from .steps import LocalStep, Step
 
@@ -28,6 +29,7 @@ class TrainingMethods(Network):
     """`hookfit.models.Model`'s methods that train, test and predict (on
     the layers, weights and numerics of `Network`)."""
 
+    @legacy.keras1_method
     def fit(
         self,
         x: Any = None,
@@ -39,15 +41,23 @@ class TrainingMethods(Network):
         validation_split: float = 0.0,
         validation_data: tuple[Any, Any] | None = None,
         shuffle: bool = True,
+        class_weight: Any = None,
+        sample_weight: Any = None,
         initial_epoch: int = 0,
+        steps_per_epoch: None = None,
+        validation_steps: None = None,
         config: Any = None,
         threads: int | None = None,
     ) -> Any:
-        """Train the model, calling the plugins' hooks.
+        """Train the model, calling the plugins' hooks. Keras 2.0's renamed
+        arguments (``nb_epoch``) are taken with Keras's warning
+        (`hookfit.trainer.legacy`).
 
         Args:
-            x: Inputs, ``(samples, features)``.
-            y: Targets: one-hot rows, or class indices for the sparse loss.
+            x: Inputs ``(samples, *input_shape)``; a list (or a dict by
+                input name) for several inputs.
+            y: Targets: one-hot rows, or class indices for the sparse loss;
+                a list or dict for several outputs.
             batch_size: Samples per update (default 32). Under MPI
                 (`hookfit.distributed`) the global batch: each rank takes
                 its share of every batch of the same ``x`` and ``y``.
@@ -56,9 +66,16 @@ class TrainingMethods(Network):
             callbacks: Plugins for this run: objects, or entry-point names.
             validation_split: Fraction in [0, 1) of the data (taken from the
                 end, before shuffling) to validate on after each epoch.
-            validation_data: ``(x_val, y_val)``; overrides the split.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val,
+                sample_weight)``; overrides the split.
             shuffle: Shuffle the training samples every epoch.
+            class_weight: ``{class: weight}`` scaling each sample's loss by
+                its class (a dict per output for several).
+            sample_weight: One weight per sample scaling its loss (Keras
+                2's rule: the weighted mean over the non-zero weights).
             initial_epoch: The epoch to start from (to resume).
+            steps_per_epoch: Must be None (for tensors in Keras).
+            validation_steps: Must be None, as ``steps_per_epoch``.
             config: Plugin settings: a path to a config file or a dict in
                 the config file's form. None (the default) reads no file:
                 the run has the plugins passed in ``callbacks`` and those on
@@ -77,28 +94,38 @@ class TrainingMethods(Network):
             ConfigError: Bad arguments or data, before any hook runs.
         """
         self._require_compiled("fit")
+        for name, value in (
+            ("steps_per_epoch", steps_per_epoch),
+            ("validation_steps", validation_steps),
+        ):
+            if value is not None:
+                raise ConfigError(
+                    f"fit: {name} is for tensors, which hookfit does not have; leave it None "
+                    "and give batch_size, or use fit_generator."
+                )
         batch_size = inputs.batch_size(batch_size)
         args = preamble.fit_arguments("fit", epochs, initial_epoch, verbose, shuffle, threads)
-        x, y, x_val, y_val = inputs.fit_data(self, x, y, validation_split, validation_data)
+        data, val = inputs.fit_data(
+            self, x, y, validation_split, validation_data, sample_weight, class_weight
+        )
+        n = inputs.samples(data[0])
         fit = preamble.start_fit(
             self,
             args,
             callbacks=callbacks,
             config=config,
-            steps=-(-len(x) // batch_size),
+            steps=-(-n // batch_size),
             batch_size=batch_size,
             metrics=self.metrics_names,
-            samples=len(x),
-            validation=None if x_val is None else [x_val, y_val],
+            samples=n,
+            validation=None if val is None else inputs.validation_triple(val),
         )
         # under MPI: batch_size is the global batch, once the ranks agree on what they train
         mpi = parallel.for_model(
             self,
             "fit",
-            x=x,
-            y=y,
-            x_val=x_val,
-            y_val=y_val,
+            data=data,
+            validation=val,
             batch_size=batch_size,
             epochs=args.epochs,
             initial_epoch=args.initial_epoch,
@@ -106,9 +133,9 @@ class TrainingMethods(Network):
         )
         step: Step = mpi or LocalStep(self)
         validate = None
-        if x_val is not None and y_val is not None:
-            validate = functools.partial(loops.slices, x_val, y_val, batch_size, step.part)
-        batches = loops.array_batches(self, x, y, batch_size, args.shuffle, step.part)
+        if val is not None:
+            validate = functools.partial(loops.slices, val, batch_size, step.part)
+        batches = loops.array_batches(self, data, batch_size, args.shuffle, step.part)
         with parallel.together(mpi, "fit"):  # under MPI: no rank leaves it alone
             return self._train(fit, step, batches, validate)
 
@@ -130,32 +157,40 @@ class TrainingMethods(Network):
         y: Any = None,
         batch_size: int | None = None,
         verbose: int = 1,
+        sample_weight: Any = None,
+        steps: None = None,
         callbacks: Iterable[Any] | None = None,
         config: Any = None,
     ) -> float | list[float]:
-        """Return the loss (and accuracy) on ``x``/``y``, calling the test hooks.
+        """Return the loss (and metrics) on ``x``/``y``, calling the test hooks.
 
         Returns:
-            The loss, or ``[loss, acc]`` when compiled with accuracy.
+            The loss, or every score in `metrics_names` order.
         """
         self._require_compiled("evaluate")
+        if steps is not None:
+            raise ConfigError(
+                "evaluate: steps is for tensors, which hookfit does not have; leave it None."
+            )
         batch_size = inputs.batch_size(batch_size)
         verbose = inputs.verbose(verbose)
         x = inputs.prepare_x(self, x, "evaluate")
-        y = inputs.prepare_y(self, y, len(x), "evaluate")
+        n = inputs.samples(x)
+        y = inputs.prepare_y(self, y, n, "evaluate")
+        data = (x, y, inputs.sample_weights(self, y, sample_weight, None, "evaluate"))
         params = {
             "batch_size": batch_size,
-            "steps": -(-len(x) // batch_size),
-            "samples": len(x),
+            "steps": -(-n // batch_size),
+            "samples": n,
             "verbose": verbose,
             "metrics": self.metrics_names,
         }
         run = preamble.open_run(self, callbacks, config, verbose, params)
         # under MPI: each rank a share of each batch, once the ranks agree on what they test
-        step: Step = parallel.for_model(self, "evaluate", x=x, y=y, batch_size=batch_size) or (
+        step: Step = parallel.for_model(self, "evaluate", data=data, batch_size=batch_size) or (
             LocalStep(self)
         )
-        return loops.scores(loops.test(step, run, loops.slices(x, y, batch_size, step.part)))
+        return loops.scores(loops.test(step, run, loops.slices(data, batch_size, step.part)))
 
     def predict(
         self,
@@ -169,33 +204,39 @@ class TrainingMethods(Network):
         batch_size = inputs.batch_size(batch_size)
         verbose = inputs.verbose(verbose)
         x = inputs.prepare_x(self, x, "predict")
+        n = inputs.samples(x)
         params = {
             "batch_size": batch_size,
-            "steps": -(-len(x) // batch_size),
-            "samples": len(x),
+            "steps": -(-n // batch_size),
+            "samples": n,
             "verbose": verbose,
         }
         run = preamble.open_run(self, callbacks, config, verbose, params)
-        batches = (x[i : i + batch_size] for i in range(0, len(x), batch_size))
-        return loops.predict(self, run, batches, len(x))
+        batches = (inputs.rows(x, slice(i, i + batch_size)) for i in range(0, n, batch_size))
+        return loops.predict(self, run, batches, n)
 
-    def train_on_batch(self, x: Any, y: Any) -> float | list[float]:
-        """One update on one batch, without hooks; returns its loss (and acc)."""
+    def train_on_batch(
+        self, x: Any, y: Any, sample_weight: Any = None, class_weight: Any = None
+    ) -> float | list[float]:
+        """One update on one batch, without hooks; returns its scores
+        (the loss alone when it is the only one)."""
         self._require_compiled("train_on_batch")
         x = inputs.prepare_x(self, x, "train_on_batch")
-        y = inputs.prepare_y(self, y, len(x), "train_on_batch")
-        loss, acc = self.fit_batch(x, y)
-        return loss if acc is None else [loss, acc]
+        y = inputs.prepare_y(self, y, inputs.samples(x), "train_on_batch")
+        sw = inputs.sample_weights(self, y, sample_weight, class_weight, "train_on_batch")
+        return loops.scores(dict(zip(self.metrics_names, self.fit_batch(x, y, sw), strict=True)))
 
-    def test_on_batch(self, x: Any, y: Any) -> float | list[float]:
-        """The loss (and acc) on one batch, without hooks or updates."""
+    def test_on_batch(self, x: Any, y: Any, sample_weight: Any = None) -> float | list[float]:
+        """The scores on one batch, without hooks or updates."""
         self._require_compiled("test_on_batch")
         x = inputs.prepare_x(self, x, "test_on_batch")
-        y = inputs.prepare_y(self, y, len(x), "test_on_batch")
-        loss, acc = self.score(y, self.forward(x, training=False))
-        return loss if acc is None else [loss, acc]
+        y = inputs.prepare_y(self, y, inputs.samples(x), "test_on_batch")
+        sw = inputs.sample_weights(self, y, sample_weight, None, "test_on_batch")
+        scores = self.score(y, self.forward(x, training=False), sw)
+        return loops.scores(dict(zip(self.metrics_names, scores, strict=True)))
 
-    def predict_on_batch(self, x: Any) -> Array:
+    def predict_on_batch(self, x: Any) -> Any:
         """The outputs for one batch, without hooks."""
         x = inputs.prepare_x(self, x, "predict_on_batch")
-        return self.forward(x, training=False).copy()
+        out = self.forward(x, training=False)
+        return [o.copy() for o in out] if isinstance(out, list) else out.copy()

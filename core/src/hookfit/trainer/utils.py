@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import ConfigError
 
-_seeds = np.random.SeedSequence()
+# Set by `set_random_seed`; None: models draw their seeds from numpy's global state.
+_seeds: np.random.SeedSequence | None = None
 
 BUDGET_ENV = "HOOKFIT_MEMORY_BUDGET"
 """The environment variable that sets `memory_budget`."""
@@ -74,7 +75,8 @@ def set_random_seed(seed: int) -> None:
 
     Each new model takes its own generator (weights, shuffling, dropout)
     from a seed sequence started at ``seed``, so the same script with the
-    same seed trains to the same weights.
+    same seed trains to the same weights. It takes precedence over
+    ``np.random.seed`` (see `new_generator`) for the rest of the process.
 
     Raises:
         ConfigError: ``seed`` is not a non-negative integer.
@@ -86,7 +88,19 @@ def set_random_seed(seed: int) -> None:
 
 
 def new_generator() -> np.random.Generator:
-    """Return a generator for a new model, from the current seed sequence."""
+    """Return a generator for a new model (its weights, shuffling and
+    dropout masks).
+
+    After `set_random_seed`: the next child of its seed sequence. Otherwise
+    the seed is drawn from numpy's global state, so that Keras 2's
+    ``np.random.seed(1337)`` before building a model repeats the run, and a
+    script that seeds nothing still differs from run to run (numpy seeds its
+    global state from the operating system). Drawing advances that state, so
+    two models made one after the other still start differently.
+    """
+    if _seeds is None:
+        entropy = np.random.randint(0, 1 << 32, size=4, dtype=np.uint64)
+        return np.random.default_rng(np.random.SeedSequence([int(e) for e in entropy]))
     return np.random.default_rng(_seeds.spawn(1)[0])
 
 

@@ -36,7 +36,8 @@ class ReduceLROnPlateau(Callback):
         cooldown: Number of epochs to wait before resuming normal operation
             after the learning rate has been reduced.
         min_lr: Lower bound on the learning rate.
-        epsilon: Deprecated name of ``min_delta`` (Keras 2.0).
+        epsilon: Deprecated name of ``min_delta`` (Keras 2.0), with Keras
+            2's `UserWarning`; kept as ``min_delta`` only.
 
     Attributes:
         monitoring: The `Monitor` of ``monitor`` (mode, best).
@@ -69,10 +70,11 @@ class ReduceLROnPlateau(Callback):
     ) -> None:
         super().__init__()
         if epsilon is not None:
+            # Keras 2's words and category: a UserWarning, which Python shows
+            # outside __main__ too
             warnings.warn(
-                "ReduceLROnPlateau: `epsilon` is deprecated and will be removed, "
-                "use `min_delta` instead.",
-                DeprecationWarning,
+                "`epsilon` argument is deprecated and will be removed, use `min_delta` instead.",
+                UserWarning,
                 stacklevel=2,
             )
             if min_delta not in (1e-4, epsilon):

@@ -47,15 +47,21 @@ class TensorBoard(Callback):
         write_grads: Accepted for Keras 2 compatibility and ignored with a
             warning, as tf.keras 2 does: a plugin sees weights, not gradients.
         write_images: With the weight histograms, also write every 1-D or 2-D
-            weight as a grayscale image. Needs ``histogram_freq``.
+            weight as a grayscale image. As in Keras, nothing without
+            ``histogram_freq`` (accepted, like Keras's tutorials write it).
         embeddings_freq: Every how many epochs to write the embedded weights
             for TensorBoard's Projector; 0 writes none.
         embeddings_layer_names: The layers to embed, each by its first 2-D
             weight (a Dense kernel: each row is a point); None or empty:
-            every layer that has a 2-D weight.
+            every layer that has a 2-D weight. Names the model lacks are
+            left out with a warning (Keras left them out silently).
         embeddings_metadata: One label file for every embedding layer, or a
             dict of layer name to label file. A relative name is looked up
             in ``log_dir`` first, then in the current folder.
+        embeddings_data: Keras 2.2's samples to project through the embedded
+            layers: accepted, and unused with a warning (running layers
+            needs the model's graph: TensorFlow in Keras); the projector
+            shows the layers' weights, as Keras 2.0 and 2.1 did.
         update_freq: ``'epoch'``; ``'batch'`` to also write the batch logs
             after every batch; an integer N to write them every N batches.
 
@@ -65,8 +71,7 @@ class TensorBoard(Callback):
 
     Raises:
         ArgumentError: A bad argument (a `ConfigError` naming it); at
-            ``on_train_begin``, an embeddings layer or label file that the
-            model or the disk does not have.
+            ``on_train_begin``, a label file that the disk does not have.
 
     Example:
         >>> tensorboard = TensorBoard(log_dir="./logs", histogram_freq=1)
@@ -88,6 +93,7 @@ class TensorBoard(Callback):
         embeddings_freq: Annotated[int, Range(ge=0)] = 0,
         embeddings_layer_names: str | list[str] | None = None,
         embeddings_metadata: LabelFiles | None = None,
+        embeddings_data: Any = None,
         update_freq: Literal["epoch", "batch"] | Annotated[int, Range(ge=1)] = "epoch",
     ) -> None:
         super().__init__()
@@ -97,17 +103,18 @@ class TensorBoard(Callback):
             raise ArgumentError(
                 "TensorBoard", "log_dir", f"expected a folder, got the file {shown(self.log_dir)}"
             )
-        if write_images and not histogram_freq:
-            raise ArgumentError(
-                "TensorBoard",
-                "write_images",
-                "needs histogram_freq >= 1 (images are written with the weight histograms), "
-                "got histogram_freq=0",
-            )
         if write_grads:
             warnings.warn(
                 "TensorBoard: write_grads is ignored: plugins see the weights of a model, not "
                 "its gradients (tf.keras 2 ignores it too, and Keras 3 dropped it).",
+                HookfitWarning,
+                stacklevel=2,
+            )
+        if embeddings_data is not None and embeddings_freq:
+            warnings.warn(
+                "TensorBoard: embeddings_data is not used: Keras 2.2 projects the outputs of the "
+                "embedded layers on these samples, which needs TensorFlow to run the layers; "
+                "the projector shows the layers' 2-D weights instead, as Keras 2.0 and 2.1 did.",
                 HookfitWarning,
                 stacklevel=2,
             )
@@ -122,6 +129,7 @@ class TensorBoard(Callback):
             [names] if isinstance(names, str) else list(names or ()) or None
         )
         self.embeddings_metadata = _paths(embeddings_metadata)
+        self.embeddings_data = embeddings_data
         self.update_freq = update_freq
         # every how many batches to write the batch logs; 0: never
         self._every = update_freq if isinstance(update_freq, int) else int(update_freq == "batch")
@@ -129,6 +137,7 @@ class TensorBoard(Callback):
         self._embedded: list[Any] = []
         self._batches_before = 0
         self._skipped: set[str] = set()
+        self._left_out_told = False  # the left-out embeddings are told once
 
     def needs_hook(self, hook: str) -> bool:
         """The batch hook only when writing batch logs: a batch hook makes
@@ -142,9 +151,12 @@ class TensorBoard(Callback):
         from . import _events, _model
 
         if self.embeddings_freq:
-            self._embedded = _model.embedding_layers(
+            self._embedded, left_out = _model.embedding_layers(
                 self.model, self.embeddings_layer_names, self.embeddings_metadata, self.log_dir
             )
+            if left_out and not self._left_out_told:
+                self._left_out_told = True
+                warnings.warn(f"TensorBoard: {left_out}", HookfitWarning, stacklevel=2)
         graph = _model.graph(self.model) if self.write_graph else None
         # after the checks that create nothing, before the first batch
         check_writable(self.log_dir, owner="TensorBoard", key="log_dir")
@@ -177,7 +189,7 @@ class TensorBoard(Callback):
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             weights = _model.weights(self.model, self.write_images)
         self._events.epoch(epoch, train, val, weights)
-        if self.embeddings_freq and epoch % self.embeddings_freq == 0:
+        if self._embedded and epoch % self.embeddings_freq == 0:
             kernels = _model.kernels(self.model, self._embedded)
             _summaries.write_projector(self.log_dir, kernels)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from hookfit.errors import nearest
 from hookfit.hooks.arguments import ArgumentError, shown
 from hookfit.hooks.host import DescribedHost, NamedWeights
 
@@ -57,14 +58,18 @@ def graph(model: Any) -> dict[str, Any] | None:
 
 def embedding_layers(
     model: Any, names: list[str] | None, metadata: str | dict[str, str] | None, log_dir: str
-) -> list[Embedded]:
+) -> tuple[list[Embedded], str]:
     """The layers to project, each by its first 2-D weight (a Dense layer's
     kernel: one row, one point), with its label file or None.
 
+    Names that are not layers with a 2-D weight, and labels of layers that
+    are not embedded, are left out, as Keras left them out.
+
+    Returns:
+        The embedded layers, and a sentence saying what was left out ("" if nothing).
+
     Raises:
-        ArgumentError: A name that is not a layer with a 2-D weight, labels
-            for a layer that is not embedded, or a label file that does not
-            exist.
+        ArgumentError: A label file that does not exist.
     """
     found: dict[str, tuple[str, int]] = {}
     for layer in model.layers:
@@ -74,25 +79,25 @@ def embedding_layers(
             name = weight_names(layer, len(arrays))[index]
             found[layer.name] = (f"{layer.name}/{name}", index)
     names = names or list(found)
+    left_out = []
     unknown = [name for name in names if name not in found]
     if unknown:
-        raise ArgumentError(
-            "TensorBoard",
-            "embeddings_layer_names",
-            f"expected layers with a 2-D weight ({', '.join(found) or 'none'}), "
-            f"got {shown(unknown)}",
+        near = "".join(nearest(name, found) for name in unknown[:1])
+        left_out.append(
+            f"embeddings_layer_names: {shown(unknown)} left out{near}: not layers with a 2-D "
+            f"weight ({', '.join(found) or 'none'})."
         )
+    names = [name for name in names if name in found]
     if isinstance(metadata, dict):
         unknown = [name for name in metadata if name not in names]
         if unknown:
-            raise ArgumentError(
-                "TensorBoard",
-                "embeddings_metadata",
-                f"expected label files of embedded layers ({', '.join(names)}), "
-                f"got {shown(unknown)}",
+            left_out.append(
+                f"embeddings_metadata: the labels of {shown(unknown)} left out: not embedded "
+                f"layers ({', '.join(names) or 'none'})."
             )
     labels = metadata if isinstance(metadata, dict) else dict.fromkeys(names, metadata)
-    return [(name, *found[name], _find(labels.get(name), log_dir)) for name in names]
+    embedded = [(name, *found[name], _find(labels.get(name), log_dir)) for name in names]
+    return embedded, " ".join(left_out)
 
 
 def kernels(model: Any, embedded: Sequence[Embedded]) -> list[tuple[str, str, Any, str | None]]:
