@@ -13,6 +13,7 @@ import pytest
 
 from hookfit.errors import ConfigError
 from hookfit.trainer import legacy
+from hookfit.trainer.layers import keras1
 
 
 class Model:
@@ -56,7 +57,7 @@ def stand_in(name: str, *positional: str) -> type:
         self.kwargs = {**dict(zip(positional, args, strict=False)), **kwargs}
 
     cls = type(name, (), {"class_name": name, "__init__": __init__})
-    legacy.layer_init(cls)
+    keras1.layer_init(cls)
     return cls
 
 
@@ -245,12 +246,12 @@ LAYERS = {
     ("name", "args", "kwargs", "expected", "call"), LAYERS.values(), ids=LAYERS
 )
 def test_a_layer_takes_keras_1_arguments_with_keras_2s_warning(name, args, kwargs, expected, call):
-    cls = stand_in(name, *legacy.LAYER_RENAMES[name].positional)
+    cls = stand_in(name, *keras1.LAYER_RENAMES[name].positional)
     with pytest.warns(UserWarning) as record:
         layer = cls(*args, **kwargs)
     assert only_warning(record) == f"Update your `{name}` call to the Keras 2 API: {call}"
     assert expected.items() <= layer.kwargs.items()
-    assert not set(legacy.LAYER_RENAMES[name].renames) & set(layer.kwargs)  # no Keras 1 name left
+    assert not set(keras1.LAYER_RENAMES[name].renames) & set(layer.kwargs)  # no Keras 1 name left
 
 
 def test_keras_2_layer_calls_give_no_warning_and_pass_through():
@@ -314,7 +315,7 @@ REFUSED = {
 
 @pytest.mark.parametrize(("name", "args", "kwargs", "message"), REFUSED.values(), ids=REFUSED)
 def test_keras_1_forms_that_keras_2_refused_are_refused(name, args, kwargs, message):
-    cls = stand_in(name, *legacy.LAYER_RENAMES[name].positional)
+    cls = stand_in(name, *keras1.LAYER_RENAMES[name].positional)
     with pytest.raises(legacy.LegacyArgumentError, match=f"^{re.escape(message)}$") as caught:
         cls(*args, **kwargs)
     assert isinstance(caught.value, TypeError)
@@ -338,19 +339,19 @@ def test_only_a_class_that_declares_the_keras_name_is_converted():
         def __init__(self, size: int, **kwargs: Any) -> None:
             super().__init__(size, **kwargs)
 
-    legacy.layer_init(Mine)
-    legacy.layer_init(base)  # twice: wrapped once
+    keras1.layer_init(Mine)
+    keras1.layer_init(base)  # twice: wrapped once
     with pytest.warns(UserWarning, match=re.escape("`Dense(10, use_bias=False)`")) as record:
         assert Mine(10, bias=False).kwargs == {"units": 10, "use_bias": False}
     assert len(record) == 1
 
 
 def test_the_keras_1_class_aliases_name_keras_2_classes():
-    assert legacy.CLASS_ALIASES["convolutional"] == {"Convolution2D": "Conv2D"}
-    pooling = legacy.CLASS_ALIASES["pooling"]
+    assert keras1.CLASS_ALIASES["convolutional"] == {"Convolution2D": "Conv2D"}
+    pooling = keras1.CLASS_ALIASES["pooling"]
     assert pooling["MaxPool2D"] == "MaxPooling2D" and pooling["AvgPool2D"] == "AveragePooling2D"
-    targets = {t for aliases in legacy.CLASS_ALIASES.values() for t in aliases.values()}
-    assert targets <= set(legacy.LAYER_RENAMES)
+    targets = {t for aliases in keras1.CLASS_ALIASES.values() for t in aliases.values()}
+    assert targets <= set(keras1.LAYER_RENAMES)
 
 
 def test_get_test_data_draws_keras_2s_classification_data():

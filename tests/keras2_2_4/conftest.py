@@ -5,8 +5,9 @@ that file so it stays Keras's text.
   each test's first ``Dense`` is ``dense_1`` again (``test_TensorBoard`` names
   its embeddings layer that way).
 - The tests where hookfit follows Keras 3 on purpose are marked
-  ``xfail(strict=True)`` with the line of ``/work/shared/keras-semantics.md``
-  that decides it, so they fail loudly the day they pass.
+  ``xfail(strict=True)`` with the reason, as the plugin's README documents
+  it (plugins/early_stopping/README.md, "Differences from Keras"), so they
+  fail loudly the day they pass.
 """
 
 from collections.abc import Iterator
@@ -15,10 +16,10 @@ import pytest
 
 from hookfit import backend as K
 
-# test name -> the keras-semantics.md line hookfit follows instead of Keras 2.2.4
+# test name -> why hookfit differs from Keras 2.2.4 there, as its README says
 EARLY_STOPPING = (
-    "keras-semantics.md: | EarlyStopping | 2.0 algorithm plus K3's `baseline`, "
-    "`restore_best_weights`, `start_from_epoch` |"
+    "plugins/early_stopping/README.md: EarlyStopping follows Keras 3's baseline and "
+    "restore_best_weights (the best weights are restored in on_train_end)"
 )
 KERAS3_ON_PURPOSE: dict[str, str] = {
     # Keras 3 counts an epoch that beats the best but not the baseline and

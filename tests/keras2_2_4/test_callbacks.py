@@ -36,7 +36,7 @@
 #
 # Keras 2.2.4's tests/conftest.py (K.clear_session() after each test) and the
 # xfail marks for the points where hookfit follows Keras 3 on purpose
-# (/work/shared/keras-semantics.md) live in conftest.py next to this file, so
+# (plugins/early_stopping/README.md) live in conftest.py next to this file, so
 # that the text below stays Keras's. It is not reformatted or linted:
 # ruff: noqa
 # fmt: off

@@ -13,7 +13,7 @@ A file is built in memory (`hookfit.saving.images`, which reuses one build
 of a layout for the next saves) and its bytes written through
 `hookfit.saving.atomic`, so a full disk is a clean `OSError` that leaves the
 previous file and no temporary one. Loading reads only arrays and JSON
-(`hookfit.saving.keras_config` for the configs), each checked by
+(`hookfit.saving.keras_config` and `blueprints` for the configs), each checked by
 `hookfit.saving.checks` before anything is built: links, external or
 virtual datasets, unsafe names, shape mismatches and undocumented optimizer
 settings are refused; no stored code runs.
@@ -34,7 +34,7 @@ import numpy as np
 from ..background import Lane
 from ..errors import ConfigError, FormatError, HookfitError, HookfitWarning
 from ..trainer.layers import check_name
-from . import atomic, checks, keras_config
+from . import atomic, blueprints, checks, keras_config
 from .images import Weights, file_image, h5py
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
                 "and call model.load_weights() on it."
             )
         config = checks.read_json(f.attrs["model_config"], path, "model_config")
-        blueprint = keras_config.parse_model_config(config, path)
+        blueprint = blueprints.parse_model_config(config, path)
         datasets = checks.weight_datasets(
             checks.group(f, "model_weights", path), blueprint.expected(path), path
         )
@@ -253,7 +253,7 @@ def load_model(path: str | os.PathLike[str], compile: bool = True) -> Model:
         _set_weights(model, datasets)
         if compile and "training_config" in f.attrs:
             training = checks.read_json(f.attrs["training_config"], path, "training_config")
-            keras_config.compile_from(model, training, path)
+            blueprints.compile_from(model, training, path)
         if "hookfit" in f:
             _read_state(checks.group(f, "hookfit", path), model, path)
     return model

@@ -265,9 +265,9 @@ def model_from_json(json_string: str | bytes, custom_objects: Any = None) -> Mod
             hookfit's layers, or weights over the memory budget
             (`hookfit.trainer.utils.memory_budget`).
     """
-    from ..saving import keras_config
+    from ..saving import blueprints
 
-    blueprint = keras_config.parse_json(json_string, custom_objects)
+    blueprint = blueprints.parse_json(json_string, custom_objects)
     blueprint.expected("model_from_json")
     return blueprint.build("model_from_json")
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import sys
 
-from ..legacy import CLASS_ALIASES
 from .base import NAME_PATTERN, Layer, check_name, reset_names
 from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from .embeddings import Embedding
 from .graph import Input, InputLayer, Tensor
+from .keras1 import CLASS_ALIASES
 from .merge import (
     Add,
     Average,

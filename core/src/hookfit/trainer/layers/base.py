@@ -22,6 +22,7 @@ import numpy as np
 from ...errors import ConfigError, ModelError, nearest
 from ...hooks.arguments import closed
 from .. import utils
+from .keras1 import layer_init
 
 Array = np.ndarray
 Shape = tuple[int, ...]
@@ -125,14 +126,9 @@ class Layer:
     """How many inputs the layer takes (0: any number, as a list)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Keras 2's own layers take Keras 1's arguments too, with its warning
         super().__init_subclass__(**kwargs)
-        try:
-            from .. import legacy
-        except ImportError:  # pragma: no cover - while the module is written
-            return
-        wrap = getattr(legacy, "layer_init", None)
-        if wrap is not None:
-            wrap(cls)
+        layer_init(cls)
 
     @closed
     def __init__(
