@@ -7,7 +7,7 @@ import pytest
 import hookfit.metrics
 from hookfit.errors import ConfigError, HookfitWarning, ModelError
 from hookfit.trainer import backend as K
-from hookfit.trainer import losses, metrics, weights
+from hookfit.trainer import compile_metrics, losses, metrics, weights
 
 RNG = np.random.default_rng(7)
 N, C = 6, 4
@@ -86,7 +86,7 @@ CASES = [
 def test_each_metric_matches_numpy_per_sample_and_as_a_batch_mean(
     identifier, loss, y_true, y_pred, expected
 ):
-    metric = metrics.get(identifier, loss, y_pred.shape)
+    metric = compile_metrics.get(identifier, loss, y_pred.shape)
     want = expected(y_true, y_pred)
     np.testing.assert_allclose(metric.values(y_true, y_pred), want, rtol=1e-6, atol=1e-9)
     assert metric(y_true, y_pred) == pytest.approx(want.mean(), rel=1e-6)
@@ -197,7 +197,7 @@ NAMES = [
     ],
 )
 def test_metrics_log_under_keras_2_2_4_names(identifier, loss, shape, name, fn):
-    metric = metrics.get(identifier, loss, shape)
+    metric = compile_metrics.get(identifier, loss, shape)
     assert metric.name == name
     assert metric.stateful is False
     if fn is not None:  # 'accuracy' picks the function Keras 2.2.4 picks
@@ -208,17 +208,17 @@ def test_metrics_log_under_keras_2_2_4_names(identifier, loss, shape, name, fn):
 
 
 def test_a_user_function_may_return_a_scalar_or_rows_and_is_averaged_like_keras():
-    scalar = metrics.get(lambda t, p: 2.5, MSE, (3,))
+    scalar = compile_metrics.get(lambda t, p: 2.5, MSE, (3,))
     assert scalar(REG_TRUE, REG_PRED) == 2.5
     assert scalar.values(REG_TRUE, REG_PRED).tolist() == [2.5] * N
-    rows = metrics.get(lambda t, p: np.abs(t - p), MSE, (3,))
+    rows = compile_metrics.get(lambda t, p: np.abs(t - p), MSE, (3,))
     assert rows(REG_TRUE, REG_PRED) == pytest.approx(np.abs(REG_TRUE - REG_PRED).mean())
     np.testing.assert_allclose(rows.values(REG_TRUE, REG_PRED), np.abs(REG_TRUE - REG_PRED).mean(1))
 
 
 def test_an_existing_metric_object_is_returned_as_it_is():
-    metric = metrics.get("mae", MSE, (3,))
-    assert metrics.get(metric, CCE, (3,)) is metric
+    metric = compile_metrics.get("mae", MSE, (3,))
+    assert compile_metrics.get(metric, CCE, (3,)) is metric
 
 
 METRIC_ERRORS = [
@@ -232,17 +232,17 @@ METRIC_ERRORS = [
 @pytest.mark.parametrize(("identifier", "match"), METRIC_ERRORS, ids=["typo", "unknown", "int"])
 def test_an_unknown_metric_is_refused_naming_the_nearest_valid_one(identifier, match):
     with pytest.raises(ConfigError, match=match):
-        metrics.get(identifier, CCE, (3,))
+        compile_metrics.get(identifier, CCE, (3,))
 
 
 def test_a_user_function_of_the_wrong_shape_is_refused_with_what_it_returned():
-    metric = metrics.get(lambda t, p: np.zeros(2), MSE, (3,))
+    metric = compile_metrics.get(lambda t, p: np.zeros(2), MSE, (3,))
     with pytest.raises(ConfigError, match=r"'<lambda>' returned shape \(2,\) for a batch of 6 "):
         metric.values(REG_TRUE, REG_PRED)
 
 
 def test_a_user_function_returning_text_is_refused():
-    metric = metrics.get(lambda t, p: "good", MSE, (3,))
+    metric = compile_metrics.get(lambda t, p: "good", MSE, (3,))
     with pytest.raises(ConfigError, match=r"'<lambda>' returned str 'good'; a metric returns"):
         metric(REG_TRUE, REG_PRED)
 
@@ -265,8 +265,8 @@ class TruePositives:
 
 
 def test_a_stateful_metric_reports_its_running_value_until_reset():
-    metric = metrics.get(TruePositives(), BCE, (1,))
-    assert isinstance(metric, metrics.Stateful) and metric.stateful
+    metric = compile_metrics.get(TruePositives(), BCE, (1,))
+    assert isinstance(metric, compile_metrics.Stateful) and metric.stateful
     assert metric.name == "true_positives"
     y_true = np.array([[1.0], [1.0], [0.0]])
     y_pred = np.array([[0.9], [0.2], [0.8]])
@@ -288,7 +288,7 @@ def test_a_keras_style_stateful_metric_holding_a_backend_variable_works():
         def __call__(self, y_true, y_pred):
             return self.state
 
-    metric = metrics.get(DummyStatefulMetric(), CCE, (3,))
+    metric = compile_metrics.get(DummyStatefulMetric(), CCE, (3,))
     assert metric.name == "dummy_stateful_metric"
     assert metric(ONE_HOT, P) == 0.0
 
@@ -302,11 +302,11 @@ def test_a_stateful_metric_without_reset_states_is_refused():
             return 0.0
 
     with pytest.raises(ConfigError, match=r"stateful metric 'running' has no reset_states\(\)"):
-        metrics.get(NoReset(), CCE, (3,))
+        compile_metrics.get(NoReset(), CCE, (3,))
 
 
 def test_a_stateful_metric_cannot_be_weighted_per_sample():
-    metric = metrics.get(TruePositives(), BCE, (1,))
+    metric = compile_metrics.get(TruePositives(), BCE, (1,))
     with pytest.raises(ModelError, match=r"'true_positives' keeps a running value.*weighted_"):
         metric.values(BIN_TRUE, BIN_PRED)
 
@@ -321,17 +321,17 @@ PER_OUTPUT = [
 
 @pytest.mark.parametrize(("given", "expected"), PER_OUTPUT, ids=["list", "dict", "lists", "none"])
 def test_metrics_map_to_outputs_as_keras_collect_metrics_does(given, expected):
-    assert metrics.per_output(given, ["a", "b"]) == expected
+    assert compile_metrics.per_output(given, ["a", "b"]) == expected
 
 
 def test_a_metrics_dict_key_that_names_no_output_is_refused_with_the_nearest():
     with pytest.raises(ConfigError, match=r"key 'out_1' \(did you mean 'out1'\?\), which names no"):
-        metrics.per_output({"out_1": "acc"}, ["out1", "out2"])
+        compile_metrics.per_output({"out_1": "acc"}, ["out1", "out2"])
 
 
 def test_metrics_that_are_neither_list_nor_dict_are_refused():
     with pytest.raises(ConfigError, match=r"metrics must be a list .*; received str\. For example"):
-        metrics.per_output("accuracy", ["out"])
+        compile_metrics.per_output("accuracy", ["out"])
 
 
 LOGGED = [
@@ -352,7 +352,7 @@ LOGGED = [
 def test_logged_names_follow_keras_prefixes_and_deduplication(
     name, output, taken, multi, weighted, expected
 ):
-    assert metrics.logged_name(name, output, taken, multi, weighted) == expected
+    assert compile_metrics.logged_name(name, output, taken, multi, weighted) == expected
 
 
 # -- weighted losses --------------------------------------------------------
@@ -636,4 +636,4 @@ def test_a_metric_whose_targets_differ_from_the_losss_is_refused_naming_the_one_
     with pytest.raises(
         ConfigError, match=rf"metric '{name}' does not suit loss '{loss}'.*'{suits}"
     ):
-        metrics.get(name, losses.get(loss), (10,))
+        compile_metrics.get(name, losses.get(loss), (10,))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, nearest
-from . import activations, losses, metrics
+from . import activations, compile_metrics, losses
 
 Array = np.ndarray
 
@@ -84,9 +84,9 @@ class Objective:
                 raise ConfigError(f"compile: loss_weights for {name} must be a number, got {w!r}.")
         self.loss_weights = [float(w) for w in weights]
         self.metrics = [
-            [metrics.get(m, loss_k, shape) for m in (wanted or [])]
+            [compile_metrics.get(m, loss_k, shape) for m in (wanted or [])]
             for wanted, loss_k, (_, _, shape) in zip(
-                metrics.per_output(metrics_, names), self.losses, outputs, strict=True
+                compile_metrics.per_output(metrics_, names), self.losses, outputs, strict=True
             )
         ]
         self.fused = [
@@ -106,7 +106,7 @@ class Objective:
             for m in ms:
                 if m.stateful:
                     self.stateful.append(len(self.names))
-                self.names.append(metrics.logged_name(m.name, name, self.names, many))
+                self.names.append(compile_metrics.logged_name(m.name, name, self.names, many))
 
     def reset(self) -> None:
         """Reset the stateful metrics (at each epoch's start and each test's)."""
