@@ -187,7 +187,7 @@ def backend() -> str:
 def clear_session() -> None:
     """Number layers from 1 again (``dense_1``), as Keras 2's does; hookfit
     keeps no global graph to clear."""
-    from .layers.base import reset_names
+    from .layers.checks import reset_names
 
     reset_names()
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from .base import NAME_PATTERN, Layer, check_name, reset_names
+from .base import Layer
+from .checks import NAME_PATTERN, check_name, reset_names
 from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from .embeddings import Embedding

@@ -20,7 +20,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from ...errors import ConfigError, ModelError
 from .. import activations, initializers
-from .base import int_tuple, not_built, positive_int
+from .base import not_built
+from .checks import int_tuple, positive_int
 from .core import KernelLayer
 
 Array = np.ndarray

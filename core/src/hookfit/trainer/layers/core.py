@@ -11,7 +11,8 @@ import numpy as np
 
 from ...errors import ConfigError
 from .. import activations, initializers
-from .base import Array, Layer, Shape, not_built, positive_int
+from .base import Array, Layer, Shape, not_built
+from .checks import positive_int
 
 
 def init_config(init: initializers.Initializer) -> dict[str, Any]:

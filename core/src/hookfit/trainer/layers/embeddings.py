@@ -8,7 +8,8 @@ import numpy as np
 
 from ...errors import ConfigError
 from .. import initializers
-from .base import Array, Layer, Shape, not_built, positive_int
+from .base import Array, Layer, Shape, not_built
+from .checks import positive_int
 from .core import init_config, regularizer, regularizer_config
 from .normalization import no_constraint
 

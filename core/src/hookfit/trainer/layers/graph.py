@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConfigError
-from .base import Array, Layer, Shape, _shape
+from .base import Array, Layer, Shape
+from .checks import sample_shape
 
 
 class Tensor:
@@ -119,13 +120,13 @@ def Input(
     if tensor is not None:
         raise ConfigError("Input: tensor= needs a backend tensor; hookfit has none. Pass shape=.")
     if batch_shape is not None:
-        shape = _shape("Input", "batch_shape", tuple(batch_shape)[1:])
+        shape = sample_shape("Input", "batch_shape", tuple(batch_shape)[1:])
     layer = InputLayer(input_shape=shape, sparse=sparse, name=name or _input_name(), dtype=dtype)
     return layer.node.outputs[0]
 
 
 def _input_name() -> str:
-    from .base import auto_name
+    from .checks import auto_name
 
     return auto_name("input")
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConfigError, ModelError
-from .base import Layer, int_tuple, not_built, positive_int
+from .base import Layer, not_built
+from .checks import int_tuple, positive_int
 from .convolutional import (
     channels_last,
     fold_windows,
