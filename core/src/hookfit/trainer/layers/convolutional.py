@@ -22,7 +22,7 @@ from ...errors import ConfigError, ModelError
 from .. import activations, initializers
 from .base import not_built
 from .checks import int_tuple, positive_int
-from .core import KernelLayer
+from .kernels import KernelLayer
 
 Array = np.ndarray
 

@@ -10,7 +10,7 @@ from ...errors import ConfigError
 from .. import initializers
 from .base import Array, Layer, Shape, not_built
 from .checks import positive_int
-from .core import init_config, regularizer, regularizer_config
+from .kernels import init_config, regularizer, regularizer_config
 from .normalization import no_constraint
 
 

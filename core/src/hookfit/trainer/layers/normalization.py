@@ -10,7 +10,7 @@ import numpy as np
 from ...errors import ConfigError
 from .. import initializers
 from .base import Array, Layer, Shape, not_built
-from .core import init_config, regularizer, regularizer_config
+from .kernels import init_config, regularizer, regularizer_config
 
 Reducer = Callable[[Array], Array]
 """Sums an array over the ranks of a data-parallel run, in place."""
