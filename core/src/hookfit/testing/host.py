@@ -162,8 +162,7 @@ class MinimalHost:
         x, y = np.asarray(x, np.float32), np.asarray(y, np.float32)
         val = validation_data
         if val is None and validation_split:
-            split = int(len(x) * (1 - validation_split))
-            x, y, val = x[:split], y[:split], (x[split:], y[split:])
+            (x, y), val = inputs.split_validation((x, y), validation_split)
         fit = preamble.start_fit(
             self,
             args,

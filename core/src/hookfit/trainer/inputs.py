@@ -321,11 +321,8 @@ def fit_data(
         val = validation(model, validation_data)
     elif validation_split:
         n = samples(x)
-        split = int(n * (1.0 - validation_split))
-        head, tail = slice(0, split), slice(split, n)
-        train = tuple(rows(d, head) for d in train)
-        val = tuple(rows(d, tail) for d in (x, y, sw))
-        if split == n:
+        train, val = split_validation(train, validation_split)
+        if not samples(val[0]):
             raise ConfigError(
                 f"fit: validation_split={validation_split} leaves no validation samples "
                 f"out of {n}; raise it or pass validation_data."
@@ -333,6 +330,16 @@ def fit_data(
     if not samples(train[0]):
         raise ConfigError("fit: there are no training samples.")
     return train, val
+
+
+def split_validation(data: tuple[Any, ...], validation_split: float) -> tuple[Any, Any]:
+    """``data`` (arrays, lists of arrays or None, of one sample count) as
+    Keras splits it: the last ``validation_split`` of the samples, before
+    any shuffling, to validate on, the rest to train on."""
+    n = samples(data[0])
+    split = int(n * (1.0 - validation_split))
+    head, tail = slice(0, split), slice(split, n)
+    return tuple(rows(d, head) for d in data), tuple(rows(d, tail) for d in data)
 
 
 def rows(data: Any, index: Any) -> Any:
@@ -352,6 +359,7 @@ __all__ = [
     "rows",
     "sample_weights",
     "samples",
+    "split_validation",
     "validation",
     "validation_triple",
     "verbose",

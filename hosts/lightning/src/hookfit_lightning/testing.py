@@ -136,8 +136,7 @@ class LightningModel(LightningHost):
         x, y = np.asarray(x, np.float32), np.asarray(y, np.float32)
         val = validation_data
         if val is None and validation_split:
-            split = int(len(x) * (1 - validation_split))
-            x, y, val = x[:split], y[:split], (x[split:], y[split:])
+            (x, y), val = inputs.split_validation((x, y), validation_split)
         listed = list(callbacks or ())
         # hookfit's fit returns the History when the plan has it on; Plugins
         # leaves it out unless named in code, so it is named here
