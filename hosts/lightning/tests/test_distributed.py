@@ -1,37 +1,18 @@
 """Lightning DDP (CPU, gloo, 2 processes launched by Lightning itself)."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from hookfit.testing.processes import run_bounded
 
 SCRIPT = Path(__file__).with_name("ddp_script.py")
 
 
 def run_ddp(folder: Path, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
-    """Run the DDP script; a run still going after ``timeout`` is a hang:
-    its whole process group is killed and the test fails."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
-    with subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(folder)],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            out, err = process.communicate()
-            pytest.fail(f"DDP run still going after {timeout} s (a hang):\n{err[-3000:]}")
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    """Run the DDP script; a run still going after ``timeout`` is a hang."""
+    return run_bounded([sys.executable, str(SCRIPT), str(folder)], cwd=folder, timeout=timeout)
 
 
 def test_a_plateau_on_one_rank_stops_both_ranks_at_the_same_epoch(tmp_path):

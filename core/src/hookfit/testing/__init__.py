@@ -396,10 +396,11 @@ def hookfit_mpiexec(tmp_path: Any) -> Callable[..., Any]:
     """
     import os
     import shutil
-    import signal
     import subprocess
     import sys
     from pathlib import Path
+
+    from .processes import run_bounded
 
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     launcher = shutil.which("mpiexec", path=search)
@@ -415,25 +416,7 @@ def hookfit_mpiexec(tmp_path: Any) -> Callable[..., Any]:
             pytest.fail(
                 "mpiexec not found: install hookfit's MPI extra, pip install 'hookfit[mpi]'"
             )
-        full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
-        full.update(env or {})
         args = [str(launcher), "-n", str(n), *command]  # not None: pytest.fail raised
-        # a session of its own: a hang is ended with every process mpiexec started
-        with subprocess.Popen(
-            args,
-            cwd=cwd or tmp_path,
-            env=full,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        ) as process:
-            try:
-                out, err = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                out, err = process.communicate()
-                pytest.fail(f"{' '.join(args)} still ran after {timeout} s (a hang):\n{err}")
-        return subprocess.CompletedProcess(args, process.returncode, out, err)
+        return run_bounded(args, cwd=cwd or tmp_path, timeout=timeout, env=env)
 
     return run
