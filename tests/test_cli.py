@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hookfit import ConfigError
+from hookfit.testing.processes import run_bounded
 
 VERSION = (Path(__file__).parents[1] / "VERSION").read_text().strip()
 
@@ -910,15 +911,10 @@ def test_a_path_that_is_not_a_file_says_what_it_is(role, kind, what, hookfit_cli
 def test_a_deleted_working_directory_is_one_message(command, tmp_path):
     gone = tmp_path / "gone"
     gone.mkdir()
-    full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
-    result = subprocess.run(
+    result = run_bounded(
         ["sh", "-c", 'rmdir "$PWD" && exec "$0" -m hookfit "$@"', sys.executable, *command],
         cwd=gone,
-        env=full,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr == (
@@ -1015,15 +1011,10 @@ def test_a_full_stdout_is_one_message_and_exit_1(args, tmp_path):
 
 @pytest.mark.parametrize("args", [["plugins"], QUICK_TRAIN], ids=["plugins", "train"])
 def test_a_closed_stdout_is_refused_before_anything_runs(args, tmp_path):
-    full = {k: v for k, v in os.environ.items() if not k.startswith("HOOKFIT_")}
-    result = subprocess.run(
+    result = run_bounded(
         ["sh", "-c", 'exec "$0" -m hookfit "$@" >&-', sys.executable, *args],
         cwd=tmp_path,
-        env=full,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr == (
