@@ -103,7 +103,8 @@ class BatchNumerics:
     def fit_batch(self, x: Any, y: Any, sample_weight: Any = None) -> Scores:
         """One optimizer step on checked arrays; returns the batch's scores."""
         result = self.compute_gradients(x, y, 1.0, sample_weight)
-        cast(optimizers.Optimizer, self.optimizer).apply(self.flat_weights, self.flat_gradients)
+        flat = cast(Flat, self._flat)  # current: compute_gradients just checked it
+        cast(optimizers.Optimizer, self.optimizer).apply(flat.weights, flat.grads)
         return result
 
     def compute_gradients(
